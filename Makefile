@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make` (set up and build) and `make test`.
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+SYSTEM_OK := $(VENV)/.system-ok
+# Debian packages the editions need: Pango/HarfBuzz for WeasyPrint (with the HarfBuzz subsetter),
+# the book face and the monospace face styles/ uses, poppler for reading PDFs back in tests.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
+	fonts-sil-charis fonts-dejavu-core poppler-utils
+# A Java runtime for EPUBCheck (tests and `chapbook check`); any java on PATH will do.
+JAVA_PACKAGE := default-jre-headless
+
+.PHONY: all build test lint bench clean system
+
+all: build
+
+$(SYSTEM_OK): Makefile
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	command -v java >/dev/null 2>&1 || missing="$$missing $(JAVA_PACKAGE)"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "chapbook needs these system packages:$$missing"; \
+	    echo "install them with: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+	@mkdir -p $(VENV) && touch $@
+
+$(INSTALLED): pyproject.toml $(SYSTEM_OK)
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -e '.[test]'
+	@touch $@
+
+system: $(SYSTEM_OK)
+
+build: $(INSTALLED)
+	$(VENV)/bin/chapbook build
+
+test: $(INSTALLED)
+	$(VENV)/bin/ruff check pipeline tests
+	$(PYTHON) -m pytest
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check pipeline tests
+
+bench: $(INSTALLED)
+	$(PYTHON) tests/benchmarks/run.py
+
+clean:
+	rm -rf build .pytest_cache

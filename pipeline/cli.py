@@ -1,0 +1,96 @@
+"""The chapbook command line: thin wrappers that parse options, call the library and report."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline import __version__
+from pipeline.errors import ChapbookError
+
+FORMATS = ("epub", "pdf", "txt", "gemini", "all")
+
+
+class _WarningFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"warning: {record.getMessage()}"
+
+
+def _configure_logging(quiet: bool, verbose: bool) -> None:
+    logger = logging.getLogger("chapbook")
+    logger.handlers.clear()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_WarningFormatter())
+    logger.addHandler(handler)
+    logger.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING)
+    logger.propagate = False
+
+
+def _human_size(size: int) -> str:
+    for unit in ("B", "kB", "MB"):
+        if size < 1000 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size} B"
+
+
+def _run(action, debug: bool) -> None:
+    """Run `action`, turning chapbook errors into one line on stderr and exit status 1."""
+    try:
+        action()
+    except ChapbookError as error:
+        if debug:
+            raise
+        click.echo(f"chapbook: {error}" if error.path is None else str(error), err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("chapbook: interrupted; earlier outputs are untouched", err=True)
+        sys.exit(130)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="chapbook")
+def main() -> None:
+    """chapbook: one Markdown essay in; EPUB, PDF, plain text and a Gemini capsule out, in the author's voice."""
+
+
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="Folder the editions are written to.")
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS), default=("all",),
+              show_default=True, help="Edition to build; repeat for several.")
+@click.option("--paper", type=click.Choice(("a5", "a4", "letter")), help="Paper size of the PDF edition.")
+@click.option("--wrap", type=click.IntRange(20, 1000), help="Line width of the plain-text edition.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Print more about each step.")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], paper: str | None,
+          wrap: int | None, quiet: bool, verbose: bool, debug: bool) -> None:
+    """Build editions of SOURCES (default: every source/*.md) into OUTDIR."""
+    from pipeline.build import available_editions, build as run_build, default_sources
+
+    _configure_logging(quiet, verbose)
+    overrides = {key: value for key, value in (("paper", paper), ("wrap", wrap)) if value is not None}
+
+    def action() -> None:
+        paths = list(sources) or default_sources()
+        if not paths:
+            raise ChapbookError("source", "no Markdown sources found", "give a file, or put .md files in source/")
+        available = available_editions()
+        editions = available if "all" in formats else [f for f in available if f in formats]
+        missing = [f for f in formats if f != "all" and f not in available]
+        if missing:
+            raise ChapbookError(None, f"the {', '.join(missing)} edition is not available in this installation",
+                                "run make to install everything")
+        written = run_build(paths, outdir, editions, overrides,
+                            on_written=None if quiet else lambda item: click.echo(
+                                f"  {item.edition:<7} {item.path}  {_human_size(item.size)}  {item.seconds:.2f} s"))
+        if not quiet:
+            total = sum(item.seconds for item in written)
+            click.echo(f"built {len(written)} edition file(s) from {len(paths)} source(s) in {total:.2f} s")
+
+    _run(action, debug)

@@ -1,0 +1,62 @@
+"""The document model every transform and writer works on: metadata, pandoc blocks, where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pipeline.ast import Node, stringify, walk_blocks
+from pipeline.settings import Settings
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What the source says about itself, as plain strings in the author's own case."""
+
+    title: str
+    lang: str = "en"
+    date: str = ""
+    subtitle: str = ""
+    authors: tuple[str, ...] = ()
+    identifier: str = ""
+    description: str = ""
+    rights: str = ""
+
+
+@dataclass(frozen=True)
+class Heading:
+    """One entry of the outline: level (1 = section), anchor id and text."""
+
+    level: int
+    identifier: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source, read once: its metadata, its pandoc AST blocks and its settings."""
+
+    source: Path
+    meta: Metadata
+    blocks: list[Node]
+    settings: Settings = field(default_factory=Settings)
+    resources: tuple = ()  # pipeline.resources.Resource, for images found by collect_images
+
+    @property
+    def stem(self) -> str:
+        """The output name: the source file's stem, never the title."""
+        return self.source.stem
+
+    @property
+    def resource_folder(self) -> Path:
+        """The only folder (besides styles/) a build may read resources from."""
+        return self.source.parent.resolve()
+
+    def with_blocks(self, blocks: list[Node]) -> Document:
+        """A copy with other blocks (transforms return new documents)."""
+        return replace(self, blocks=blocks)
+
+    def outline(self) -> list[Heading]:
+        """Every heading in order, for tables of contents and bookmarks."""
+        return [Heading(b["c"][0], b["c"][1][0], stringify(b["c"][2]))
+                for b in walk_blocks(self.blocks) if b.get("t") == "Header"]

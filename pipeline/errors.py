@@ -1,0 +1,25 @@
+"""Errors that carry a file, a line and a sentence, printed by the CLI as one line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class ChapbookError(Exception):
+    """A problem the writer can fix: where it is, what is wrong, what to do."""
+
+    path: Path | str | None
+    problem: str
+    remedy: str = ""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = str(self.path) if self.path is not None else "chapbook"
+        if self.line is not None:
+            where += f":{self.line}"
+        message = f"{where}: {self.problem}"
+        if self.remedy:
+            message += f"; {self.remedy}"
+        return message

@@ -1,0 +1,169 @@
+"""Source file -> Document: the one pandoc call, with errors that name file and line."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from pipeline.ast import Node, stringify, walk_blocks
+from pipeline.document import Document, Metadata
+from pipeline.errors import ChapbookError
+from pipeline.settings import SETTING_NAMES, Settings, apply
+
+# markdown-smart: the author's `--`, `...` and straight quotes are kept as typed.
+READER_FORMAT = "markdown-smart"
+METADATA_NAMES = ("title", "subtitle", "author", "date", "lang", "identifier", "description", "rights")
+MAX_NESTING = 64
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_PANDOC_LINE = re.compile(r"line (\d+)")
+
+
+def decode_source(path: Path, data: bytes) -> str:
+    """The source's text, or an error naming the first byte that is not UTF-8 text."""
+    if b"\x00" in data:
+        offset = data.index(b"\x00")
+        line = data.count(b"\n", 0, offset) + 1
+        raise ChapbookError(path, f"this is a binary file, not Markdown (NUL byte at offset {offset})",
+                            "give chapbook a UTF-8 Markdown text file", line)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ChapbookError(path, f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})",
+                            "save the file as UTF-8", line) from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    if not text.strip():
+        raise ChapbookError(path, "the file is empty", "write the essay in it, starting with a title")
+    return text
+
+
+def run_pandoc(path: Path, text: str) -> dict[str, Any]:
+    """Pandoc's JSON AST for `text`: the build's one and only pandoc call."""
+    import pypandoc
+
+    command = [pypandoc.get_pandoc_path(), "--sandbox", "--from", READER_FORMAT, "--to", "json"]
+    result = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, check=False)
+    messages = result.stderr.decode("utf-8", "replace")
+    if result.returncode != 0:
+        raise _pandoc_error(path, messages)
+    for message in messages.split("[WARNING]"):
+        if "unclosed" in message:
+            line = _PANDOC_LINE.search(message)
+            raise ChapbookError(path, "a fenced div (:::) is opened here but never closed",
+                                "add a closing ::: line", int(line.group(1)) if line else None)
+    return json.loads(result.stdout)
+
+
+def _pandoc_error(path: Path, messages: str) -> ChapbookError:
+    first = next((line for line in messages.splitlines() if line.strip()), "pandoc failed")
+    if "YAML" in messages:
+        start = _PANDOC_LINE.search(messages)
+        inner = re.search(r"YAML parse exception at line (\d+)", messages)
+        line = (int(start.group(1)) if start else 1) + (int(inner.group(1)) if inner else 0)
+        detail = messages.strip().splitlines()[-1].strip()
+        return ChapbookError(path, f"the metadata block is not valid YAML ({detail})",
+                             "fix the YAML between the --- lines", line)
+    line = _PANDOC_LINE.search(first)
+    return ChapbookError(path, f"pandoc could not read this file ({first.strip()})",
+                         "fix the Markdown at that line", int(line.group(1)) if line else None)
+
+
+def meta_value(value: dict[str, Any]) -> Any:
+    """A pandoc MetaValue as plain Python: strings, bools, lists and dicts."""
+    kind, content = value["t"], value.get("c")
+    if kind in ("MetaInlines", "MetaBlocks"):
+        return stringify(content)
+    if kind == "MetaString":
+        return content
+    if kind == "MetaBool":
+        return content
+    if kind == "MetaList":
+        return [meta_value(item) for item in content]
+    if kind == "MetaMap":
+        return {key: meta_value(item) for key, item in content.items()}
+    return None
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The line on which each top-level metadata key is written."""
+    lines: dict[str, int] = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        for number, line in enumerate(match.group(1).splitlines(), start=2):
+            key = re.match(r"([A-Za-z_][\w-]*)\s*:", line)
+            if key:
+                lines.setdefault(key.group(1), number)
+    return lines
+
+
+def _metadata(path: Path, raw: dict[str, Any], lines: dict[str, int]) -> tuple[Metadata, dict[str, Any]]:
+    """Split pandoc's metadata into the document's own fields and settings."""
+    values = {key: meta_value(value) for key, value in raw.items()}
+    for key in values:
+        if key not in METADATA_NAMES and key not in SETTING_NAMES:
+            raise ChapbookError(path, f"unknown metadata key '{key}'",
+                                f"use one of: {', '.join(METADATA_NAMES + SETTING_NAMES)}", lines.get(key))
+    authors = values.get("author") or ()
+    if isinstance(authors, str):
+        authors = (authors,)
+    title = values.get("title")
+    if not isinstance(title, str) or not title.strip():
+        title = path.stem  # documented fallback: a source without a title is named after its file
+    fields = {key: values[key] for key in ("subtitle", "date", "lang", "identifier", "description", "rights")
+              if isinstance(values.get(key), str)}
+    meta = Metadata(title=title.strip(), authors=tuple(str(a) for a in authors), **fields)
+    settings = {key: values[key] for key in SETTING_NAMES if key in values}
+    return meta, settings
+
+
+def _check_structure(path: Path, text: str, blocks: list[Node]) -> None:
+    """Refuse what no edition can carry faithfully: undefined notes, absurd nesting."""
+    for block in walk_blocks(blocks):
+        for inline_text in (stringify(block),) if block.get("t") in ("Para", "Plain") else ():
+            missing = re.search(r"\[\^([^\]\s]+)\]", inline_text)
+            if missing:
+                label = missing.group(0)
+                line = next((n for n, src in enumerate(text.splitlines(), start=1) if label in src), None)
+                raise ChapbookError(path, f"footnote {label} is referenced but never defined",
+                                    f"add a line '{label}: the note' or remove the reference", line)
+    _check_depth(path, text, blocks)
+
+
+def _check_depth(path: Path, text: str, blocks: list[Node]) -> None:
+    from pipeline.ast import child_block_lists
+
+    stack = [(blocks, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ChapbookError(path, f"lists or quotes are nested more than {MAX_NESTING} levels deep",
+                                "flatten the structure; no reader can follow it")
+        for block in current:
+            for children in child_block_lists(block):
+                stack.append((children, depth + 1))
+
+
+def read_document(path: Path, base: Settings | None = None, overrides: dict[str, Any] | None = None) -> Document:
+    """Read one Markdown source into a Document: one pandoc call, settings layered, errors with lines."""
+    path = Path(path)
+    if path.is_dir():
+        raise ChapbookError(path, "this is a folder, not a Markdown file", "name a .md file inside it")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ChapbookError(path, "no such file", "check the path, or run chapbook build with no arguments "
+                            "to build every source/*.md") from None
+    except OSError as error:
+        raise ChapbookError(path, f"cannot read the file ({error.strerror})", "check its permissions") from None
+    text = decode_source(path, data)
+    tree = run_pandoc(path, text)
+    lines = _key_lines(text)
+    meta, setting_values = _metadata(path, tree.get("meta", {}), lines)
+    settings = apply(base or Settings(), setting_values, path, lines)
+    settings = apply(settings, overrides or {}, "command line")
+    _check_structure(path, text, tree["blocks"])
+    return Document(source=path, meta=meta, blocks=tree["blocks"], settings=settings)

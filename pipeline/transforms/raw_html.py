@@ -1,0 +1,85 @@
+"""Raw HTML: cleaned with nh3 so no script, handler, embedded object or remote fetch reaches an edition."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from pipeline.ast import Node, child_block_lists
+from pipeline.document import Document
+
+log = logging.getLogger("chapbook")
+_UNSAFE = re.compile(r"<\s*/?\s*(script|iframe|object|embed|img|link|style)|\son\w+\s*=|javascript:", re.I)
+
+# Tags that only format text; nothing that fetches (img, iframe, object, link, style) or runs (script).
+ALLOWED_TAGS = {"a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "cite", "code", "dd", "del", "dfn", "div",
+                "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins",
+                "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub",
+                "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var", "wbr"}
+
+
+def clean_html(html: str) -> str:
+    """`html` with everything but harmless formatting removed (nh3, the ammonia sanitizer)."""
+    import nh3
+
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}, "*": {"lang", "dir"}},
+                     url_schemes={"http", "https", "mailto", "gemini"}, strip_comments=True,
+                     link_rel="noopener noreferrer")
+
+
+def _cleaned_block(block: Node, source: str) -> Node:
+    kind = block.get("t")
+    if kind == "RawBlock":
+        form, html = block["c"]
+        if form != "html":
+            return {"t": "RawBlock", "c": [form, ""]}
+        cleaned = clean_html(html)
+        if cleaned.strip() != html.strip() and not html.lstrip().startswith("<!--"):
+            log.warning("%s: raw HTML cleaned (script, handlers, objects and remote resources removed)", source)
+        return {"t": "RawBlock", "c": ["html", cleaned]}
+    return block
+
+
+def _cleaned(blocks: list[Node], source: str) -> list[Node]:
+    result = []
+    for block in blocks:
+        block = _cleaned_block(block, source)
+        if child_block_lists(block):
+            block = _rebuild(block, source)
+        result.append(_clean_inlines(block, source))
+    return result
+
+
+def _rebuild(block: Node, source: str) -> Node:
+    kind, content = block["t"], block["c"]
+    if kind == "BlockQuote":
+        return {"t": kind, "c": _cleaned(content, source)}
+    if kind == "Div":
+        return {"t": kind, "c": [content[0], _cleaned(content[1], source)]}
+    if kind == "BulletList":
+        return {"t": kind, "c": [_cleaned(item, source) for item in content]}
+    if kind == "OrderedList":
+        return {"t": kind, "c": [content[0], [_cleaned(item, source) for item in content[1]]]}
+    return block
+
+
+def _clean_inlines(block: Node, source: str) -> Node:
+    from pipeline.ast import map_inlines
+
+    def change(inlines: list[Node]) -> list[Node]:
+        kept = []
+        for node in inlines:
+            if node.get("t") == "RawInline":
+                # An inline tag is half an element; only its text (parsed by pandoc) survives.
+                if _UNSAFE.search(node["c"][1]):
+                    log.warning("%s: raw HTML tag %s removed", source, node["c"][1][:40])
+                continue
+            kept.append(node)
+        return kept
+
+    return map_inlines([block], change)[0]
+
+
+def clean_raw_html(document: Document) -> Document:
+    """Sanitise raw HTML blocks and drop raw inline tags, warning when something unsafe was removed."""
+    return document.with_blocks(_cleaned(document.blocks, str(document.source)))

@@ -1,0 +1,1 @@
+"""One module per edition; each only renders a finished Document (no reading, no parsing)."""

@@ -1,0 +1,246 @@
+"""The plain-text edition: UTF-8, wrapped, headings underlined in the source's case, lists by depth."""
+
+from __future__ import annotations
+
+import textwrap
+import unicodedata
+
+from pipeline.ast import Node, has_class, stringify
+from pipeline.document import Document
+
+EXTENSION = "txt"
+# One marker per depth (then repeating), never `*`: asterisks belong to the author's notes.
+BULLETS = ("-", "+", "o", "~")
+UNDERLINES = {1: "=", 2: "-"}
+INDENT = "  "
+
+
+def display_width(text: str) -> int:
+    """Columns a line takes in a terminal (wide East Asian characters count twice)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
+               for c in text)
+
+
+def ordered_marker(number: int, style: str, delimiter: str) -> str:
+    """The marker of an ordered-list item as the source numbered it (`3.`, `c)`, `(iv)`)."""
+    if style == "LowerAlpha":
+        label = _alpha(number)
+    elif style == "UpperAlpha":
+        label = _alpha(number).upper()
+    elif style == "LowerRoman":
+        label = _roman(number).lower()
+    elif style == "UpperRoman":
+        label = _roman(number)
+    else:
+        label = str(number)
+    if delimiter == "OneParen":
+        return f"{label})"
+    if delimiter == "TwoParens":
+        return f"({label})"
+    return f"{label}."
+
+
+def _alpha(number: int) -> str:
+    label = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        label = chr(ord("a") + rest) + label
+    return label or "0"
+
+
+def _roman(number: int) -> str:
+    numerals = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
+                (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    label = ""
+    for value, numeral in numerals:
+        while number >= value:
+            label, number = label + numeral, number - value
+    return label or str(number)
+
+
+class _TextRenderer:
+    """Renders blocks to lines; holds the link and note numbering of one document."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.pending_links: list[tuple[int, str]] = []
+        self.link_count = 0
+        self.notes: list[list[Node]] = []
+
+    # inlines -------------------------------------------------------------
+    def inline_text(self, inlines: list[Node]) -> str:
+        parts: list[str] = []
+        for node in inlines:
+            kind, content = node.get("t"), node.get("c")
+            if kind == "Link":
+                label = self.inline_text(content[1])
+                url = content[2][0]
+                parts.append(label)
+                if url and url not in (label, f"mailto:{label}") and not url.startswith("#"):
+                    self.link_count += 1
+                    self.pending_links.append((self.link_count, url))
+                    parts.append(f" [{self.link_count}]")
+            elif kind == "Image":
+                parts.append(f"[image: {stringify(content[1])}]")
+            elif kind == "Note":
+                self.notes.append(content)
+                parts.append(f"[^{len(self.notes)}]")
+            elif kind in ("Emph", "Strong", "Strikeout", "Underline", "Superscript", "Subscript", "SmallCaps"):
+                parts.append(self.inline_text(content))
+            elif kind in ("Span", "Cite"):
+                parts.append(self.inline_text(content[-1]))
+            elif kind == "Quoted":
+                marks = '""' if content[0]["t"] == "DoubleQuote" else "''"
+                parts.append(marks[0] + self.inline_text(content[1]) + marks[1])
+            else:
+                parts.append(stringify(node))
+        return "".join(parts)
+
+    # blocks --------------------------------------------------------------
+    def wrap(self, text: str, first: str, rest: str) -> list[str]:
+        lines: list[str] = []
+        for piece in text.split("\n"):
+            wrapped = textwrap.wrap(" ".join(piece.split()), width=max(self.width, len(first) + 20),
+                                    initial_indent=first, subsequent_indent=rest,
+                                    break_long_words=False, break_on_hyphens=False)
+            lines.extend(wrapped or [first.rstrip()])
+            first = rest
+        return lines
+
+    def blocks(self, blocks: list[Node], indent: str = "", depth: int = 0) -> list[str]:
+        """Blocks as lines, separated by blank lines, each prefixed by `indent`."""
+        out: list[str] = []
+        for block in blocks:
+            lines = self.block(block, indent, depth)
+            if lines:
+                if out:
+                    out.append("")
+                out.extend(lines)
+        return out
+
+    def flush_links(self, indent: str) -> list[str]:
+        links = [f"{indent}[{number}] {url}" for number, url in self.pending_links]
+        self.pending_links = []
+        return ([""] + links) if links else []
+
+    def block(self, block: Node, indent: str, depth: int) -> list[str]:
+        kind, content = block.get("t"), block.get("c")
+        if kind in ("Para", "Plain"):
+            return self.wrap(self.inline_text(content), indent, indent)
+        if kind == "Header":
+            return self.heading(content[0], self.inline_text(content[2]), indent)
+        if kind == "BulletList":
+            return self.list_items(content, [BULLETS[depth % len(BULLETS)]] * len(content), indent, depth)
+        if kind == "OrderedList":
+            (start, style, delimiter), items = content[0], content[1]
+            markers = [ordered_marker(start + i, style["t"], delimiter["t"]) for i in range(len(items))]
+            return self.list_items(items, markers, indent, depth)
+        if kind == "BlockQuote":
+            inner = self.blocks(content, "", depth)
+            return [f"{indent}> {line}".rstrip() for line in inner]
+        if kind == "CodeBlock":
+            return [f"{indent}    {line}".rstrip() for line in content[1].split("\n")]
+        if kind == "Div":
+            return self.blocks(content[1], indent, depth)
+        if kind == "LineBlock":
+            return [indent + self.inline_text(line) for line in content]
+        if kind == "HorizontalRule":
+            return [indent + "· · ·".center(self.width - len(indent)).rstrip()]
+        if kind == "DefinitionList":
+            out: list[str] = []
+            for term, definitions in content:
+                out.extend(([""] if out else []) + self.wrap(self.inline_text(term), indent, indent))
+                for definition in definitions:
+                    out.extend(self.blocks(definition, indent + "    ", depth))
+            return out
+        if kind == "Table":
+            return self.table(content, indent)
+        if kind == "Figure":
+            caption = stringify(content[1][1])
+            images = [self.inline_text(b["c"]) for b in content[2] if b.get("t") in ("Plain", "Para")]
+            text = " ".join(images) if images else f"[image: {caption}]"
+            return self.wrap(text, indent, indent)
+        return []  # RawBlock and anything unknown: raw HTML never reaches plain text
+
+    def heading(self, level: int, text: str, indent: str) -> list[str]:
+        underline = UNDERLINES.get(level, "~") * max(display_width(text), 3)
+        return ["", indent + text, indent + underline]
+
+    def list_items(self, items: list[list[Node]], markers: list[str], indent: str, depth: int) -> list[str]:
+        out: list[str] = []
+        loose = any(block.get("t") == "Para" for item in items for block in item[:1])
+        for item, marker in zip(items, markers, strict=True):
+            if out and loose:
+                out.append("")
+            child_indent = indent + " " * (len(marker) + 1)
+            lines: list[str] = []
+            for position, block in enumerate(item):
+                nested = block.get("t") in ("BulletList", "OrderedList")
+                if position == 0 and block.get("t") in ("Para", "Plain"):
+                    rendered = self.wrap(self.inline_text(block["c"]), f"{indent}{marker} ", child_indent)
+                else:
+                    rendered = self.block(block, child_indent, depth + 1 if nested else depth)
+                    if position == 0 and rendered:
+                        rendered[0] = f"{indent}{marker} " + rendered[0][len(child_indent):]
+                    elif rendered and (loose or not nested):
+                        lines.append("")
+                lines.extend(rendered)
+            out.extend(lines or [f"{indent}{marker}"])
+        return out
+
+    def table(self, content: list, indent: str) -> list[str]:
+        _attr, caption, _specs, head, bodies, foot = content
+        rows = [row for row in head[1]]
+        for body in bodies:
+            rows += body[2] + body[3]
+        rows += foot[1]
+        cells = [[" ".join(self.inline_text(b["c"]) if b.get("t") in ("Plain", "Para") else stringify(b)
+                           for b in cell[4]) for cell in row[1]] for row in rows]
+        columns = max((len(row) for row in cells), default=0)
+        widths = [max((display_width(row[i]) for row in cells if i < len(row)), default=0)
+                  for i in range(columns)]
+        lines = []
+        for number, row in enumerate(cells):
+            padded = [cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(row)]
+            lines.append((indent + "  ".join(padded)).rstrip())
+            if number == len(head[1]) - 1:
+                lines.append(indent + "  ".join("-" * w for w in widths))
+        caption_text = stringify(caption[1])
+        return lines + ([""] + self.wrap(caption_text, indent, indent) if caption_text else [])
+
+
+def render_text(document: Document) -> str:
+    """The plain-text edition of `document` as a string (see `render` for bytes)."""
+    renderer = _TextRenderer(document.settings.wrap)
+    meta = document.meta
+    title_rule = "=" * max(display_width(meta.title), 3)
+    out = [title_rule, *renderer.wrap(meta.title, "", ""), title_rule]
+    for line in (meta.subtitle, ", ".join(meta.authors), meta.date):
+        if line:
+            out += ["", *renderer.wrap(line, "", "")]
+    outline = document.outline()
+    if outline:
+        out += ["", "", "contents", ""]
+        for heading in outline:
+            prefix = INDENT * heading.level
+            out += renderer.wrap(heading.text, prefix, prefix + INDENT)
+    for block in document.blocks:
+        lines = renderer.block(block, "", 0)
+        if lines:
+            out += ["", *lines, *renderer.flush_links("")]
+    if renderer.notes:
+        out += ["", "", "notes", "=" * 5]
+        number = 0
+        while number < len(renderer.notes):  # notes may themselves contain notes
+            blocks = renderer.notes[number]
+            number += 1
+            lines = renderer.blocks(blocks, " " * (len(str(number)) + 4))
+            marker = f"[^{number}] "
+            first = lines[0][len(marker):] if lines else ""
+            out += ["", marker + first, *lines[1:], *renderer.flush_links("")]
+    return "\n".join(line.rstrip() for line in out).strip("\n") + "\n"
+
+
+def render(document: Document) -> bytes:
+    """The plain-text edition as UTF-8 bytes with LF line endings."""
+    return render_text(document).encode("utf-8")

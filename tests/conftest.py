@@ -1,0 +1,45 @@
+"""Shared test helpers: fixture paths, documents read through the real pipeline, the CLI as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+ESSAY = ROOT / "source" / "essay.md"
+FIXTURE_SOURCES = sorted(FIXTURES.glob("*.md"))
+
+
+def read_fixture(name: str):
+    """A fixture (or any source path) read and transformed exactly as `chapbook build` does."""
+    from pipeline.build import prepare
+
+    path = Path(name) if Path(name).is_absolute() else FIXTURES / name
+    return prepare(path)
+
+
+def document_from_text(tmp_path: Path, markdown: str, name: str = "doc.md"):
+    """A document built from a Markdown string written into `tmp_path`."""
+    from pipeline.build import prepare
+
+    path = tmp_path / name
+    path.write_text(markdown, encoding="utf-8")
+    return prepare(path)
+
+
+def run_chapbook(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300):
+    """Run the real `chapbook` command line in a subprocess and return the CompletedProcess."""
+    environment = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd or ROOT, env=environment,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def essay():
+    """The real essay, read and transformed."""
+    return read_fixture(str(ESSAY))
