@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.atomic import atomic_write
@@ -46,10 +48,22 @@ def default_sources(folder: Path = Path("source")) -> list[Path]:
     return sorted(folder.glob("*.md"))
 
 
+def edition_time(document: Document, environment: dict[str, str]) -> datetime:
+    """The time stamped into editions: SOURCE_DATE_EPOCH if set, else the source's date, else its mtime."""
+    epoch = environment.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    try:
+        return datetime.fromisoformat(document.meta.date[:10]).replace(tzinfo=UTC)
+    except ValueError:
+        return datetime.fromtimestamp(int(document.source.stat().st_mtime), tz=UTC)
+
+
 def prepare(path: Path, overrides: dict | None = None) -> Document:
     """Read one source (the one pandoc call) and apply every transform."""
     project = load_project_settings(Path.cwd())
-    return apply_transforms(read_document(path, project, overrides))
+    document = apply_transforms(read_document(path, project, overrides))
+    return replace(document, modified=edition_time(document, dict(os.environ)))
 
 
 def check_output_folder(outdir: Path) -> None:

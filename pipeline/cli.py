@@ -71,7 +71,8 @@ def main() -> None:
 def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], paper: str | None,
           wrap: int | None, quiet: bool, verbose: bool, debug: bool) -> None:
     """Build editions of SOURCES (default: every source/*.md) into OUTDIR."""
-    from pipeline.build import available_editions, build as run_build, default_sources
+    from pipeline.build import available_editions, default_sources
+    from pipeline.build import build as run_build
 
     _configure_logging(quiet, verbose)
     overrides = {key: value for key, value in (("paper", paper), ("wrap", wrap)) if value is not None}
@@ -94,3 +95,15 @@ def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], pap
             click.echo(f"built {len(written)} edition file(s) from {len(paths)} source(s) in {total:.2f} s")
 
     _run(action, debug)
+
+
+@main.command()
+@click.argument("outdir", required=False, type=click.Path(path_type=Path), default=Path("build"))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", default=1965, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+def serve(outdir: Path, host: str, port: int, debug: bool) -> None:
+    """Serve OUTDIR/gemini over real Gemini (TLS) so you can read it in a client."""
+    from pipeline.serve import serve_capsule
+
+    _run(lambda: serve_capsule(outdir / "gemini", host, port), debug)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.ast import Node, stringify, walk_blocks
@@ -40,6 +41,8 @@ class Document:
     meta: Metadata
     blocks: list[Node]
     settings: Settings = field(default_factory=Settings)
+    # When this edition was made: SOURCE_DATE_EPOCH, else the source's date (set by build.prepare).
+    modified: datetime = datetime(2000, 1, 1, tzinfo=UTC)
     resources: tuple = ()  # pipeline.resources.Resource, for images found by collect_images
 
     @property

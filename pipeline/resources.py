@@ -62,7 +62,8 @@ def collect_images(document: Document) -> Document:
                 if path and not media_type:
                     reason = f"{path.suffix or 'files without an extension'} is not an image type editions carry"
                 if path and media_type:
-                    found.setdefault(url, Resource(url, path, media_type, _edition_name(path, document.resource_folder)))
+                    name = _edition_name(path, document.resource_folder)
+                    found.setdefault(url, Resource(url, path, media_type, name))
                 else:
                     log.warning("%s: image %s refused: %s; its alt text is kept", document.source, url, reason)
                     node = {"t": "Span", "c": [attr("", [REFUSED_CLASS]), node["c"][1]]}

@@ -42,9 +42,9 @@ def _checked(name: str, value: Any, where: Path | str, line: int | None = None) 
         if not isinstance(value, bool):
             raise ChapbookError(where, f"setting 'smart' must be true or false, not {value!r}",
                                 "write smart = true or leave it out", line)
-    elif name == "gemini_base_url":
-        if not isinstance(value, str) or (value and not value.startswith("gemini://")):
-            raise ChapbookError(where, f"setting 'gemini_base_url' must start with gemini://, not {value!r}",
+    elif name == "gemini_base_url" and (not isinstance(value, str) or
+                                        (value and not value.startswith("gemini://"))):
+        raise ChapbookError(where, f"setting 'gemini_base_url' must start with gemini://, not {value!r}",
                                 "write e.g. gemini_base_url = \"gemini://example.org/\"", line)
     return value
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pipeline.document import Document
+from pipeline.resources import collect_images
 from pipeline.transforms.asterisk_notes import mark_asterisk_notes
 from pipeline.transforms.disclaimers import mark_disclaimers
 from pipeline.transforms.identifiers import make_ids_unique
 from pipeline.transforms.raw_html import clean_raw_html
 from pipeline.transforms.section_levels import normalise_section_levels
-from pipeline.resources import collect_images
 
 TRANSFORMS = (clean_raw_html, collect_images, normalise_section_levels, make_ids_unique, mark_disclaimers,
               mark_asterisk_notes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 import unicodedata
 
-from pipeline.ast import Node, has_class, stringify
+from pipeline.ast import Node, stringify
 from pipeline.document import Document
 
 EXTENSION = "txt"
