@@ -29,6 +29,8 @@ SETTING_NAMES = tuple(f.name for f in fields(Settings))
 def _checked(name: str, value: Any, where: Path | str, line: int | None = None) -> Any:
     """Validate one setting's value, naming where it came from when it is wrong."""
     if name == "wrap":
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)  # YAML metadata arrives from pandoc as text
         if isinstance(value, bool) or not isinstance(value, int) or not 20 <= value <= 1000:
             raise ChapbookError(where, f"setting 'wrap' must be a whole number from 20 to 1000, not {value!r}",
                                 "write e.g. wrap = 72", line)

@@ -1,0 +1,112 @@
+"""The plain-text edition, read back as a reader would: structure, depth, case, notes, links."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import document_from_text, read_fixture
+
+from pipeline.ast import walk_blocks
+from pipeline.writers.text import BULLETS, display_width, render_text
+
+LIST_LINE = re.compile(r"^( *)([-+o~]|\d+\.|[a-z]+\.) (.*)$")
+
+
+def list_depths(text: str) -> list[tuple[int, str]]:
+    """(depth, first words) of every list item, recovered from indentation and marker."""
+    items = []
+    for line in text.splitlines():
+        match = LIST_LINE.match(line)
+        if match:
+            items.append((len(match.group(1)) // 2 + 1, match.group(2), match.group(3)))
+    return items
+
+
+def test_six_levels_of_nesting_are_indented_with_distinct_markers():
+    text = render_text(read_fixture("nested-lists.md"))
+    items = list_depths(text)
+    bullets = [(depth, marker) for depth, marker, words in items if words.startswith("level")]
+    assert [d for d, _m in bullets] == [1, 2, 3, 4, 5, 6]
+    assert [m for _d, m in bullets][:4] == list(BULLETS)
+    assert "- back to One" in text  # the capital stays
+    numbered = {words: (depth, marker) for depth, marker, words in items}
+    assert numbered["numbered two"] == (2, "1.") and numbered["numbered two again"] == (2, "2.")
+    assert numbered["lettered three"] == (3, "a.")
+
+
+def test_title_and_headings_keep_their_case_and_are_underlined():
+    text = render_text(read_fixture("kitchen-sink.md"))
+    lines = text.splitlines()
+    assert lines[1] == "a kitchen sink of everything"
+    assert set(lines[0]) == {"="} and set(lines[2]) == {"="}
+    index = lines.index("please note")
+    assert lines[index + 1] == "=" * len("please note")
+    assert "contents" in lines and "Contents" not in text and "Notes" not in text
+
+
+def test_disclaimers_stay_verbatim_on_their_own_lines():
+    lines = render_text(read_fixture("disclaimers.md")).splitlines()
+    for disclaimer in ("[note: this paragraph is a note]", "[this is a work in progress]"):
+        assert disclaimer in lines
+    text = "\n".join(lines)
+    assert "[disclaimer: i am not a lawyer, this is just my best guess]" in " ".join(text.split())
+
+
+def test_asterisk_notes_stay_literal():
+    text = render_text(read_fixture("asterisk-notes.md"))
+    assert "\n* i tend to avoid" in text and "\n** i tend to avoid" in text
+    assert "*generated **images" in " ".join(text.split())
+
+
+def test_footnotes_are_collected_at_the_end_with_markers():
+    text = render_text(read_fixture("footnotes.md"))
+    body, notes = text.split("\nnotes\n=====\n")
+    assert "footnote.[^1]" in body and "later.[^2]" in body
+    assert "[^1] the first note, in lowercase." in notes
+    assert "https://arxiv.org/abs/2310.16825" in notes
+
+
+def test_links_keep_their_text_and_list_urls_after_the_paragraph():
+    text = render_text(read_fixture("footnotes.md"))
+    assert "TransAgents [1]" in text
+    paragraph_end = text.index("came out while i was writing.")
+    assert text.index("[1] https://arxiv.org/abs/2405.11804") > paragraph_end
+    assert text.index("[2] https://arxiv.org/abs/2407.15811") > paragraph_end
+    assert "https://huggingface.co/Mitsua/mitsua-diffusion-one" in text
+
+
+def test_table_is_aligned_and_image_shows_its_alt_text():
+    text = render_text(read_fixture("table-image.md"))
+    rows = [line for line in text.splitlines() if "kwh" in line or "co₂" in line or line.startswith("model")]
+    assert len(rows) == 3
+    positions = {line.index("8400") if "8400" in line else line.index("3.5") for line in rows[1:]}
+    assert len(positions) == 1  # the second column starts at the same place on every row
+    assert "[image: a small brown square, generated]" in text
+
+
+def test_lines_stay_within_the_wrap_width_except_unbreakable_words():
+    document = read_fixture("kitchen-sink.md")
+    for width in (40, 72):
+        from dataclasses import replace
+        text = render_text(replace(document, settings=replace(document.settings, wrap=width)))
+        for line in text.splitlines():
+            assert display_width(line) <= width or " " not in line.strip(), line
+
+
+def test_raw_html_never_reaches_plain_text(tmp_path):
+    document = document_from_text(tmp_path, "---\ntitle: t\n---\n\n<!-- hidden comment -->\n\nvisible\n")
+    text = render_text(document)
+    assert "hidden comment" not in text and "visible" in text
+
+
+def test_empty_section_keeps_its_heading():
+    text = render_text(read_fixture("sections.md"))
+    assert "kindred spirits\n===============\n\n\nsecond section" in text
+
+
+def test_essay_plain_text_has_every_heading(essay):
+    text = render_text(essay)
+    for block in walk_blocks(essay.blocks):
+        if block.get("t") == "Header":
+            heading = "".join(n.get("c", " ") if n["t"] == "Str" else " " for n in block["c"][2])
+            assert f"\n{heading}\n" in text
