@@ -1,31 +1,36 @@
-"""Builds: which editions, for which sources, written atomically into the output folder."""
+"""Builds: which editions for which sources, the cache, the PDF in its own process, atomic writes."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import multiprocessing
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.atomic import atomic_write
+from pipeline.cache import BuildCache, cache_folder, environment_snapshot, input_key
 from pipeline.document import Document
 from pipeline.errors import ChapbookError
 from pipeline.reader import read_document
 from pipeline.settings import load_project_settings
 from pipeline.transforms import apply_transforms
 
-# Edition name -> writer module. A single-file writer has EXTENSION and render(document) -> bytes;
-# a capsule writer has render_capsule(documents) -> {relative path: bytes}.
+# Edition name -> (writer module, file extension). A single-file writer has render(document) -> bytes;
+# a capsule writer (extension None) has render_capsule(documents) -> {path relative to OUTDIR: bytes}.
 EDITIONS = {
-    "epub": "pipeline.writers.epub",
-    "pdf": "pipeline.writers.pdf",
-    "txt": "pipeline.writers.text",
-    "gemini": "pipeline.writers.gemini",
+    "epub": ("pipeline.writers.epub", "epub"),
+    "pdf": ("pipeline.writers.pdf", "pdf"),
+    "txt": ("pipeline.writers.text", "txt"),
+    "gemini": ("pipeline.writers.gemini", None),
 }
+# The slowest edition; it is laid out in a worker process while the others are written.
+SEPARATE_PROCESS = "pdf"
 
 
 @dataclass(frozen=True)
@@ -36,11 +41,22 @@ class Written:
     path: Path
     size: int
     seconds: float
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output to make: an edition, the sources it needs, where it goes, its cache key."""
+
+    edition: str
+    sources: tuple[Path, ...]
+    output: Path
+    key: str
 
 
 def available_editions() -> list[str]:
     """The editions whose writer module exists in this installation."""
-    return [name for name, module in EDITIONS.items() if importlib.util.find_spec(module) is not None]
+    return [name for name, (module, _ext) in EDITIONS.items() if importlib.util.find_spec(module) is not None]
 
 
 def default_sources(folder: Path = Path("source")) -> list[Path]:
@@ -72,7 +88,7 @@ def check_output_folder(outdir: Path) -> None:
         raise ChapbookError(outdir, "the output folder is a file", "choose another folder with -o")
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        probe = outdir / ".chapbook-write-test"
+        probe = outdir / f".chapbook-write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
@@ -92,38 +108,95 @@ def _check_sources(sources: list[Path], outdir: Path) -> None:
                                 "choose another folder with -o; chapbook never writes into the source folder")
 
 
-def write_edition(edition: str, documents: list[Document], outdir: Path) -> list[Written]:
-    """Render one edition for every document and write each file atomically."""
-    writer = importlib.import_module(EDITIONS[edition])
-    written = []
-    if hasattr(writer, "render_capsule"):
-        started = time.perf_counter()
-        files = writer.render_capsule(documents)
-        for relative, data in sorted(files.items()):
-            atomic_write(outdir / relative, data)
-        root = outdir / edition
-        size = sum(len(data) for data in files.values())
-        written.append(Written(edition, root, size, time.perf_counter() - started))
-        return written
-    for document in documents:
-        started = time.perf_counter()
-        data = writer.render(document)
-        path = outdir / f"{document.stem}.{writer.EXTENSION}"
+def plan(sources: list[Path], outdir: Path, editions: list[str], overrides: dict) -> list[Job]:
+    """Every output the build would make, with the key of its inputs."""
+    environment = environment_snapshot()
+    jobs = []
+    for edition in editions:
+        extension = EDITIONS[edition][1]
+        if extension is None:
+            key = input_key(edition, sources, overrides, environment)
+            jobs.append(Job(edition, tuple(sources), outdir / edition, key))
+        else:
+            for source in sources:
+                key = input_key(edition, [source], overrides, environment)
+                jobs.append(Job(edition, (source,), outdir / f"{source.stem}.{extension}", key))
+    return jobs
+
+
+def render_job(job: Job, documents: dict[Path, Document]) -> dict[Path, bytes]:
+    """Run one writer; returns the files to write (absolute paths) and their bytes."""
+    module_name, extension = EDITIONS[job.edition]
+    writer = importlib.import_module(module_name)
+    if extension is None:
+        files = writer.render_capsule([documents[source] for source in job.sources])
+        return {job.output.parent / relative: data for relative, data in files.items()}
+    return {job.output: writer.render(documents[job.sources[0]])}
+
+
+def _write(job: Job, files: dict[Path, bytes], documents: dict[Path, Document], cache: BuildCache,
+           started: float) -> Written:
+    for path, data in sorted(files.items()):
         atomic_write(path, data)
-        written.append(Written(edition, path, len(data), time.perf_counter() - started))
-    return written
+    resources = [r.path for source in job.sources for r in documents[source].resources]
+    cache.record(job.output, job.key, resources)
+    return Written(job.edition, job.output, sum(len(d) for d in files.values()), time.perf_counter() - started)
 
 
 def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dict | None = None,
-          on_written: Callable[[Written], None] | None = None) -> list[Written]:
-    """Read every source once, then write every requested edition; errors stop before any output."""
+          force: bool = False, on_written: Callable[[Written], None] | None = None,
+          on_started: Callable[[str], None] | None = None) -> list[Written]:
+    """Read each source once, then write every requested edition whose inputs changed.
+
+    Errors in reading stop the build before any output is touched; the PDF is laid out in a worker
+    process while the other editions are written, so both cores work.
+    """
+    overrides = overrides or {}
     _check_sources(sources, outdir)
-    documents = [prepare(source, overrides) for source in sources]
+    cache = BuildCache(cache_folder(dict(os.environ)))
+    jobs = plan(sources, outdir, editions, overrides)
+    results: list[Written] = []
+    stale = []
+    for job in jobs:
+        if not force and cache.is_fresh([job.output], job.key):
+            size = job.output.stat().st_size if job.output.is_file() else 0
+            results.append(_announce(Written(job.edition, job.output, size, 0.0, cached=True), on_written))
+        else:
+            stale.append(job)
+    if not stale:
+        return results
+    documents = {source: prepare(source, overrides) for source in {s for job in stale for s in job.sources}}
     check_output_folder(outdir)
-    results = []
-    for edition in editions:
-        for item in write_edition(edition, documents, outdir):
-            results.append(item)
-            if on_written:
-                on_written(item)
+    separate = [job for job in stale if job.edition == SEPARATE_PROCESS] if len(stale) > 1 else []
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) if separate else _NoPool() as pool:
+        futures = [(job, time.perf_counter(), pool.submit(render_job, job, documents)) for job in separate]
+        for job in stale:
+            if job in separate:
+                continue
+            if on_started:
+                on_started(job.edition)
+            started = time.perf_counter()
+            results.append(_announce(_write(job, render_job(job, documents), documents, cache, started), on_written))
+        for job, started, future in futures:
+            if on_started:
+                on_started(job.edition)
+            results.append(_announce(_write(job, future.result(), documents, cache, started), on_written))
+    cache.save()
     return results
+
+
+def _announce(item: Written, on_written: Callable[[Written], None] | None) -> Written:
+    if on_written:
+        on_written(item)
+    return item
+
+
+class _NoPool:
+    """Stands in for the process pool when nothing runs in a separate process."""
+
+    def __enter__(self) -> _NoPool:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -37,6 +38,11 @@ def _human_size(size: int) -> str:
     return f"{size} B"
 
 
+def _print_written(item) -> None:
+    timing = "unchanged" if item.cached else f"{item.seconds:.2f} s"
+    click.echo(f"  {item.edition:<7} {item.path}  {_human_size(item.size)}  {timing}")
+
+
 def _run(action, debug: bool) -> None:
     """Run `action`, turning chapbook errors into one line on stderr and exit status 1."""
     try:
@@ -65,11 +71,12 @@ def main() -> None:
               show_default=True, help="Edition to build; repeat for several.")
 @click.option("--paper", type=click.Choice(("a5", "a4", "letter")), help="Paper size of the PDF edition.")
 @click.option("--wrap", type=click.IntRange(20, 1000), help="Line width of the plain-text edition.")
+@click.option("--force", is_flag=True, help="Rebuild every edition, even those whose inputs did not change.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print more about each step.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], paper: str | None,
-          wrap: int | None, quiet: bool, verbose: bool, debug: bool) -> None:
+          wrap: int | None, force: bool, quiet: bool, verbose: bool, debug: bool) -> None:
     """Build editions of SOURCES (default: every source/*.md) into OUTDIR."""
     from pipeline.build import available_editions, default_sources
     from pipeline.build import build as run_build
@@ -87,12 +94,16 @@ def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], pap
         if missing:
             raise ChapbookError(None, f"the {', '.join(missing)} edition is not available in this installation",
                                 "run make to install everything")
-        written = run_build(paths, outdir, editions, overrides,
-                            on_written=None if quiet else lambda item: click.echo(
-                                f"  {item.edition:<7} {item.path}  {_human_size(item.size)}  {item.seconds:.2f} s"))
+        started = time.perf_counter()
+        progress = not quiet and sys.stdout.isatty()
+        written = run_build(paths, outdir, editions, overrides, force=force,
+                            on_written=None if quiet else _print_written,
+                            on_started=(lambda edition: click.echo(f"  {edition:<7} …\r", nl=False))
+                            if progress else None)
         if not quiet:
-            total = sum(item.seconds for item in written)
-            click.echo(f"built {len(written)} edition file(s) from {len(paths)} source(s) in {total:.2f} s")
+            fresh = [item for item in written if not item.cached]
+            click.echo(f"built {len(fresh)} of {len(written)} output(s) from {len(paths)} source(s) "
+                       f"in {time.perf_counter() - started:.2f} s")
 
     _run(action, debug)
 

@@ -15,6 +15,10 @@ class ChapbookError(Exception):
     remedy: str = ""
     line: int | None = None
 
+    def __reduce__(self):
+        # Errors raised in the PDF worker process travel back to the CLI by pickling.
+        return (type(self), (self.path, self.problem, self.remedy, self.line))
+
     def __str__(self) -> str:
         where = str(self.path) if self.path is not None else "chapbook"
         if self.line is not None:

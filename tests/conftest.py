@@ -15,6 +15,12 @@ ESSAY = ROOT / "source" / "essay.md"
 FIXTURE_SOURCES = sorted(FIXTURES.glob("*.md"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_build_cache(tmp_path_factory):
+    """Builds under test (in process and in subprocesses) use a cache of their own, not the user's."""
+    os.environ["CHAPBOOK_CACHE_DIR"] = str(tmp_path_factory.mktemp("chapbook-cache"))
+
+
 def read_fixture(name: str):
     """A fixture (or any source path) read and transformed exactly as `chapbook build` does."""
     from pipeline.build import prepare

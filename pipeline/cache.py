@@ -1,0 +1,94 @@
+"""The build cache: skip an edition whose inputs (source, images, styles, settings, version) did not change.
+
+It lives outside the output folder (`$CHAPBOOK_CACHE_DIR`, else `$XDG_CACHE_HOME/chapbook`, else
+`~/.cache/chapbook`). A missing or corrupt cache only means a full rebuild.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.atomic import atomic_write
+
+STYLES = Path(__file__).resolve().parent.parent / "styles"
+
+
+def cache_folder(environment: dict[str, str]) -> Path:
+    """Where the build cache lives; never inside an output folder."""
+    if environment.get("CHAPBOOK_CACHE_DIR"):
+        return Path(environment["CHAPBOOK_CACHE_DIR"])
+    base = environment.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "chapbook"
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes (of every file's name and bytes, for a folder), or "missing"."""
+    try:
+        if path.is_dir():
+            digest = hashlib.sha256()
+            for item in sorted(p for p in path.rglob("*") if p.is_file()):
+                digest.update(f"{item.relative_to(path)}={file_digest(item)}\0".encode())
+            return digest.hexdigest()
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def input_key(edition: str, sources: list[Path], settings: dict, environment: dict[str, str]) -> str:
+    """A digest of everything an edition depends on that is known before reading the sources."""
+    digest = hashlib.sha256()
+    parts = [__version__, edition, json.dumps(settings, sort_keys=True),
+             environment.get("SOURCE_DATE_EPOCH", ""), file_digest(Path.cwd() / "chapbook.toml")]
+    parts += [f"{source.resolve()}={file_digest(source)}" for source in sources]
+    if STYLES.is_dir():
+        parts += [f"{p.relative_to(STYLES)}={file_digest(p)}" for p in sorted(STYLES.rglob("*")) if p.is_file()]
+    for part in parts:
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+class BuildCache:
+    """Records, per output file, the inputs it was built from and the digest of what was written."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "outputs.json"
+        try:
+            entries = json.loads(self.path.read_text(encoding="utf-8"))
+            self.entries = entries if isinstance(entries, dict) else {}
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def is_fresh(self, outputs: list[Path], key: str) -> bool:
+        """Whether every output exists as written from inputs with this key, and no image changed since."""
+        for output in outputs:
+            entry = self.entries.get(str(output.resolve()))
+            if not isinstance(entry, dict) or entry.get("key") != key:
+                return False
+            if file_digest(output) != entry.get("digest"):
+                return False
+            resources = entry.get("resources", {})
+            if not isinstance(resources, dict) or any(file_digest(Path(p)) != d for p, d in resources.items()):
+                return False
+        return bool(outputs)
+
+    def record(self, output: Path, key: str, resources: list[Path]) -> None:
+        """Remember that `output` (a file or a folder) as it is now was built from `key` and these resources."""
+        self.entries[str(output.resolve())] = {
+            "key": key, "digest": file_digest(output),
+            "resources": {str(p): file_digest(p) for p in resources}}
+
+    def save(self) -> None:
+        """Write the cache; failing to do so never fails a build."""
+        with contextlib.suppress(OSError):
+            atomic_write(self.path, json.dumps(self.entries, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def environment_snapshot() -> dict[str, str]:
+    """The environment variables a build depends on."""
+    return {key: os.environ[key] for key in ("CHAPBOOK_CACHE_DIR", "XDG_CACHE_HOME", "SOURCE_DATE_EPOCH")
+            if key in os.environ}

@@ -1,0 +1,102 @@
+"""Builds: one read per source, the cache, atomic outputs, the output folder rules."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import FIXTURES, run_chapbook
+
+from pipeline import build as build_module
+from pipeline import reader
+from pipeline.errors import ChapbookError
+
+
+def _copy_fixture(tmp_path, name="kitchen-sink.md"):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    shutil.copy(FIXTURES / name, folder / name)
+    shutil.copy(FIXTURES / "pixel.png", folder / "pixel.png")
+    return folder / name
+
+
+def test_one_pandoc_call_per_source_whatever_the_editions(tmp_path, monkeypatch):
+    calls = []
+    real = reader.run_pandoc
+    monkeypatch.setattr(reader, "run_pandoc", lambda path, text: calls.append(path) or real(path, text))
+    source = _copy_fixture(tmp_path)
+    editions = [e for e in build_module.available_editions() if e != "pdf"]
+    build_module.build([source], tmp_path / "out", editions, force=True)
+    assert calls == [source]
+
+
+def test_unchanged_inputs_are_not_rebuilt_and_changes_are(tmp_path):
+    source = _copy_fixture(tmp_path)
+    out = tmp_path / "out"
+    first = build_module.build([source], out, ["txt"])
+    assert [item.cached for item in first] == [False]
+    assert [item.cached for item in build_module.build([source], out, ["txt"])] == [True]
+    source.write_text(source.read_text(encoding="utf-8") + "\nan added line.\n", encoding="utf-8")
+    third = build_module.build([source], out, ["txt"])
+    assert [item.cached for item in third] == [False]
+    assert "an added line." in (out / "kitchen-sink.txt").read_text(encoding="utf-8")
+    assert [item.cached for item in build_module.build([source], out, ["txt"], force=True)] == [False]
+
+
+def test_a_deleted_or_edited_output_is_rebuilt(tmp_path):
+    source = _copy_fixture(tmp_path)
+    out = tmp_path / "out"
+    build_module.build([source], out, ["txt"])
+    (out / "kitchen-sink.txt").write_text("tampered", encoding="utf-8")
+    assert [item.cached for item in build_module.build([source], out, ["txt"])] == [False]
+    assert "kitchen sink" in (out / "kitchen-sink.txt").read_text(encoding="utf-8")
+
+
+def test_a_corrupt_cache_is_ignored(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "outputs.json").write_bytes(b"\x00not json{")
+    monkeypatch.setenv("CHAPBOOK_CACHE_DIR", str(cache))
+    source = _copy_fixture(tmp_path)
+    assert [item.cached for item in build_module.build([source], tmp_path / "out", ["txt"])] == [False]
+
+
+def test_failed_rebuild_leaves_earlier_output_intact_and_no_temporary_files(tmp_path):
+    source = _copy_fixture(tmp_path)
+    out = tmp_path / "out"
+    build_module.build([source], out, ["txt"])
+    before = (out / "kitchen-sink.txt").read_bytes()
+    source.write_text("---\ntitle: x\nbad: [1\n---\n", encoding="utf-8")
+    with pytest.raises(ChapbookError):
+        build_module.build([source], out, ["txt"])
+    assert (out / "kitchen-sink.txt").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["kitchen-sink.txt"]
+
+
+def test_output_folder_that_is_a_file_is_refused(tmp_path):
+    source = _copy_fixture(tmp_path)
+    blocker = tmp_path / "out"
+    blocker.write_text("i am a file")
+    result = run_chapbook("build", str(source), "-f", "txt", "-o", str(blocker))
+    assert result.returncode == 1 and "output folder is a file" in result.stderr
+    assert blocker.read_text() == "i am a file"
+
+
+def test_source_folder_is_never_written(tmp_path):
+    source = _copy_fixture(tmp_path)
+    before = {p.name: p.read_bytes() for p in source.parent.iterdir()}
+    result = run_chapbook("build", str(source), "-f", "txt", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert {p.name: p.read_bytes() for p in source.parent.iterdir()} == before
+    refused = run_chapbook("build", str(source), "-f", "txt", "-o", str(source.parent))
+    assert refused.returncode == 1 and "source folder" in refused.stderr
+
+
+def test_title_made_of_path_separators_does_not_steer_output(tmp_path):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "essay.md").write_text("---\ntitle: ../../x\n---\n\ntext\n", encoding="utf-8")
+    result = run_chapbook("build", str(folder / "essay.md"), "-f", "txt", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["essay.txt"]
+    assert not (tmp_path / "x").exists() and not (tmp_path.parent / "x").exists()
