@@ -71,6 +71,26 @@ def _stringify_into(node: Node, parts: list[str]) -> None:
             _stringify_into(child, parts)
     elif kind == "CodeBlock":
         parts.append(content[1])
+    elif kind == "LineBlock":
+        for line in content:
+            for child in line:
+                _stringify_into(child, parts)
+            parts.append("\n")
+    elif kind == "Table":
+        _attr, caption, _specs, head, bodies, foot = content
+        rows = head[1] + [row for body in bodies for row in body[2] + body[3]] + foot[1]
+        for row in rows:
+            for cell in row[1]:
+                for child in cell[4]:
+                    _stringify_into(child, parts)
+                parts.append(" ")
+            parts.append("\n")
+        for child in caption[1]:
+            _stringify_into(child, parts)
+    elif kind == "Figure":
+        for child in content[1][1] + content[2]:
+            _stringify_into(child, parts)
+            parts.append(" ")
 
 
 def walk_blocks(blocks: list[Node]) -> Iterator[Node]:

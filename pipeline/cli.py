@@ -71,12 +71,13 @@ def main() -> None:
               show_default=True, help="Edition to build; repeat for several.")
 @click.option("--paper", type=click.Choice(("a5", "a4", "letter")), help="Paper size of the PDF edition.")
 @click.option("--wrap", type=click.IntRange(20, 1000), help="Line width of the plain-text edition.")
+@click.option("--check", "then_check", is_flag=True, help="Run chapbook check on what was built.")
 @click.option("--force", is_flag=True, help="Rebuild every edition, even those whose inputs did not change.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print more about each step.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], paper: str | None,
-          wrap: int | None, force: bool, quiet: bool, verbose: bool, debug: bool) -> None:
+          wrap: int | None, then_check: bool, force: bool, quiet: bool, verbose: bool, debug: bool) -> None:
     """Build editions of SOURCES (default: every source/*.md) into OUTDIR."""
     from pipeline.build import available_editions, default_sources
     from pipeline.build import build as run_build
@@ -104,6 +105,57 @@ def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], pap
             fresh = [item for item in written if not item.cached]
             click.echo(f"built {len(fresh)} of {len(written)} output(s) from {len(paths)} source(s) "
                        f"in {time.perf_counter() - started:.2f} s")
+        if then_check and not _report_check(paths, outdir, as_json=False, quiet=quiet):
+            sys.exit(1)
+
+    _run(action, debug)
+
+
+def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool) -> bool:
+    """Run the checks, print one line per finding and a summary; True when nothing failed."""
+    import json
+
+    from pipeline.build import prepare
+    from pipeline.check import as_json as findings_as_json
+    from pipeline.check import check_build
+
+    findings = check_build([prepare(path) for path in paths], outdir)
+    failed = [f for f in findings if f.status == "fail"]
+    skipped = [f for f in findings if f.status == "skipped"]
+    if as_json:
+        click.echo(json.dumps({"findings": findings_as_json(findings), "failed": len(failed),
+                               "skipped": len(skipped), "passed": len(findings) - len(failed) - len(skipped)},
+                              indent=1, ensure_ascii=False))
+    else:
+        for finding in findings:
+            if not quiet or finding.status != "ok":
+                click.echo(str(finding))
+        click.echo(f"{len(findings) - len(failed) - len(skipped)} passed, {len(failed)} failed, "
+                   f"{len(skipped)} skipped")
+    return not failed
+
+
+@main.command()
+@click.argument("outdir", required=False, type=click.Path(path_type=Path), default=Path("build"))
+@click.option("-s", "--source", "sources", multiple=True, type=click.Path(path_type=Path),
+              help="Source the editions were built from (default: every source/*.md).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only failures, skips and the summary.")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+def check(outdir: Path, sources: tuple[Path, ...], as_json: bool, quiet: bool, debug: bool) -> None:
+    """Validate the editions in OUTDIR and check that they keep the author's voice."""
+    from pipeline.build import default_sources
+
+    _configure_logging(quiet=True, verbose=False)
+
+    def action() -> None:
+        paths = list(sources) or default_sources()
+        if not paths:
+            raise ChapbookError("source", "no Markdown sources found", "name them with --source")
+        if not outdir.is_dir():
+            raise ChapbookError(outdir, "no such output folder", "run chapbook build first")
+        if not _report_check(paths, outdir, as_json, quiet):
+            sys.exit(1)
 
     _run(action, debug)
 

@@ -1,0 +1,113 @@
+"""Reading editions back, as a reader's software would, into text and list items with their depth."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+TEXT_LIST_LINE = re.compile(r"^( *)([-+o~]|\(?[0-9a-zA-Z]+[.)]) (\S.*)$")
+
+
+@dataclass
+class Reading:
+    """What an edition shows: its text, and (when recoverable) each list item's depth and text."""
+
+    text: str
+    list_items: list[tuple[int, str]] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def read_text_edition(path: Path) -> Reading:
+    """The plain-text edition; list depth recovered from indentation (deeper items are indented more)."""
+    text = path.read_bytes().decode("utf-8")
+    items: list[tuple[int, str]] = []
+    indents: list[int] = []
+    for line in text.splitlines():
+        match = TEXT_LIST_LINE.match(line)
+        indent = len(line) - len(line.lstrip(" "))
+        if match:
+            while indents and indents[-1] > indent:
+                indents.pop()
+            if not indents or indents[-1] < indent:
+                indents.append(indent)
+            items.append((len(indents), re.sub(r" \[\^?\d+\]", "", match.group(3))))
+        elif line.strip() and indent == 0:
+            indents = []
+    return Reading(text, items)
+
+
+def read_epub(path: Path) -> Reading:
+    """The EPUB's XHTML documents in reading order; list depth from nested ul/ol elements."""
+    with zipfile.ZipFile(path) as book:
+        container = ElementTree.fromstring(book.read("META-INF/container.xml"))
+        rootfile = next(e for e in container.iter() if e.tag.endswith("rootfile")).get("full-path")
+        package = ElementTree.fromstring(book.read(rootfile))
+        base = rootfile.rsplit("/", 1)[0] + "/" if "/" in rootfile else ""
+        manifest = {item.get("id"): item for item in package.iter() if item.tag.endswith("}item")}
+        spine = [manifest[ref.get("idref")] for ref in package.iter() if ref.tag.endswith("itemref")]
+        navs = [item for item in manifest.values() if "nav" in (item.get("properties") or "").split()]
+        texts, items = [], []
+        for item in navs + [i for i in spine if i not in navs]:
+            root = ElementTree.fromstring(book.read(base + item.get("href")))
+            body = root.find(f"{XHTML}body")
+            if body is None:
+                continue
+            texts.append(" ".join("".join(body.itertext()).split()))
+            if item not in navs:
+                items += _xhtml_list_items(body, 0)
+    return Reading("\n".join(texts), items)
+
+
+def _xhtml_list_items(element: ElementTree.Element, depth: int) -> list[tuple[int, str]]:
+    items = []
+    for child in element:
+        if child.tag in (f"{XHTML}ul", f"{XHTML}ol"):
+            for item in child:
+                if item.tag == f"{XHTML}li":
+                    own = [t for part in _own_text(item) for t in [part]]
+                    items.append((depth + 1, " ".join(" ".join(own).split())))
+                    items += _xhtml_list_items(item, depth + 1)
+        else:
+            items += _xhtml_list_items(child, depth)
+    return items
+
+
+def _own_text(item: ElementTree.Element) -> list[str]:
+    """The text of a list item without the text of the lists nested inside it."""
+    parts = [item.text or ""]
+    for child in item:
+        if child.tag not in (f"{XHTML}ul", f"{XHTML}ol"):
+            parts.append("".join(child.itertext()))
+        parts.append(child.tail or "")
+    return parts
+
+
+def pdftotext_available() -> bool:
+    """Whether poppler's pdftotext is installed."""
+    return shutil.which("pdftotext") is not None
+
+
+def read_pdf(path: Path) -> Reading:
+    """The PDF's text as poppler's pdftotext extracts it, with hyphenated line ends joined."""
+    result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
+    text = result.stdout.decode("utf-8")
+    text = re.sub(r"(\w)[\u2010\u00ad]\n\s*(\w)", r"\1\2", text)  # hyphenation added by the layout
+    text = re.sub(r"(\w-)\n\s*(\w)", r"\1\2", text)  # a typed hyphen at a line end stays a hyphen
+    return Reading(text.replace("\f", "\n"))
+
+
+def read_gemtext(text: str) -> Reading:
+    """A gemtext page's text; list depth follows chapbook's gemtext depth marks (see README)."""
+    from pipeline.writers.gemtext import list_item_depth  # the documented rule lives beside the writer
+
+    items = []
+    for line in text.split("\n"):
+        if line.startswith("* "):
+            items.append(list_item_depth(line))
+    return Reading(text, items)
