@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
+
+# `.essay.pdf.<pid>.<random>.part`: the pid lets a later build tell a dead build's leftovers from a live one's.
+_PART = re.compile(r"^\..+\.(\d+)\.[^.]+\.part$")
 
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a reader (or a crash) sees the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -21,3 +26,24 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_parts(folder: Path) -> None:
+    """Delete temporary files left by builds that were killed (their process is gone)."""
+    if not folder.is_dir():
+        return
+    for path in folder.rglob(".*.part"):
+        match = _PART.match(path.name)
+        if match and not _alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                path.unlink()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.atomic import atomic_write
+from pipeline.atomic import atomic_write, remove_stale_parts
 from pipeline.cache import BuildCache, cache_folder, environment_snapshot, input_key
 from pipeline.document import Document
 from pipeline.errors import ChapbookError
@@ -165,8 +165,9 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
             stale.append(job)
     if not stale:
         return results
-    documents = {source: prepare(source, overrides) for source in {s for job in stale for s in job.sources}}
+    documents = {source: prepare(source, overrides) for source in sorted({s for job in stale for s in job.sources})}
     check_output_folder(outdir)
+    remove_stale_parts(outdir)
     separate = [job for job in stale if job.edition == SEPARATE_PROCESS] if len(stale) > 1 else []
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) if separate else _NoPool() as pool:
