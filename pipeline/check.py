@@ -80,13 +80,18 @@ def _url_words(document: Document) -> set[str]:
 
 
 def expected_list_items(blocks: list[Node], depth: int = 0) -> list[tuple[int, str]]:
-    """Every list item of the source in order, with its depth (1 = top level) and its first words."""
+    """Every list item of the source in order, with its depth (1 = top level) and its first words.
+
+    Lists quoted from elsewhere (inside block quotes) are left out: they are the quoted text's structure.
+    """
     items = []
     for block in blocks:
+        if block.get("t") == "BlockQuote":
+            continue
         if block.get("t") in ("BulletList", "OrderedList"):
             entries = block["c"] if block["t"] == "BulletList" else block["c"][1]
             for entry in entries:
-                first = entry[0] if entry and entry[0].get("t") in ("Plain", "Para") else None
+                first = entry[0] if entry and entry[0].get("t") in ("Plain", "Para", "LineBlock") else None
                 items.append((depth + 1, " ".join(stringify(first).split()) if first else ""))
                 items += expected_list_items(entry, depth + 1)
         else:
@@ -118,11 +123,16 @@ def voice_findings(document: Document, reading: readback.Reading, label: str) ->
     return findings
 
 
+def _same_item(start: str, shown: str) -> bool:
+    shown = " ".join(shown.split())
+    return shown.startswith(start) if start else not shown
+
+
 def _depth_finding(expected: list[tuple[int, str]], shown: list[tuple[int, str]], label: str) -> Finding:
     position = 0
     for depth, text in expected:
         start = " ".join(text.split()[:4])
-        while position < len(shown) and not " ".join(shown[position][1].split()).startswith(start):
+        while position < len(shown) and not _same_item(start, shown[position][1]):
             position += 1
         if position == len(shown):
             return Finding("fail", label, "every list item at its depth", f"item not found: {text[:50]}")

@@ -11,7 +11,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
-TEXT_LIST_LINE = re.compile(r"^( *)([-+o~]|\(?[0-9a-zA-Z]+[.)]) (\S.*)$")
+TEXT_LIST_LINE = re.compile(r"^( *)([-+o~]|\(?[0-9a-zA-Z]+[.)])(?: (\S.*))?$")
 
 
 @dataclass
@@ -29,6 +29,8 @@ def read_text_edition(path: Path) -> Reading:
     items: list[tuple[int, str]] = []
     indents: list[int] = []
     for line in text.splitlines():
+        if line.lstrip().startswith(">"):
+            continue  # lists inside block quotes are not part of the depth check (see check.py)
         match = TEXT_LIST_LINE.match(line)
         indent = len(line) - len(line.lstrip(" "))
         if match:
@@ -36,7 +38,7 @@ def read_text_edition(path: Path) -> Reading:
                 indents.pop()
             if not indents or indents[-1] < indent:
                 indents.append(indent)
-            items.append((len(indents), re.sub(r" \[\^?\d+\]", "", match.group(3))))
+            items.append((len(indents), re.sub(r" \[\^?\d+\]", "", match.group(3) or "")))
         elif line.strip() and indent == 0:
             indents = []
     return Reading(text, items)
@@ -73,7 +75,7 @@ def _xhtml_list_items(element: ElementTree.Element, depth: int) -> list[tuple[in
                     own = [t for part in _own_text(item) for t in [part]]
                     items.append((depth + 1, " ".join(" ".join(own).split())))
                     items += _xhtml_list_items(item, depth + 1)
-        else:
+        elif child.tag != f"{XHTML}blockquote":  # quoted lists are left out, as in check.expected_list_items
             items += _xhtml_list_items(child, depth)
     return items
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 import unicodedata
 
@@ -58,6 +59,19 @@ def _roman(number: int) -> str:
     return label or str(number)
 
 
+_LOOKS_LIKE_MARKER = re.compile(r"^([-+o~>]|\(?[0-9a-zA-Z]{1,4}[.)])( |$)")
+
+
+def _no_marker_at_line_start(lines: list[str], indent: str) -> list[str]:
+    """Wrapped lines, re-broken so no continuation line starts with what reads as a list marker or quote."""
+    for number in range(1, len(lines)):
+        words = lines[number - 1].split(" ")
+        if _LOOKS_LIKE_MARKER.match(lines[number][len(indent):]) and len(words) > 1 and words[-1].strip():
+            lines[number - 1] = " ".join(words[:-1])
+            lines[number] = indent + words[-1] + " " + lines[number][len(indent):]
+    return lines
+
+
 class _TextRenderer:
     """Renders blocks to lines; holds the link and note numbering of one document."""
 
@@ -103,7 +117,7 @@ class _TextRenderer:
             wrapped = textwrap.wrap(" ".join(piece.split()), width=max(self.width, len(first) + 20),
                                     initial_indent=first, subsequent_indent=rest,
                                     break_long_words=False, break_on_hyphens=False)
-            lines.extend(wrapped or [first.rstrip()])
+            lines.extend(_no_marker_at_line_start(wrapped, rest) or [first.rstrip()])
             first = rest
         return lines
 
@@ -143,7 +157,7 @@ class _TextRenderer:
         if kind == "Div":
             return self.blocks(content[1], indent, depth)
         if kind == "LineBlock":
-            return [indent + self.inline_text(line) for line in content]
+            return [wrapped for line in content for wrapped in self.wrap(self.inline_text(line), indent, indent + INDENT)]
         if kind == "HorizontalRule":
             return [indent + "· · ·".center(self.width - len(indent)).rstrip()]
         if kind == "DefinitionList":
@@ -174,15 +188,21 @@ class _TextRenderer:
                 out.append("")
             child_indent = indent + " " * (len(marker) + 1)
             lines: list[str] = []
+            if not item or item[0].get("t") not in ("Para", "Plain", "LineBlock"):
+                lines.append(f"{indent}{marker}")  # the item's first block goes below its marker
             for position, block in enumerate(item):
                 nested = block.get("t") in ("BulletList", "OrderedList")
                 if position == 0 and block.get("t") in ("Para", "Plain"):
                     rendered = self.wrap(self.inline_text(block["c"]), f"{indent}{marker} ", child_indent)
+                elif position == 0 and block.get("t") == "LineBlock":
+                    rendered = self.block(block, child_indent, depth)
+                    if rendered:
+                        rendered[0] = f"{indent}{marker} " + rendered[0][len(child_indent):]
                 else:
                     rendered = self.block(block, child_indent, depth + 1 if nested else depth)
-                    if position == 0 and rendered:
-                        rendered[0] = f"{indent}{marker} " + rendered[0][len(child_indent):]
-                    elif rendered and (loose or not nested):
+                    while rendered and not rendered[0].strip():
+                        rendered = rendered[1:]
+                    if position > 0 and rendered and (loose or not nested):
                         lines.append("")
                 lines.extend(rendered)
             out.extend(lines or [f"{indent}{marker}"])
