@@ -104,12 +104,17 @@ def read_pdf(path: Path) -> Reading:
     return Reading(text.replace("\f", "\n"))
 
 
+def gemtext_list_item(line: str) -> tuple[int, str]:
+    """The depth (1 = top) and text of a chapbook gemtext list line: `* ↳ ↳ text` is depth 3."""
+    from pipeline.writers.gemtext import DEPTH_MARK, ESCAPE
+
+    match = re.match(rf"\A\* ((?:{DEPTH_MARK} )*){ESCAPE}?(.*)\Z", line, re.S)
+    if not match:
+        raise ValueError(f"not a gemtext list item: {line!r}")
+    return len(match.group(1)) // 2 + 1, match.group(2)
+
+
 def read_gemtext(text: str) -> Reading:
     """A gemtext page's text; list depth follows chapbook's gemtext depth marks (see README)."""
-    from pipeline.writers.gemtext import list_item_depth  # the documented rule lives beside the writer
-
-    items = []
-    for line in text.split("\n"):
-        if line.startswith("* "):
-            items.append(list_item_depth(line))
+    items = [gemtext_list_item(line) for line in text.split("\n") if line.startswith("* ")]
     return Reading(text, items)

@@ -157,7 +157,8 @@ class _TextRenderer:
         if kind == "Div":
             return self.blocks(content[1], indent, depth)
         if kind == "LineBlock":
-            return [wrapped for line in content for wrapped in self.wrap(self.inline_text(line), indent, indent + INDENT)]
+            return [wrapped for line in content
+                    for wrapped in self.wrap(self.inline_text(line), indent, indent + INDENT)]
         if kind == "HorizontalRule":
             return [indent + "· · ·".center(self.width - len(indent)).rstrip()]
         if kind == "DefinitionList":

@@ -1,0 +1,164 @@
+"""The Gemini edition: a capsule laid out around gemtext pages (the lines come from writers/gemtext.py).
+
+    gemini/index.gmi                 home: the title(s), links to the posts and the gemlog
+    gemini/gemlog/index.gmi          the gemlog, in the subscription convention (companion/subscription.gmi)
+    gemini/gemlog/<date>-<slug>.gmi  one page per source
+    gemini/gemlog/atom.xml           the same posts as an Atom feed
+    gemini/gemlog/images/…           copies of the images the pages link to
+    gemini/.meta, gemini/gemlog/.meta  each page's language, as agate reads it (`index.gmi: ;lang=en`)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.atom import FeedEntry, render_atom, stable_id
+from pipeline.document import Document
+from pipeline.transforms.identifiers import slug
+from pipeline.writers.gemtext import render_gemtext
+
+GEMLOG = "gemlog"
+# Labels the tool adds, in the essay's own lowercase.
+LABELS = {"gemlog": "gemlog", "feed": "atom feed", "home": "home"}
+_BCP47 = re.compile(r"\A[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
+
+
+@dataclass(frozen=True)
+class Post:
+    """One document's place in the capsule: its page name and the date it is filed under."""
+
+    document: Document
+    date: str
+    page: str
+
+    @property
+    def title(self) -> str:
+        return " ".join(self.document.meta.title.split())
+
+
+def post_date(document: Document) -> str:
+    """The YYYY-MM-DD a post is filed under: its own date, else the edition's date (never the clock)."""
+    try:
+        return date.fromisoformat(document.meta.date[:10]).isoformat()
+    except ValueError:
+        return document.modified.date().isoformat()
+
+
+def page_language(document: Document) -> str:
+    """The document's language tag if it is a well-formed BCP 47 tag, else "" (so it cannot inject anything)."""
+    return document.meta.lang if _BCP47.match(document.meta.lang or "") else ""
+
+
+def plan_posts(documents: list[Document]) -> list[Post]:
+    """Every document with its page name (`<date>-<slug>.gmi`, unique), newest first."""
+    posts: list[Post] = []
+    taken: set[str] = set()
+    for document in documents:
+        day = post_date(document)
+        base = f"{day}-{slug(document.meta.title, fallback=slug(document.stem, fallback='post'))}"
+        name, number = base, 1
+        while name in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name)
+        posts.append(Post(document, day, f"{name}.gmi"))
+    return sorted(posts, key=lambda post: (post.date, post.document.modified, post.page), reverse=True)
+
+
+def capsule_title(posts: list[Post]) -> str:
+    """The home and feed title: the one post's own title, or "gemlog" when there are several."""
+    return posts[0].title if len(posts) == 1 else LABELS["gemlog"]
+
+
+def _image_files(posts: list[Post]) -> tuple[dict[str, dict[str, str]], dict[str, bytes]]:
+    """Per page, image URL -> link beside the page; and the files to copy, by path under gemlog/."""
+    links: dict[str, dict[str, str]] = {}
+    files: dict[str, bytes] = {}
+    for post in posts:
+        links[post.page] = {}
+        for resource in post.document.resources:
+            data = resource.path.read_bytes()
+            name = resource.name
+            if files.get(name, data) != data:  # two sources, two different images of the same name
+                folder, _, file_name = name.rpartition("/")
+                name = f"{folder}/{post.page.removesuffix('.gmi')}-{file_name}"
+            files[name] = data
+            links[post.page][resource.url] = name
+    return links, files
+
+
+def _shared_language(posts: list[Post]) -> str:
+    languages = {page_language(post.document) for post in posts}
+    return languages.pop() if len(languages) == 1 else ""
+
+
+def _meta_file(languages: dict[str, str]) -> bytes:
+    lines = [f"{name}: ;lang={lang}" for name, lang in sorted(languages.items()) if lang]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def render_home(posts: list[Post]) -> str:
+    """`gemini/index.gmi`: the capsule's title, a link per post, the gemlog and its feed."""
+    lines = ["# " + capsule_title(posts), ""]
+    lines += [f"=> {GEMLOG}/{post.page} {post.title}" for post in posts]
+    lines += ["", f"=> {GEMLOG}/ {LABELS['gemlog']}", f"=> {GEMLOG}/atom.xml {LABELS['feed']}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_gemlog_index(posts: list[Post]) -> str:
+    """`gemini/gemlog/index.gmi`: a `# ` feed title, then `=> page YYYY-MM-DD title` per post, newest first."""
+    lines = ["# " + capsule_title(posts)]
+    subtitle = posts[0].document.meta.subtitle if len(posts) == 1 else ""
+    if subtitle:
+        lines.append("## " + " ".join(subtitle.split()))
+    lines.append("")
+    lines += [f"=> {post.page} {post.date} {post.title}" for post in posts]
+    lines += ["", f"=> atom.xml {LABELS['feed']}", f"=> ../ {LABELS['home']}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_feed(posts: list[Post], base_url: str) -> bytes:
+    """`gemini/gemlog/atom.xml`: links absolute under `base_url` when it is set, else relative to the feed.
+
+    Ids are derived from title and date, not from the URL, so they stay the same when the capsule moves.
+    """
+    # Not urljoin: urllib only resolves schemes it knows, and gemini:// is not one of them.
+    gemlog = f"{base_url.rstrip('/')}/{GEMLOG}/" if base_url else ""
+    entries = [FeedEntry(id=stable_id("entry", post.date, post.title), title=post.title,
+                         updated=post.document.modified, link=gemlog + post.page,
+                         authors=post.document.meta.authors, lang=page_language(post.document),
+                         summary=post.document.meta.subtitle or post.document.meta.description)
+               for post in posts]
+    oldest = posts[-1] if posts else None
+    feed_id = stable_id("feed", capsule_title(posts), oldest.date if oldest else "", oldest.title if oldest else "")
+    return render_atom(feed_id, capsule_title(posts), gemlog + "index.gmi" if gemlog else "index.gmi",
+                       gemlog + "atom.xml" if gemlog else "atom.xml", entries,
+                       fallback_author=capsule_title(posts), lang=_shared_language(posts))
+
+
+def render_capsule(documents: list[Document]) -> dict[str, bytes]:
+    """Every file of the capsule, by path relative to the output folder (`gemini/…`)."""
+    posts = plan_posts(documents)
+    if not posts:
+        return {}
+    image_links, images = _image_files(posts)
+    files: dict[str, bytes] = {}
+    for post in posts:
+        page = render_gemtext(post.document, image_links[post.page])
+        footer = ["", f"=> index.gmi {LABELS['gemlog']}", f"=> ../ {LABELS['home']}"]
+        files[f"gemini/{GEMLOG}/{post.page}"] = (page + "\n".join(footer) + "\n").encode("utf-8")
+    for name, data in images.items():
+        files[f"gemini/{GEMLOG}/{name}"] = data
+    files["gemini/index.gmi"] = render_home(posts).encode("utf-8")
+    files[f"gemini/{GEMLOG}/index.gmi"] = render_gemlog_index(posts).encode("utf-8")
+    base_url = next((p.document.settings.gemini_base_url for p in posts if p.document.settings.gemini_base_url), "")
+    files[f"gemini/{GEMLOG}/atom.xml"] = render_feed(posts, base_url)
+    shared = _shared_language(posts)
+    for path, languages in (("gemini/.meta", {"index.gmi": shared}),
+                            (f"gemini/{GEMLOG}/.meta", {"index.gmi": shared} |
+                             {post.page: page_language(post.document) for post in posts})):
+        if any(languages.values()):
+            files[path] = _meta_file(languages)
+    return files
