@@ -29,6 +29,8 @@ EDITIONS = {
     "txt": ("pipeline.writers.text", "txt"),
     "gemini": ("pipeline.writers.gemini", None),
 }
+# The files in styles/ each edition reads; a change to another edition's stylesheet rebuilds nothing here.
+EDITION_STYLES = {"epub": ("epub.css",), "pdf": ("print.css",), "txt": (), "gemini": ()}
 # The slowest edition; it is laid out in a worker process while the others are written.
 SEPARATE_PROCESS = "pdf"
 
@@ -115,11 +117,11 @@ def plan(sources: list[Path], outdir: Path, editions: list[str], overrides: dict
     for edition in editions:
         extension = EDITIONS[edition][1]
         if extension is None:
-            key = input_key(edition, sources, overrides, environment)
+            key = input_key(edition, sources, overrides, environment, EDITION_STYLES[edition])
             jobs.append(Job(edition, tuple(sources), outdir / edition, key))
         else:
             for source in sources:
-                key = input_key(edition, [source], overrides, environment)
+                key = input_key(edition, [source], overrides, environment, EDITION_STYLES[edition])
                 jobs.append(Job(edition, (source,), outdir / f"{source.stem}.{extension}", key))
     return jobs
 

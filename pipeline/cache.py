@@ -39,14 +39,14 @@ def file_digest(path: Path) -> str:
         return "missing"
 
 
-def input_key(edition: str, sources: list[Path], settings: dict, environment: dict[str, str]) -> str:
+def input_key(edition: str, sources: list[Path], settings: dict, environment: dict[str, str],
+              stylesheets: tuple[str, ...]) -> str:
     """A digest of everything an edition depends on that is known before reading the sources."""
     digest = hashlib.sha256()
     parts = [__version__, edition, json.dumps(settings, sort_keys=True),
              environment.get("SOURCE_DATE_EPOCH", ""), file_digest(Path.cwd() / "chapbook.toml")]
     parts += [f"{source.resolve()}={file_digest(source)}" for source in sources]
-    if STYLES.is_dir():
-        parts += [f"{p.relative_to(STYLES)}={file_digest(p)}" for p in sorted(STYLES.rglob("*")) if p.is_file()]
+    parts += [f"{name}={file_digest(STYLES / name)}" for name in stylesheets]
     for part in parts:
         digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()

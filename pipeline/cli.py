@@ -170,3 +170,55 @@ def serve(outdir: Path, host: str, port: int, debug: bool) -> None:
     from pipeline.serve import serve_capsule
 
     _run(lambda: serve_capsule(outdir / "gemini", host, port), debug)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="Folder the editions are written to.")
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS), default=("all",),
+              show_default=True, help="Edition to build; repeat for several.")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], debug: bool) -> None:
+    """Rebuild on every save: only the editions whose inputs changed, with what was rebuilt and how long it took."""
+    from pipeline.build import available_editions, default_sources
+    from pipeline.build import build as run_build
+    from pipeline.cache import STYLES
+
+    _configure_logging(quiet=False, verbose=False)
+    paths = list(sources) or default_sources()
+    available = available_editions()
+    editions = available if "all" in formats else [f for f in available if f in formats]
+
+    def rebuild() -> None:
+        started = time.perf_counter()
+        try:
+            written = run_build(paths, outdir, editions)
+        except ChapbookError as error:
+            click.echo(str(error), err=True)
+            return
+        rebuilt = [item for item in written if not item.cached]
+        for item in rebuilt:
+            _print_written(item)
+        click.echo(f"rebuilt {len(rebuilt)} of {len(written)} output(s) in {time.perf_counter() - started:.2f} s; "
+                   "watching for changes (Ctrl-C stops)")
+
+    def action() -> None:
+        import watchfiles
+
+        if not paths:
+            raise ChapbookError("source", "no Markdown sources found", "give a file, or put .md files in source/")
+        rebuild()
+        folders = {path.resolve().parent for path in paths} | ({STYLES} if STYLES.is_dir() else set())
+        output = outdir.resolve()
+
+        def outside_output(_change, name: str) -> bool:
+            return not Path(name).is_relative_to(output)
+
+        try:
+            for _changes in watchfiles.watch(*folders, watch_filter=outside_output):
+                rebuild()
+        except KeyboardInterrupt:
+            click.echo("stopped watching")
+
+    _run(action, debug)
