@@ -50,6 +50,7 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check pipeline tests
 
 bench: $(INSTALLED)
+	$(PYTHON) -m pip install -q -e '.[test,bench]'
 	$(PYTHON) tests/benchmarks/run.py
 
 clean:

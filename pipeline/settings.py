@@ -19,7 +19,6 @@ class Settings:
 
     wrap: int = 72
     paper: str = "a5"
-    smart: bool = False
     gemini_base_url: str = ""
 
 
@@ -38,12 +37,6 @@ def _checked(name: str, value: Any, where: Path | str, line: int | None = None) 
         if value not in PAPER_SIZES:
             raise ChapbookError(where, f"setting 'paper' must be one of {', '.join(PAPER_SIZES)}, not {value!r}",
                                 "write e.g. paper = \"a5\"", line)
-    elif name == "smart":
-        if isinstance(value, str) and value in ("true", "false"):
-            value = value == "true"
-        if not isinstance(value, bool):
-            raise ChapbookError(where, f"setting 'smart' must be true or false, not {value!r}",
-                                "write smart = true or leave it out", line)
     elif name == "gemini_base_url" and (not isinstance(value, str) or
                                         (value and not value.startswith("gemini://"))):
         raise ChapbookError(where, f"setting 'gemini_base_url' must start with gemini://, not {value!r}",
