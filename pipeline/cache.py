@@ -1,4 +1,4 @@
-"""The build cache: skip an edition whose inputs (source, images, styles, settings, version) did not change.
+"""The build cache: skip an edition whose inputs (source, images, styles, settings, chapbook version and code) did not change.
 
 It lives outside the output folder (`$CHAPBOOK_CACHE_DIR`, else `$XDG_CACHE_HOME/chapbook`, else
 `~/.cache/chapbook`). A missing or corrupt cache only means a full rebuild.
@@ -7,6 +7,7 @@ It lives outside the output folder (`$CHAPBOOK_CACHE_DIR`, else `$XDG_CACHE_HOME
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -16,6 +17,16 @@ from pipeline import __version__
 from pipeline.atomic import atomic_write
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
+PACKAGE = Path(__file__).resolve().parent
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of chapbook's own code, so an edited writer never serves a stale edition."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(f"{path.relative_to(PACKAGE)}={file_digest(path)}\0".encode())
+    return digest.hexdigest()
 
 
 def cache_folder(environment: dict[str, str]) -> Path:
@@ -43,7 +54,7 @@ def input_key(edition: str, sources: list[Path], settings: dict, environment: di
               stylesheets: tuple[str, ...]) -> str:
     """A digest of everything an edition depends on that is known before reading the sources."""
     digest = hashlib.sha256()
-    parts = [__version__, edition, json.dumps(settings, sort_keys=True),
+    parts = [__version__, code_digest(), edition, json.dumps(settings, sort_keys=True),
              environment.get("SOURCE_DATE_EPOCH", ""), file_digest(Path.cwd() / "chapbook.toml")]
     parts += [f"{source.resolve()}={file_digest(source)}" for source in sources]
     parts += [f"{name}={file_digest(STYLES / name)}" for name in stylesheets]

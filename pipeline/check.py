@@ -129,17 +129,20 @@ def _same_item(start: str, shown: str) -> bool:
 
 
 def _depth_finding(expected: list[tuple[int, str]], shown: list[tuple[int, str]], label: str) -> Finding:
+    """Each expected item, in order, must be shown with its text at its depth.
+
+    Lines that only look like list items (inside code blocks, say) are skipped over.
+    """
     position = 0
     for depth, text in expected:
         start = " ".join(text.split()[:4])
-        while position < len(shown) and not _same_item(start, shown[position][1]):
-            position += 1
-        if position == len(shown):
-            return Finding("fail", label, "every list item at its depth", f"item not found: {text[:50]}")
-        if shown[position][0] != depth:
-            return Finding("fail", label, "every list item at its depth",
-                           f"{text[:40]!r} is at depth {shown[position][0]}, not {depth}")
-        position += 1
+        matches = [i for i in range(position, len(shown)) if _same_item(start, shown[i][1])]
+        at_depth = [i for i in matches if shown[i][0] == depth]
+        if not at_depth:
+            detail = (f"{text[:40]!r} is at depth {shown[matches[0]][0]}, not {depth}" if matches
+                      else f"item not found: {text[:50]}")
+            return Finding("fail", label, "every list item at its depth", detail)
+        position = at_depth[0] + 1
     return Finding("ok", label, "every list item at its depth", f"{len(expected)} items")
 
 

@@ -112,7 +112,8 @@ def main() -> None:
             print(f"{name} essay ({size / 1000:.0f} kB), median of {RUNS} runs:")
             print(f"  chapbook, all four editions  {statistics.median(times['chapbook']):6.2f} s")
             print(f"  stock route, four tools      {statistics.median(times['stock']):6.2f} s")
-            print(f"  ratio chapbook / stock       {statistics.median(times['chapbook']) / statistics.median(times['stock']):6.2f}")
+            ratio = statistics.median(times["chapbook"]) / statistics.median(times["stock"])
+            print(f"  ratio chapbook / stock       {ratio:6.2f}")
             print(f"  rebuild, nothing changed     {statistics.median(times['unchanged']):6.2f} s "
                   f"({statistics.median(times['unchanged']) / statistics.median(times['chapbook']):.2f} x cold)")
             print(f"  peak memory (build + worker) {max(times['memory']) / 2**20:6.0f} MiB")

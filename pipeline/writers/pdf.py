@@ -1,0 +1,151 @@
+"""The PDF edition: the shared XHTML body in a printed book's frame, laid out by WeasyPrint.
+
+The frame is a title page, a contents list with page numbers, running heads and page numbers;
+styles/print.css designs it. Notes are pandoc footnotes set at the foot of their page; resources
+come only from the source's folder and styles/ (pipeline.fetcher); the output is tagged PDF/UA-1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC
+from html import escape
+from pathlib import Path
+
+from pipeline.document import Document, Heading
+from pipeline.fonts import check_coverage
+
+EXTENSION = "pdf"
+STYLES = Path(__file__).resolve().parents[2] / "styles"
+PRINT_CSS = STYLES / "print.css"
+# Tagged PDF: structure, /Alt for images, /Lang and the title shown by viewers. Text extraction,
+# embedded fonts and byte-identical rebuilds were checked with it on (tests/test_pdf.py).
+PDF_VARIANT = "pdf/ua-1"
+CONTENTS_DEPTH = 2  # sections and subsections; bookmarks keep every level
+CONTENTS_LABEL = "contents"
+# Text chapbook itself sets (contents label, page and note numbers, leaders, list markers from
+# print.css, brackets around printed URLs), so the coverage check sees it too.
+GENERATED_TEXT = f"{CONTENTS_LABEL} 0123456789 . ( ) • – ‣ › · +"
+
+
+@dataclass(frozen=True)
+class PageFormat:
+    """One paper size: the CSS page size, margins (the inner one on the binding side) and type size."""
+
+    size: str
+    inner: str
+    outer: str
+    top: str
+    bottom: str
+    font_size: str
+
+
+PAGE_FORMATS = {
+    "a5": PageFormat("A5", "20mm", "15mm", "18mm", "19mm", "10pt"),
+    "a4": PageFormat("A4", "34mm", "26mm", "25mm", "27mm", "11.5pt"),
+    "letter": PageFormat("letter", "34mm", "26mm", "24mm", "26mm", "11.5pt"),
+}
+
+
+def page_css(paper: str) -> str:
+    """The page size, binding-side margins and base type size for `paper` (a5, a4 or letter)."""
+    page = PAGE_FORMATS[paper]
+    return (f"@page {{ size: {page.size}; margin-top: {page.top}; margin-bottom: {page.bottom} }}\n"
+            f"@page :right {{ margin-left: {page.inner}; margin-right: {page.outer} }}\n"
+            f"@page :left {{ margin-left: {page.outer}; margin-right: {page.inner} }}\n"
+            f"html {{ font-size: {page.font_size} }}\n")
+
+
+def _w3c_time(document: Document) -> str:
+    return document.modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def head_html(document: Document) -> str:
+    """The <head>: title, authors and dates, which WeasyPrint writes into the PDF's metadata."""
+    meta = document.meta
+    stamp = _w3c_time(document)
+    lines = ['<meta charset="utf-8"/>', f"<title>{escape(meta.title)}</title>"]
+    lines += [f'<meta name="author" content="{escape(author)}"/>' for author in meta.authors]
+    if meta.description:
+        lines.append(f'<meta name="description" content="{escape(meta.description)}"/>')
+    lines += [f'<meta name="dcterms.created" content="{stamp}"/>',
+              f'<meta name="dcterms.modified" content="{stamp}"/>',
+              '<meta name="generator" content="chapbook"/>']
+    return "<head>\n" + "\n".join(lines) + "\n</head>"
+
+
+def title_page_html(document: Document) -> str:
+    """The title page: title, subtitle, authors and date, each exactly as the source writes it."""
+    meta = document.meta
+    parts = [f'<p class="title">{escape(meta.title)}</p>']
+    if meta.subtitle:
+        parts.append(f'<p class="subtitle">{escape(meta.subtitle)}</p>')
+    if meta.authors:
+        parts.append(f'<p class="authors">{"<br/>".join(escape(author) for author in meta.authors)}</p>')
+    if meta.date:
+        parts.append(f'<p class="date">{escape(meta.date)}</p>')
+    return '<header class="title-page">\n' + "\n".join(parts) + "\n</header>"
+
+
+def contents_html(headings: list[Heading]) -> str:
+    """The contents: sections and subsections linked to their pages, with leaders; "" if none."""
+    entries = [heading for heading in headings if heading.level <= CONTENTS_DEPTH and heading.identifier]
+    if not entries:
+        return ""
+    items = [f'<li class="level-{heading.level}"><a href="#{escape(heading.identifier)}">{escape(heading.text)}'
+             "</a></li>" for heading in entries]
+    return (f'<nav class="contents" role="doc-toc">\n<h2 class="contents-label">{CONTENTS_LABEL}</h2>\n<ol>\n'
+            + "\n".join(items) + "\n</ol>\n</nav>")
+
+
+_HEADING_TAG = re.compile(r'<h([1-6])(?=[^>]*\sid="([^"]+)")')
+
+
+def label_headings(body: str, headings: list[Heading]) -> str:
+    """Give each heading a data-label with its plain text, for bookmarks and running heads.
+
+    WeasyPrint's content(text) would include the number of a footnote called in the heading.
+    """
+    labels = {heading.identifier: heading.text for heading in headings}
+
+    def labelled(match: re.Match) -> str:
+        label = labels.get(match.group(2))
+        return match.group(0) if label is None else f'{match.group(0)} data-label="{escape(label)}"'
+    return _HEADING_TAG.sub(labelled, body)
+
+
+def body_html(document: Document) -> str:
+    """The essay itself, rendered by the shared XHTML renderer with pandoc notes as inline footnotes."""
+    from pipeline.writers.html import HtmlOptions, render_blocks
+
+    options = HtmlOptions(notes="inline", image_src=lambda resource: resource.path.as_uri())
+    return label_headings(render_blocks(document.blocks, document, options).body, document.outline())
+
+
+def page_html(document: Document) -> str:
+    """The whole book as one HTML page: title page, contents, then the essay."""
+    lang = escape(document.meta.lang or "en")
+    parts = [title_page_html(document), contents_html(document.outline()),
+             f'<main class="essay">\n{body_html(document)}\n</main>']
+    return (f'<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="{lang}" xml:lang="{lang}">\n'
+            f"{head_html(document)}\n<body>\n" + "\n".join(part for part in parts if part) + "\n</body>\n</html>\n")
+
+
+def write_pdf(html: str, document: Document) -> bytes:
+    """Lay `html` out with print.css and the paper setting; only sandboxed local resources are read."""
+    import weasyprint
+
+    from pipeline.fetcher import SandboxedFetcher
+
+    fetcher = SandboxedFetcher((document.resource_folder, STYLES), str(document.source))
+    stylesheets = [weasyprint.CSS(filename=str(PRINT_CSS), url_fetcher=fetcher),
+                   weasyprint.CSS(string=page_css(document.settings.paper), url_fetcher=fetcher)]
+    page = weasyprint.HTML(string=html, base_url=document.resource_folder.as_uri() + "/", url_fetcher=fetcher)
+    return page.write_pdf(stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
+
+
+def render(document: Document) -> bytes:
+    """The PDF edition of `document`, after warning about any character its fonts cannot set."""
+    check_coverage(document, GENERATED_TEXT)
+    return write_pdf(page_html(document), document)

@@ -1,0 +1,71 @@
+"""The font coverage check: every character a document uses, against the faces the PDF sets it in."""
+
+from __future__ import annotations
+
+import logging
+
+from pipeline.fonts import (
+    CODE_FAMILY,
+    TEXT_FAMILY,
+    check_coverage,
+    covered_characters,
+    font_files,
+    missing_glyphs,
+    needs_glyph,
+)
+from pipeline.writers.pdf import GENERATED_TEXT
+from tests.conftest import FIXTURE_SOURCES, document_from_text, read_fixture
+
+
+def test_the_book_faces_are_found_through_fontconfig():
+    assert any(path.name.startswith("CharisSIL") for path in font_files(TEXT_FAMILY))
+    assert any(path.name.startswith("DejaVuSansMono") for path in font_files(CODE_FAMILY))
+    assert font_files("No Such Family For Sure") == ()
+    assert covered_characters("No Such Family For Sure") is None
+
+
+def test_charis_sets_every_character_of_the_essay_and_the_fixtures(essay):
+    for character in "æ·×₂½→’“”…—":
+        assert ord(character) in covered_characters(TEXT_FAMILY), character
+    assert missing_glyphs(essay, GENERATED_TEXT) == []
+    for source in FIXTURE_SOURCES:
+        assert missing_glyphs(read_fixture(source.name), GENERATED_TEXT) == [], source.name
+
+
+def test_a_missing_character_is_named_with_its_code_point_and_section(tmp_path, caplog):
+    document = document_from_text(tmp_path, "---\ntitle: snow\nlang: en\n---\n\n# first\n\nfine text.\n\n"
+                                            "# a wintry section\n\nit is cold ☃ today, and ☃ again\n")
+    with caplog.at_level(logging.WARNING, logger="chapbook"):
+        missing = check_coverage(document)
+    assert [(glyph.character, glyph.family, glyph.count) for glyph in missing] == [("☃", TEXT_FAMILY, 2)]
+    assert "U+2603" in caplog.text and "'☃'" in caplog.text
+    assert "a wintry section" in caplog.text and "“it is cold ☃ today, and…”" in caplog.text
+
+
+def test_headings_and_the_title_page_are_named_as_places(tmp_path):
+    document = document_from_text(tmp_path, "---\ntitle: a ☃ title\nlang: en\n---\n\n# a ⸘ heading\n\ntext\n")
+    places = {glyph.character: glyph.where for glyph in missing_glyphs(document)}
+    assert places == {"☃": "the title page", "⸘": "the heading “a ⸘ heading”"}
+
+
+def test_code_is_checked_against_the_code_face(tmp_path):
+    # U+2E18 is in DejaVu Sans Mono but not Charis SIL; U+2024 the other way round.
+    document = document_from_text(tmp_path, "---\ntitle: code\nlang: en\n---\n\n`⸘`\n\n```\n․\n```\n")
+    missing = missing_glyphs(document)
+    assert [(glyph.character, glyph.family) for glyph in missing] == [("․", CODE_FAMILY)]
+    assert "the paragraph “․”" in missing[0].where
+
+
+def test_notes_links_and_labels_are_checked_too(tmp_path):
+    document = document_from_text(tmp_path, "---\ntitle: notes\nlang: en\n---\n\n"
+                                            "a note.[^1] and [a link](https://example.org/⸘)\n\n[^1]: with ☃.\n")
+    places = {glyph.character: glyph.where for glyph in missing_glyphs(document, generated_text="🙂")}
+    assert set(places) == {"☃", "⸘", "🙂"}
+    assert places["☃"] == "a footnote in the paragraph “a note. and a link”"
+    assert places["🙂"] == "chapbook's own labels"
+
+
+def test_spaces_and_invisible_marks_need_no_glyph():
+    for character in " \n\t\u00a0\u00ad\u200b\u200d\ufe0e":
+        assert not needs_glyph(character), repr(character)
+    assert needs_glyph("a") and needs_glyph("☃")

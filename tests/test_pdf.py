@@ -1,0 +1,440 @@
+"""The PDF edition, read back with poppler (pdftotext, pdffonts) and pypdf rather than compared to snapshots."""
+
+from __future__ import annotations
+
+import copy
+import re
+import subprocess
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from pipeline.ast import stringify, walk_blocks
+from tests.conftest import ESSAY, FIXTURE_SOURCES, FIXTURES
+
+EPOCH = "1722384000"  # 2024-07-31T00:00:00Z
+A5 = (419.53, 595.28)  # points
+
+
+# Reading a PDF back ---------------------------------------------------------------------------
+
+def pdf_text(path: Path, raw: bool = False) -> str:
+    """pdftotext's text of `path`; `raw` keeps the drawing order and every typed hyphen at a line end.
+
+    (Without -raw, pdftotext joins `common-` + `sense` into `commonsense`, losing the author's hyphen.)
+    """
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", *(["-raw"] if raw else []), str(path), "-"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def page_texts(path: Path) -> list[str]:
+    """The text of each page, in order (pdftotext separates pages with a form feed)."""
+    return pdf_text(path).split("\f")[:-1]
+
+
+def words_of(text: str) -> list[str]:
+    """Words as printed, with hyphenation at line ends undone (U+2010 is the hyphen Pyphen inserts)."""
+    text = re.sub("\u2010\\s*\n", "", text)
+    text = re.sub(r"(?<=\w)-\n(?=\w)", "-", text)  # a hyphen typed by the author, at a line end
+    return text.split()
+
+
+def reading_words(text: str) -> list[str]:
+    """The words of the text itself: without the addresses printed after links and the contents' leader dots.
+
+    The address is printed between a link's text and the punctuation after it (`MicroDiT (https://…).`),
+    so it is taken out before words are split; the printed addresses have a test of their own.
+    """
+    text = re.sub(r" ?\(https?://[^)]*\)", "", text)
+    return [word for word in words_of(text) if word != "."]
+
+
+def word_boxes(path: Path) -> list[list[tuple[str, float, float, float, float]]]:
+    """Each page's words with their boxes (xMin, yMin, xMax, yMax) in points, from pdftotext -bbox."""
+    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    html = html[html.index("<body>"):html.index("</body>") + 7]
+    pages = []
+    for page in ElementTree.fromstring(html).iter("page"):
+        pages.append([(word.text or "", *(float(word.get(k)) for k in ("xMin", "yMin", "xMax", "yMax")))
+                      for word in page.iter("word")])
+    return pages
+
+
+def source_words(document) -> list[str]:
+    """Every word a reader sees in the source, in order: metadata, then blocks (notes and image alt aside)."""
+    words = [word for text in (document.meta.title, document.meta.subtitle, *document.meta.authors,
+                               document.meta.date) for word in text.split()]
+    for block in walk_blocks(_without(copy.deepcopy(document.blocks), ("Note", "Image"))):
+        if block.get("t") in ("Para", "Plain", "Header", "CodeBlock"):
+            words += stringify(block).split()
+        elif block.get("t") == "Figure":
+            words += stringify(block["c"][1][1]).split()
+        elif block.get("t") == "Table":
+            words += [word for row in _table_rows(block) for cell in row for word in stringify(cell).split()]
+    return words
+
+
+def _without(node, kinds):
+    if isinstance(node, list):
+        return [_without(child, kinds) for child in node
+                if not (isinstance(child, dict) and child.get("t") in kinds)]
+    if isinstance(node, dict):
+        return {key: _without(value, kinds) for key, value in node.items()}
+    return node
+
+
+def _table_rows(table):
+    _attr, _caption, _specs, head, bodies, foot = table["c"]
+    rows = list(head[1]) + [row for body in bodies for row in body[2] + body[3]] + list(foot[1])
+    return [[cell[4] for cell in cells] for _attr, cells in rows]
+
+
+def missing_in_order(expected: list[str], printed: list[str], lookahead: int = 400) -> list[str]:
+    """Expected words not found in order in `printed` (extra printed words, e.g. running heads, are fine)."""
+    missing, position = [], 0
+    for word in expected:
+        window = printed[position:position + lookahead]
+        # A footnote call prints its number right after the word that calls it (`footnote.1`).
+        found = [index for index, token in enumerate(window)
+                 if token == word or (token.startswith(word) and token[len(word):].isdigit())]
+        if found:
+            position += found[0] + 1
+        else:
+            missing.append(f"{word!r} after {' '.join(printed[max(position - 6, 0):position])!r}")
+    return missing
+
+
+def outline_entries(reader: PdfReader, items=None, depth: int = 1) -> list[tuple[int, str, int]]:
+    """The bookmarks as (depth, title, 1-based page), in order."""
+    entries = []
+    for item in reader.outline if items is None else items:
+        if isinstance(item, list):
+            entries += outline_entries(reader, item, depth + 1)
+        else:
+            entries.append((depth, item.title, reader.get_destination_page_number(item) + 1))
+    return entries
+
+
+def annotations(reader: PdfReader) -> list[tuple[int, dict]]:
+    """Every link annotation as (1-based page, annotation)."""
+    found = []
+    for number, page in enumerate(reader.pages, start=1):
+        for annotation in page.get("/Annots", []) or []:
+            found.append((number, annotation.get_object()))
+    return found
+
+
+# Rendering once ---------------------------------------------------------------------------------
+
+def render_source(path: Path, tmp: Path, name: str | None = None, **environment: str) -> tuple[object, Path]:
+    """Read `path` as a build does (with `environment` set) and write its PDF into `tmp`."""
+    from pipeline.build import prepare
+    from pipeline.writers import pdf
+
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in environment.items():
+            patch.setenv(key, value)
+        document = prepare(path)
+    output = tmp / f"{name or path.stem}.pdf"
+    output.write_bytes(pdf.render(document))
+    return document, output
+
+
+@pytest.fixture(scope="session")
+def essay_pdf(tmp_path_factory):
+    """The essay's document and PDF, rendered once per session (a render takes a few seconds)."""
+    return render_source(ESSAY, tmp_path_factory.mktemp("essay-pdf"), SOURCE_DATE_EPOCH=EPOCH)
+
+
+@pytest.fixture(scope="session")
+def fixture_pdfs(tmp_path_factory):
+    """Every fixture's document and PDF, rendered on first use."""
+    folder = tmp_path_factory.mktemp("fixture-pdfs")
+    cache: dict[str, tuple] = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = render_source(FIXTURES / name, folder, SOURCE_DATE_EPOCH=EPOCH)
+        return cache[name]
+    return get
+
+
+# Voice: every word, in its case and order -------------------------------------------------------
+
+def test_every_word_of_the_essay_comes_back_in_case_and_order(essay_pdf):
+    document, path = essay_pdf
+    expected = source_words(document)
+    assert len(expected) > 5000
+    assert missing_in_order(expected, reading_words(pdf_text(path, raw=True))) == []
+
+
+@pytest.mark.parametrize("source", FIXTURE_SOURCES, ids=lambda path: path.stem)
+def test_every_word_of_each_fixture_comes_back(source, fixture_pdfs):
+    document, path = fixture_pdfs(source.name)
+    assert missing_in_order(source_words(document), reading_words(pdf_text(path, raw=True))) == []
+
+
+def test_the_authors_marks_stay_literal(essay_pdf, fixture_pdfs):
+    printed = reading_words(pdf_text(essay_pdf[1], raw=True))
+    for word in ("*generated", "**images,", "just,,", "gpt·4-tier)", "æsthetically", "×", "co₂", "pfp·s",
+                 "anymore--", "...granted", '"ai"'):
+        assert word in printed, word
+    assert printed.count("*") >= 1 and "**" in printed  # the note marks begin their notes
+    kitchen = pdf_text(fixture_pdfs("kitchen-sink.md")[1])
+    assert "-- and ... kept." in kitchen and 'print("code stays as typed")' in kitchen
+
+
+def test_generated_labels_add_no_capital_letters(essay_pdf, fixture_pdfs):
+    for document, path in (essay_pdf, fixture_pdfs("kitchen-sink.md"), fixture_pdfs("footnotes.md")):
+        source = set(source_words(document))
+        capitalised = {word for word in reading_words(pdf_text(path, raw=True)) if any(c.isupper() for c in word)}
+        # Printed URLs may carry capitals of their own (huggingface.co/Mitsua/…); they are the source's too.
+        capitalised = {word for word in capitalised if "://" not in word and "/" not in word}
+        assert capitalised <= source, capitalised - source
+
+
+# Page design ------------------------------------------------------------------------------------
+
+def test_title_page_has_title_date_and_no_running_head_or_number(essay_pdf, fixture_pdfs):
+    document, path = essay_pdf
+    assert page_texts(path)[0].split() == f"{document.meta.title} {document.meta.date}".split()
+    kitchen = fixture_pdfs("kitchen-sink.md")[1]
+    title_page = " ".join(page_texts(kitchen)[0].split())
+    assert title_page == "a kitchen sink of everything for every edition at once 2024-07-31"
+
+
+def test_authors_appear_on_the_title_page_and_in_metadata(tmp_path):
+    source = tmp_path / "by.md"
+    source.write_text("---\ntitle: with an author\nauthor: [sam q. writer, another one]\nlang: en\n---\n\n"
+                      "# one\n\ntext.\n", encoding="utf-8")
+    _document, path = render_source(source, tmp_path)
+    assert "sam q. writer" in page_texts(path)[0] and "another one" in page_texts(path)[0]
+    assert PdfReader(path).metadata["/Author"] == "sam q. writer, another one"
+
+
+def test_contents_is_labelled_in_lowercase_and_links_to_the_page_of_each_section(essay_pdf):
+    document, path = essay_pdf
+    reader = PdfReader(path)
+    pages = page_texts(path)
+    contents_pages = [number for number, text in enumerate(pages, 1) if re.search(r"\.{5,}", text)]
+    assert contents_pages and "contents" in pages[contents_pages[0] - 1].split()
+    assert "Contents" not in pdf_text(path)
+    printed = {}
+    for number in contents_pages:
+        for line in pages[number - 1].splitlines():
+            match = re.match(r"(.+?)\s*\.{3,}\s*(\d+)$", line.strip())
+            if match:
+                printed[match.group(1).strip()] = int(match.group(2))
+    sections = [heading for heading in document.outline() if heading.level <= 2]
+    assert set(printed) == {heading.text for heading in sections}
+    destinations = {name: reader.get_destination_page_number(dest) + 1
+                    for name, dest in reader.named_destinations.items()}
+    for heading in sections:
+        assert printed[heading.text] == destinations[heading.identifier], heading.text
+        assert heading.text in " ".join(words_of(pages[printed[heading.text] - 1])), heading.text
+    internal = {annotation["/Dest"] for page, annotation in annotations(reader)
+                if page in contents_pages and "/Dest" in annotation}
+    assert internal == {heading.identifier for heading in sections}
+
+
+def test_running_heads_show_the_title_on_left_pages_and_the_section_on_right_pages(essay_pdf):
+    document, path = essay_pdf
+    pages = page_texts(path)
+    sections = {heading.text for heading in document.outline() if heading.level == 1} | {"contents"}
+    for number, text in enumerate(pages[2:], start=3):
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not lines:
+            continue  # a blank page left so the next part starts on a right-hand page
+        if number % 2 == 0:
+            assert lines[0] == document.meta.title, number
+        else:
+            assert lines[0] in sections, (number, lines[0])
+        assert str(number) in lines[-1].split() or str(number) in lines, number
+
+
+def test_inside_margin_is_wider_on_the_binding_side(fixture_pdfs):
+    path = fixture_pdfs("kitchen-sink.md")[1]
+    boxes = word_boxes(path)
+    right_page, left_page = boxes[4], boxes[5]  # pages 5 and 6
+    right_margin_left = min(x for _w, x, _y, _x2, _y2 in right_page)
+    left_margin_left = min(x for _w, x, _y, _x2, _y2 in left_page)
+    assert right_margin_left == pytest.approx(56.7, abs=1.5)  # 20 mm inside margin, bound on the left
+    assert left_margin_left == pytest.approx(42.5, abs=1.5)  # 15 mm outside margin
+
+
+@pytest.mark.parametrize(("paper", "size"), [("a4", (595.28, 841.89)), ("letter", (612.0, 792.0))])
+def test_paper_setting_sets_the_page_size(paper, size, tmp_path):
+    from pipeline.build import prepare
+    from pipeline.writers import pdf
+
+    document = prepare(FIXTURES / "sections.md", {"paper": paper})
+    path = tmp_path / f"{paper}.pdf"
+    path.write_bytes(pdf.render(document))
+    box = PdfReader(path).pages[0].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx(size, abs=0.5)
+
+
+def test_a5_is_the_default_page_size(essay_pdf):
+    box = PdfReader(essay_pdf[1]).pages[0].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx(A5, abs=0.5)
+
+
+def test_nothing_runs_past_the_margin(essay_pdf, tmp_path):
+    long_url = "https://example.org/" + "a-very-long-path-segment/" * 8
+    source = tmp_path / "long.md"
+    source.write_text(f"---\ntitle: long things\nlang: en\n---\n\n# long\n\n"
+                      f"a [link]({long_url}) and <{long_url}> and `{'x' * 90}` and "
+                      f"{'pneumonoultramicroscopicsilicovolcanoconiosis' * 3}.\n", encoding="utf-8")
+    _document, long_pdf = render_source(source, tmp_path)
+    for path in (essay_pdf[1], long_pdf):
+        width = float(PdfReader(path).pages[0].mediabox.width)
+        for number, page in enumerate(word_boxes(path), start=1):
+            right_edge = max((x2 for _w, _x, _y, x2, _y2 in page), default=0)
+            outer = 15 if number % 2 else 20  # mm: right pages have the outside margin on the right
+            assert right_edge <= width - outer * 72 / 25.4 + 1, (path.name, number)
+
+
+def test_hyphenation_follows_the_document_language(essay_pdf):
+    assert "\u2010\n" in pdf_text(essay_pdf[1])
+
+
+# Lists, disclaimers, notes --------------------------------------------------------------------
+
+def test_lists_indent_with_depth_and_mark_each_depth_differently(fixture_pdfs):
+    path = fixture_pdfs("nested-lists.md")[1]
+    words = [word for page in word_boxes(path) for word in page]
+    starts, markers = [], []
+    for index, (word, x, _y, _x2, _y2) in enumerate(words):
+        if word == "level" and index > 0:
+            starts.append(x)
+            markers.append(words[index - 1][0])
+    assert len(starts) == 6
+    assert starts == sorted(starts) and len(set(starts)) == 6
+    assert len(set(markers)) == 6 and "*" not in markers
+
+
+def test_disclaimers_keep_their_brackets_and_are_set_apart(fixture_pdfs):
+    document, path = fixture_pdfs("disclaimers.md")
+    text = " ".join(pdf_text(path).split())
+    for line in ("[disclaimer: i am not a lawyer, this is just my best guess]",
+                 "[update: giovanh's writeup about this is much more in-depth go read it]",
+                 "[note: this paragraph is a note]", "[this is a work in progress]",
+                 "[make money / get noticed / feel useful] is not a disclaimer."):
+        assert line in text
+    words = [word for page in word_boxes(path)[4:] for word in page]
+    disclaimer_x = next(x for word, x, *_ in words if word == "[disclaimer:")
+    plain_x = next(x for word, x, *_ in words if word == "[make")
+    assert disclaimer_x > plain_x + 5  # indented inside its rule and tint
+
+
+def test_footnotes_sit_at_the_foot_of_the_page_that_cites_them(fixture_pdfs):
+    for name, call, note in (("footnotes.md", "a sentence with a footnote.", "the first note, in lowercase."),
+                             ("footnotes.md", "and another one,, later.", "the second note links to"),
+                             ("kitchen-sink.md", "a footnote here.", "the note text.")):
+        path = fixture_pdfs(name)[1]
+        pages = [" ".join(text.split()) for text in page_texts(path)]
+        call_page = next(number for number, text in enumerate(pages) if call in text)
+        note_page = next(number for number, text in enumerate(pages) if note in text)
+        assert call_page == note_page, (name, note)
+        boxes = word_boxes(path)[note_page]
+        height = float(PdfReader(path).pages[note_page].mediabox.height)
+        words = [word for word, *_ in boxes]
+        first = next(i for i in range(len(words)) if words[i:i + len(note.split())] == note.split())
+        note_y = boxes[first][2]
+        assert note_y > height * 0.75, (name, note)  # at the page foot, not as endnotes
+    once = " ".join(pdf_text(fixture_pdfs("footnotes.md")[1]).split())
+    assert once.count("the first note, in lowercase.") == 1  # not repeated as endnotes
+
+
+def test_external_links_are_live_and_printed_for_paper_readers(fixture_pdfs):
+    document, path = fixture_pdfs("footnotes.md")
+    reader = PdfReader(path)
+    uris = {annotation["/A"]["/URI"] for _page, annotation in annotations(reader) if "/A" in annotation}
+    expected = {"https://arxiv.org/abs/2310.16825", "https://arxiv.org/abs/2405.11804",
+                "https://arxiv.org/abs/2407.15811", "https://huggingface.co/Mitsua/mitsua-diffusion-one"}
+    assert uris == expected
+    squeezed = "".join(pdf_text(path).split())
+    for uri in expected:
+        assert f"({uri})" in squeezed
+
+
+def test_bookmarks_follow_sections_and_subsections_in_source_case(essay_pdf, fixture_pdfs):
+    document, path = essay_pdf
+    reader = PdfReader(path)
+    entries = outline_entries(reader)
+    assert [(depth, title) for depth, title, _page in entries] == \
+        [(heading.level, heading.text) for heading in document.outline()]
+    pages = page_texts(path)
+    for _depth, title, page in entries:
+        assert " ".join(title.split()) in " ".join(pages[page - 1].split()), title
+    sections = outline_entries(PdfReader(fixture_pdfs("sections.md")[1]))
+    assert [(depth, title) for depth, title, _page in sections] == [
+        (1, "first section"), (2, "same name"), (1, "kindred spirits"), (1, "second section"), (2, "same name")]
+
+
+# Fonts, metadata, tagging, images, reproducibility ----------------------------------------------
+
+def fonts_of(path: Path) -> list[list[str]]:
+    """pdffonts rows: name, type…, emb, sub, uni, object id."""
+    lines = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return [line.split() for line in lines.splitlines()[2:] if line.strip()]
+
+
+def test_every_font_is_embedded_charis_for_text_dejavu_mono_for_code(essay_pdf, fixture_pdfs):
+    for path, families in ((essay_pdf[1], {"Charis-SIL"}),
+                           (fixture_pdfs("kitchen-sink.md")[1], {"Charis-SIL", "DejaVu-Sans-Mono"})):
+        rows = fonts_of(path)
+        assert rows and all(row[-5] == "yes" for row in rows), rows  # the emb column
+        names = {row[0].split("+", 1)[1] for row in rows}
+        assert {name.split("-Bold")[0].split("-Italic")[0] for name in names} == families, names
+
+
+def test_metadata_title_language_dates_and_no_invented_author(essay_pdf):
+    document, path = essay_pdf
+    reader = PdfReader(path)
+    info = reader.metadata
+    assert info["/Title"] == document.meta.title == "my thoughts on generated images"
+    assert "/Author" not in info
+    assert info["/CreationDate"] == info["/ModDate"] == "D:20240731000000Z"
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en"
+
+
+def test_pdf_is_tagged_and_the_image_keeps_its_alt_text(fixture_pdfs):
+    document, path = fixture_pdfs("table-image.md")
+    reader = PdfReader(path)
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root
+    alts = []
+
+    def visit(node):
+        node = node.get_object()
+        if isinstance(node, dict):
+            if node.get("/S") == "/Figure":
+                alts.append(node.get("/Alt"))
+            kids = node.get("/K")
+            for kid in kids if isinstance(kids, list) else ([kids] if kids is not None else []):
+                visit(kid)
+    visit(root["/StructTreeRoot"])
+    assert alts == ["a small brown square, generated"]
+    images = [name for page in reader.pages for name in page["/Resources"].get("/XObject", {})]
+    assert images, "the image from the source folder is placed"
+
+
+def test_rebuild_with_source_date_epoch_is_byte_identical(essay_pdf, tmp_path):
+    _document, again = render_source(ESSAY, tmp_path, SOURCE_DATE_EPOCH=EPOCH)
+    assert again.read_bytes() == essay_pdf[1].read_bytes()
+
+
+def test_a_note_called_in_a_heading_stays_out_of_bookmarks_and_running_heads(tmp_path):
+    source = tmp_path / "heading-note.md"
+    source.write_text("---\ntitle: heading notes\nlang: en\n---\n\n# a heading with a note[^1]\n\n"
+                      "text here.\n\n[^1]: the note in the heading.\n", encoding="utf-8")
+    _document, path = render_source(source, tmp_path)
+    assert [title for _depth, title, _page in outline_entries(PdfReader(path))] == ["a heading with a note"]
+    body_page = page_texts(path)[4]
+    assert body_page.splitlines()[0].strip() == "a heading with a note"  # the running head
+    assert "the note in the heading." in body_page
