@@ -1,4 +1,6 @@
-"""The build cache: skip an edition whose inputs (source, images, styles, settings, chapbook version and code) did not change.
+"""The build cache: skip an edition whose inputs did not change.
+
+Inputs: source, images, styles, settings, chapbook version and code.
 
 It lives outside the output folder (`$CHAPBOOK_CACHE_DIR`, else `$XDG_CACHE_HOME/chapbook`, else
 `~/.cache/chapbook`). A missing or corrupt cache only means a full rebuild.
