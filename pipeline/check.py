@@ -123,9 +123,15 @@ def voice_findings(document: Document, reading: readback.Reading, label: str) ->
     return findings
 
 
+_ORDERED_MARKER = re.compile(r"^\(?[0-9a-zA-Z]{1,4}[.)]( |$)")
+
+
 def _same_item(start: str, shown: str) -> bool:
     shown = " ".join(shown.split())
-    return shown.startswith(start) if start else not shown
+    if not start:
+        return not shown or bool(_ORDERED_MARKER.fullmatch(shown))
+    # Editions without list numbering of their own (gemtext) show an ordered item's number as text.
+    return shown.startswith(start) or _ORDERED_MARKER.sub("", shown, count=1).startswith(start)
 
 
 def _depth_finding(expected: list[tuple[int, str]], shown: list[tuple[int, str]], label: str) -> Finding:

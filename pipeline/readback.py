@@ -97,7 +97,8 @@ def pdftotext_available() -> bool:
 
 def read_pdf(path: Path) -> Reading:
     """The PDF's text as poppler's pdftotext extracts it, with hyphenated line ends joined."""
-    result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
+    # -raw: the default mode joins a typed hyphen at a line end ("common-" + "sense" -> "commonsense").
+    result = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
     text = result.stdout.decode("utf-8")
     text = re.sub(r"(\w)[\u2010\u00ad]\n\s*(\w)", r"\1\2", text)  # hyphenation added by the layout
     text = re.sub(r"(\w-)\n\s*(\w)", r"\1\2", text)  # a typed hyphen at a line end stays a hyphen

@@ -7,7 +7,7 @@ import re
 import shutil
 
 import pytest
-from conftest import FIXTURES, run_chapbook
+from conftest import FIXTURES, ROOT, run_chapbook
 
 from pipeline.build import build, prepare
 from pipeline.check import check_text
@@ -61,3 +61,24 @@ def test_check_command_exit_status_and_json(built_text, tmp_path):
 def test_missing_output_folder_is_a_clear_error(tmp_path):
     result = run_chapbook("check", str(tmp_path / "nothing"), "-s", str(FIXTURES / "kitchen-sink.md"))
     assert result.returncode == 1 and "run chapbook build first" in result.stderr
+
+
+def test_check_is_clean_on_every_edition_of_the_essay_and_the_kitchen_sink(tmp_path):
+    sources = [str(ROOT / "source" / "essay.md"), str(FIXTURES / "kitchen-sink.md")]
+    out = tmp_path / "out"
+    built = run_chapbook("build", *sources, "-o", str(out), "--force", "-q", "--check")
+    assert built.returncode == 0, built.stdout + built.stderr
+    summary = built.stdout.strip().splitlines()[-1]
+    assert summary.endswith("0 failed, 0 skipped"), built.stdout
+    for edition in ("essay.epub", "essay.pdf", "essay.txt", "gemini"):
+        assert str(out / edition) in run_chapbook("check", str(out), *sum((["-s", s] for s in sources), [])).stdout
+
+
+def test_gemtext_that_turns_into_markup_is_caught(tmp_path):
+    source = FIXTURES / "asterisk-notes.md"
+    out = tmp_path / "out"
+    build([source], out, ["gemini"], force=True)
+    page = next((out / "gemini" / "gemlog").glob("*-asterisk-notes.gmi"))
+    page.write_text(page.read_text(encoding="utf-8").replace("\u200b", ""), encoding="utf-8")
+    result = run_chapbook("check", str(out), "-s", str(source))
+    assert result.returncode == 1 and "list lines only for list items" in result.stdout
