@@ -167,12 +167,15 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
             stale.append(job)
     if not stale:
         return results
-    documents = {source: prepare(source, overrides) for source in sorted({s for job in stale for s in job.sources})}
-    check_output_folder(outdir)
-    remove_stale_parts(outdir)
     separate = [job for job in stale if job.edition == SEPARATE_PROCESS] if len(stale) > 1 else []
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) if separate else _NoPool() as pool:
+        if separate:  # the worker imports its writer (WeasyPrint: about a second) while pandoc reads
+            pool.submit(importlib.import_module, EDITIONS[SEPARATE_PROCESS][0])
+        documents = {source: prepare(source, overrides)
+                     for source in sorted({s for job in stale for s in job.sources})}
+        check_output_folder(outdir)
+        remove_stale_parts(outdir)
         futures = [(job, time.perf_counter(), pool.submit(render_job, job, documents)) for job in separate]
         for job in stale:
             if job in separate:
