@@ -117,6 +117,9 @@ def main() -> None:
             print(f"  rebuild, nothing changed     {statistics.median(times['unchanged']):6.2f} s "
                   f"({statistics.median(times['unchanged']) / statistics.median(times['chapbook']):.2f} x cold)")
             print(f"  peak memory (build + worker) {max(times['memory']) / 2**20:6.0f} MiB")
+        bare = statistics.median(timed([sys.executable, "-c", "pass"], ROOT, env)[0] for _ in range(5))
+        start_up = statistics.median(timed([str(BIN / "chapbook"), "--version"], ROOT, env)[0] for _ in range(5))
+        print(f"start-up: chapbook --version {start_up:.2f} s, python -c pass {bare:.2f} s ({start_up / bare:.1f} x)")
         growth = statistics.median(results["20x"]["chapbook"]) / statistics.median(results["1x"]["chapbook"])
         print(f"20x input took {growth:.1f} x the time of 1x (linear would be 20 x)")
         shutil.rmtree(folder, ignore_errors=True)
