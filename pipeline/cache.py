@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.atomic import atomic_write
+from pipeline.resources import STYLES
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
 PACKAGE = Path(__file__).resolve().parent
 
 

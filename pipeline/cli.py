@@ -183,7 +183,7 @@ def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], deb
     """Rebuild on every save: only the editions whose inputs changed, with what was rebuilt and how long it took."""
     from pipeline.build import available_editions, default_sources
     from pipeline.build import build as run_build
-    from pipeline.cache import STYLES
+    from pipeline.resources import STYLES
 
     _configure_logging(quiet=False, verbose=False)
     paths = list(sources) or default_sources()

@@ -15,6 +15,8 @@ log = logging.getLogger("chapbook")
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
                ".webp": "image/webp"}
 REFUSED_CLASS = "refused-image"
+# The project's stylesheets: with the source's folder, the only place a build reads resources from.
+STYLES = Path(__file__).resolve().parent.parent / "styles"
 
 
 @dataclass(frozen=True)

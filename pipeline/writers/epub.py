@@ -11,18 +11,16 @@ import re
 from dataclasses import dataclass, replace
 from datetime import UTC
 from html import escape
-from pathlib import Path
 from urllib.parse import quote
 
 from pipeline.ast import Node, stringify
 from pipeline.document import Document
-from pipeline.resources import Resource
+from pipeline.resources import STYLES, Resource
 from pipeline.writers import epub_package as package
 from pipeline.writers.epub_package import LABELS, NavEntry
 from pipeline.writers.html import HtmlOptions, render_blocks
 
 EXTENSION = "epub"
-STYLES = Path(__file__).resolve().parent.parent.parent / "styles"
 log = logging.getLogger("chapbook")
 _SAFE_NAME = re.compile(r"\Aimages/[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _EXTENSIONS = {"image/png": (".png",), "image/jpeg": (".jpg", ".jpeg"), "image/gif": (".gif",),

@@ -11,13 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC
 from html import escape
-from pathlib import Path
 
 from pipeline.document import Document, Heading
 from pipeline.fonts import check_coverage
+from pipeline.resources import STYLES
 
 EXTENSION = "pdf"
-STYLES = Path(__file__).resolve().parents[2] / "styles"
 PRINT_CSS = STYLES / "print.css"
 # Tagged PDF: structure, /Alt for images, /Lang and the title shown by viewers. Text extraction,
 # embedded fonts and byte-identical rebuilds were checked with it on (tests/test_pdf.py).
