@@ -38,6 +38,27 @@ def _human_size(size: int) -> str:
     return f"{size} B"
 
 
+def _edition_options(command):
+    """The SOURCES, --outdir and --format options `build` and `watch` share."""
+    command = click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
+                           default=("all",), show_default=True, help="Edition to build; repeat for several.")(command)
+    command = click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("build"),
+                           show_default=True, help="Folder the editions are written to.")(command)
+    return click.argument("sources", nargs=-1, type=click.Path(path_type=Path))(command)
+
+
+def _chosen_editions(formats: tuple[str, ...]) -> list[str]:
+    """The editions `-f` asks for, in build order; asking for one not installed is an error."""
+    from pipeline.build import available_editions
+
+    available = available_editions()
+    missing = [f for f in formats if f != "all" and f not in available]
+    if missing:
+        raise ChapbookError(None, f"the {', '.join(missing)} edition is not available in this installation",
+                            "run make to install everything")
+    return available if "all" in formats else [f for f in available if f in formats]
+
+
 def _print_written(item) -> None:
     timing = "unchanged" if item.cached else f"{item.seconds:.2f} s"
     click.echo(f"  {item.edition:<7} {item.path}  {_human_size(item.size)}  {timing}")
@@ -64,11 +85,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
-              help="Folder the editions are written to.")
-@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS), default=("all",),
-              show_default=True, help="Edition to build; repeat for several.")
+@_edition_options
 @click.option("--paper", type=click.Choice(("a5", "a4", "letter")), help="Paper size of the PDF edition.")
 @click.option("--wrap", type=click.IntRange(20, 1000), help="Line width of the plain-text edition.")
 @click.option("--check", "then_check", is_flag=True, help="Run chapbook check on what was built.")
@@ -79,8 +96,8 @@ def main() -> None:
 def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], paper: str | None,
           wrap: int | None, then_check: bool, force: bool, quiet: bool, verbose: bool, debug: bool) -> None:
     """Build editions of SOURCES (default: every source/*.md) into OUTDIR."""
-    from pipeline.build import available_editions, default_sources
     from pipeline.build import build as run_build
+    from pipeline.build import default_sources
 
     _configure_logging(quiet, verbose)
     overrides = {key: value for key, value in (("paper", paper), ("wrap", wrap)) if value is not None}
@@ -89,12 +106,7 @@ def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], pap
         paths = list(sources) or default_sources()
         if not paths:
             raise ChapbookError("source", "no Markdown sources found", "give a file, or put .md files in source/")
-        available = available_editions()
-        editions = available if "all" in formats else [f for f in available if f in formats]
-        missing = [f for f in formats if f != "all" and f not in available]
-        if missing:
-            raise ChapbookError(None, f"the {', '.join(missing)} edition is not available in this installation",
-                                "run make to install everything")
+        editions = _chosen_editions(formats)
         started = time.perf_counter()
         progress = not quiet and sys.stdout.isatty()
         written = run_build(paths, outdir, editions, overrides, force=force,
@@ -173,24 +185,18 @@ def serve(outdir: Path, host: str, port: int, debug: bool) -> None:
 
 
 @main.command()
-@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
-              help="Folder the editions are written to.")
-@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS), default=("all",),
-              show_default=True, help="Edition to build; repeat for several.")
+@_edition_options
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], debug: bool) -> None:
     """Rebuild on every save: only the editions whose inputs changed, with what was rebuilt and how long it took."""
-    from pipeline.build import available_editions, default_sources
     from pipeline.build import build as run_build
+    from pipeline.build import default_sources
     from pipeline.resources import STYLES
 
     _configure_logging(quiet=False, verbose=False)
     paths = list(sources) or default_sources()
-    available = available_editions()
-    editions = available if "all" in formats else [f for f in available if f in formats]
 
-    def rebuild() -> None:
+    def rebuild(editions: list[str]) -> None:
         started = time.perf_counter()
         try:
             written = run_build(paths, outdir, editions)
@@ -206,9 +212,10 @@ def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], deb
     def action() -> None:
         import watchfiles
 
+        editions = _chosen_editions(formats)
         if not paths:
             raise ChapbookError("source", "no Markdown sources found", "give a file, or put .md files in source/")
-        rebuild()
+        rebuild(editions)
         folders = {path.resolve().parent for path in paths} | ({STYLES} if STYLES.is_dir() else set())
         output = outdir.resolve()
 
@@ -217,7 +224,7 @@ def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], deb
 
         try:
             for _changes in watchfiles.watch(*folders, watch_filter=outside_output):
-                rebuild()
+                rebuild(editions)
         except KeyboardInterrupt:
             click.echo("stopped watching")
 

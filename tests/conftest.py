@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.ast import stringify, walk_blocks
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 ESSAY = ROOT / "source" / "essay.md"
@@ -19,6 +21,22 @@ FIXTURE_SOURCES = sorted(FIXTURES.glob("*.md"))
 def _private_build_cache(tmp_path_factory):
     """Builds under test (in process and in subprocesses) use a cache of their own, not the user's."""
     os.environ["CHAPBOOK_CACHE_DIR"] = str(tmp_path_factory.mktemp("chapbook-cache"))
+
+
+LEAF_BLOCKS = ("Para", "Plain", "Header", "CodeBlock")
+
+
+def source_texts(blocks: list) -> list[str]:
+    """The text of every paragraph, heading, code block and table cell, each on its own."""
+    texts = []
+    for block in walk_blocks(blocks):
+        if block["t"] in LEAF_BLOCKS:
+            texts.append(stringify(block))
+        elif block["t"] == "Table":
+            _attr, _caption, _specs, head, bodies, foot = block["c"]
+            rows = head[1] + [row for body in bodies for row in body[2] + body[3]] + foot[1]
+            texts += [cell_text for row in rows for cell in row[1] for cell_text in source_texts(cell[4])]
+    return texts
 
 
 def read_fixture(name: str):

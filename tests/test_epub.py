@@ -16,9 +16,17 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 import pytest
-from conftest import ESSAY, FIXTURE_SOURCES, FIXTURES, ROOT, document_from_text, read_fixture, run_chapbook
+from conftest import (
+    ESSAY,
+    FIXTURE_SOURCES,
+    FIXTURES,
+    ROOT,
+    document_from_text,
+    read_fixture,
+    run_chapbook,
+    source_texts,
+)
 
-from pipeline.ast import stringify, walk_blocks
 from pipeline.writers import epub as epub_writer
 
 EPOCH = 1722470400  # 2024-08-01T00:00:00Z
@@ -28,20 +36,6 @@ NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 H = "{http://www.w3.org/1999/xhtml}"  # XHTML tag prefix
 WORD = re.compile(r"[^\W\d_]+")  # letters only, case kept
-LEAF_BLOCKS = ("Para", "Plain", "Header", "CodeBlock")
-
-
-def source_texts(blocks: list) -> list[str]:
-    """The text of every paragraph, heading, code block and table cell, each on its own."""
-    texts = []
-    for block in walk_blocks(blocks):
-        if block["t"] in LEAF_BLOCKS:
-            texts.append(stringify(block))
-        elif block["t"] == "Table":
-            _attr, _caption, _specs, head, bodies, foot = block["c"]
-            rows = head[1] + [row for body in bodies for row in body[2] + body[3]] + foot[1]
-            texts += [cell_text for row in rows for cell in row[1] for cell_text in source_texts(cell[4])]
-    return texts
 EXTRAS = """---
 title: extras with authors
 subtitle: and a subtitle

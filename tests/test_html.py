@@ -9,9 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import read_fixture
+from conftest import read_fixture, source_texts
 
-from pipeline.ast import attr, stringify, walk_blocks
+from pipeline.ast import attr
 from pipeline.document import Document, Metadata
 from pipeline.writers.html import HtmlOptions, render_blocks, render_inlines
 
@@ -19,20 +19,6 @@ X = "{http://www.w3.org/1999/xhtml}"
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 NS = {"x": "http://www.w3.org/1999/xhtml"}
 WORD = re.compile(r"[^\W\d_]+")  # letters only, case kept
-LEAF_BLOCKS = ("Para", "Plain", "Header", "CodeBlock")
-
-
-def source_texts(blocks: list) -> list[str]:
-    """The text of every paragraph, heading, code block and table cell, each on its own."""
-    texts = []
-    for block in walk_blocks(blocks):
-        if block["t"] in LEAF_BLOCKS:
-            texts.append(stringify(block))
-        elif block["t"] == "Table":
-            _attr, _caption, _specs, head, bodies, foot = block["c"]
-            rows = head[1] + [row for body in bodies for row in body[2] + body[3]] + foot[1]
-            texts += [cell_text for row in rows for cell in row[1] for cell_text in source_texts(cell[4])]
-    return texts
 
 
 def tree(fragment: str) -> ET.Element:
