@@ -23,6 +23,14 @@ def _private_build_cache(tmp_path_factory):
     os.environ["CHAPBOOK_CACHE_DIR"] = str(tmp_path_factory.mktemp("chapbook-cache"))
 
 
+# The disclaimers of tests/fixtures/disclaimers.md: (kind, text exactly as written), in order.
+FIXTURE_DISCLAIMERS = [
+    ("disclaimer", "[disclaimer: i am not a lawyer, this is just my best guess]"),
+    ("update", "[update: giovanh's writeup about this is much more in-depth go read it]"),
+    ("note", "[note: this paragraph is a note]"),
+    ("work-in-progress", "[this is a work in progress]"),
+    ("note", "a fenced disclaimer, written as a div"),
+]
 LEAF_BLOCKS = ("Para", "Plain", "Header", "CodeBlock")
 
 

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 import pytest
 from conftest import (
     ESSAY,
+    FIXTURE_DISCLAIMERS,
     FIXTURE_SOURCES,
     FIXTURES,
     ROOT,
@@ -189,13 +190,7 @@ def test_disclaimers_are_set_apart_with_kind_and_brackets(built):
     book = Book(built["disclaimers"])
     asides = [(aside.get("class"), text(aside).strip()) for doc in book.content_documents()
               for aside in book.xml(doc).iter(H + "aside") if "disclaimer" in aside.get("class", "")]
-    assert asides == [
-        ("disclaimer disclaimer-disclaimer", "[disclaimer: i am not a lawyer, this is just my best guess]"),
-        ("disclaimer disclaimer-update", "[update: giovanh's writeup about this is much more in-depth go read it]"),
-        ("disclaimer disclaimer-note", "[note: this paragraph is a note]"),
-        ("disclaimer disclaimer-work-in-progress", "[this is a work in progress]"),
-        ("disclaimer disclaimer-note", "a fenced disclaimer, written as a div"),
-    ]
+    assert asides == [(f"disclaimer disclaimer-{kind}", written) for kind, written in FIXTURE_DISCLAIMERS]
     css = book.zip.read(book.name("styles/epub.css")).decode("utf-8")
     rule = re.search(r"aside\.disclaimer\s*\{([^}]*)\}", css).group(1)
     assert "border-left" in rule and "background-color" in rule

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import read_fixture, source_texts
+from conftest import FIXTURE_DISCLAIMERS, read_fixture, source_texts
 
 from pipeline.ast import attr
 from pipeline.document import Document, Metadata
@@ -73,13 +73,7 @@ def test_ordered_list_keeps_start_and_letter_style():
 def test_disclaimers_are_asides_naming_their_kind_with_brackets_kept():
     root = rendered(read_fixture("disclaimers.md"))
     asides = [(a.get("class"), text(a).strip()) for a in root.iter(X + "aside")]
-    assert asides == [
-        ("disclaimer disclaimer-disclaimer", "[disclaimer: i am not a lawyer, this is just my best guess]"),
-        ("disclaimer disclaimer-update", "[update: giovanh's writeup about this is much more in-depth go read it]"),
-        ("disclaimer disclaimer-note", "[note: this paragraph is a note]"),
-        ("disclaimer disclaimer-work-in-progress", "[this is a work in progress]"),
-        ("disclaimer disclaimer-note", "a fenced disclaimer, written as a div"),
-    ]
+    assert asides == [(f"disclaimer disclaimer-{kind}", written) for kind, written in FIXTURE_DISCLAIMERS]
     assert all(a.get("role") == "note" for a in root.iter(X + "aside"))
     plain = [p for p in root.iter(X + "p") if text(p).startswith("[make money")]
     assert plain and plain[0] not in [p for a in root.iter(X + "aside") for p in a]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import document_from_text, read_fixture
+from conftest import FIXTURE_DISCLAIMERS, document_from_text, read_fixture
 
 from pipeline.ast import attr_value, has_class, stringify, walk_blocks
 from pipeline.reader import read_document
@@ -16,13 +16,7 @@ def _disclaimers(document):
 
 def test_every_disclaimer_kind_is_marked_with_its_brackets():
     found = _disclaimers(read_fixture("disclaimers.md"))
-    assert found == [
-        ("disclaimer", "[disclaimer: i am not a lawyer, this is just my best guess]"),
-        ("update", "[update: giovanh's writeup about this is much more in-depth go read it]"),
-        ("note", "[note: this paragraph is a note]"),
-        ("work-in-progress", "[this is a work in progress]"),
-        ("note", "a fenced disclaimer, written as a div"),
-    ]
+    assert found == FIXTURE_DISCLAIMERS
 
 
 def test_a_bracketed_phrase_inside_a_sentence_is_not_a_disclaimer(tmp_path):

@@ -61,15 +61,7 @@ class _GemtextRenderer:
         parts: list[str] = []
         for node in inlines:
             kind, content = node.get("t"), node.get("c")
-            if kind == "Str":
-                parts.append(content)
-            elif kind in ("Space", "SoftBreak"):
-                parts.append(" ")
-            elif kind == "LineBreak":
-                parts.append("\n")
-            elif kind in ("Code", "Math"):
-                parts.append(content[1])
-            elif kind == "Link":
+            if kind == "Link":
                 label = self.inline_text(content[1])
                 parts.append(label)
                 url = content[2][0]
@@ -90,6 +82,8 @@ class _GemtextRenderer:
                 parts.append(mark + self.inline_text(content[1]) + mark)
             elif kind in ("Emph", "Strong", "Strikeout", "Underline", "Superscript", "Subscript", "SmallCaps"):
                 parts.append(self.inline_text(content))
+            else:  # Str, spaces, breaks, code, math; raw inline HTML gives nothing
+                parts.append(stringify(node))
         return "".join(parts)
 
     def take_links(self) -> list[str]:
