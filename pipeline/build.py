@@ -126,6 +126,16 @@ def plan(sources: list[Path], outdir: Path, editions: list[str], overrides: dict
     return jobs
 
 
+def warm_up(module_name: str) -> None:
+    """Import a writer and run its warm_up() if it has one; a failure here is left to its render()."""
+    try:
+        writer = importlib.import_module(module_name)
+        if hasattr(writer, "warm_up"):
+            writer.warm_up()
+    except Exception:  # noqa: BLE001 - the real render reports the same problem, with its context
+        return
+
+
 def render_job(job: Job, documents: dict[Path, Document]) -> dict[Path, bytes]:
     """Run one writer; returns the files to write (absolute paths) and their bytes."""
     module_name, extension = EDITIONS[job.edition]
@@ -170,8 +180,8 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     separate = [job for job in stale if job.edition == SEPARATE_PROCESS] if len(stale) > 1 else []
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) if separate else _NoPool() as pool:
-        if separate:  # the worker imports its writer (WeasyPrint: about a second) while pandoc reads
-            pool.submit(importlib.import_module, EDITIONS[SEPARATE_PROCESS][0])
+        if separate:  # the worker warms its writer up (WeasyPrint: about a second) while pandoc reads
+            pool.submit(warm_up, EDITIONS[SEPARATE_PROCESS][0])
         documents = {source: prepare(source, overrides)
                      for source in sorted({s for job in stale for s in job.sources})}
         check_output_folder(outdir)

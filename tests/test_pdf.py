@@ -29,9 +29,9 @@ def pdf_text(path: Path, raw: bool = False) -> str:
                           capture_output=True, text=True, check=True).stdout
 
 
-def page_texts(path: Path) -> list[str]:
+def page_texts(path: Path, raw: bool = False) -> list[str]:
     """The text of each page, in order (pdftotext separates pages with a form feed)."""
-    return pdf_text(path).split("\f")[:-1]
+    return pdf_text(path, raw).split("\f")[:-1]
 
 
 def words_of(text: str) -> list[str]:
@@ -42,13 +42,13 @@ def words_of(text: str) -> list[str]:
 
 
 def reading_words(text: str) -> list[str]:
-    """The words of the text itself: without the addresses printed after links and the contents' leader dots.
+    """The words of the text itself: without the addresses printed after links.
 
     The address is printed between a link's text and the punctuation after it (`MicroDiT (https://…).`),
     so it is taken out before words are split; the printed addresses have a test of their own.
     """
     text = re.sub(r" ?\(https?://[^)]*\)", "", text)
-    return [word for word in words_of(text) if word != "."]
+    return words_of(text)
 
 
 def word_boxes(path: Path) -> list[list[tuple[str, float, float, float, float]]]:
@@ -218,20 +218,20 @@ def test_authors_appear_on_the_title_page_and_in_metadata(tmp_path):
 def test_contents_is_labelled_in_lowercase_and_links_to_the_page_of_each_section(essay_pdf):
     document, path = essay_pdf
     reader = PdfReader(path)
-    pages = page_texts(path)
-    contents_pages = [number for number, text in enumerate(pages, 1) if re.search(r"\.{5,}", text)]
-    assert contents_pages and "contents" in pages[contents_pages[0] - 1].split()
+    pages = page_texts(path, raw=True)  # in drawing order: each entry, then its page number
+    sections = [heading for heading in document.outline() if heading.level <= 2]
+    destinations = {name: reader.get_destination_page_number(dest) + 1
+                    for name, dest in reader.named_destinations.items()}
+    label_page = next(number for number, text in enumerate(pages, 1) if "contents" in text.split())
+    contents_pages = range(label_page, destinations[sections[0].identifier])
     assert "Contents" not in pdf_text(path)
     printed = {}
     for number in contents_pages:
         for line in pages[number - 1].splitlines():
-            match = re.match(r"(.+?)\s*\.{3,}\s*(\d+)$", line.strip())
+            match = re.match(r"(.+?)\s+(\d+)$", line.strip())
             if match:
                 printed[match.group(1).strip()] = int(match.group(2))
-    sections = [heading for heading in document.outline() if heading.level <= 2]
     assert set(printed) == {heading.text for heading in sections}
-    destinations = {name: reader.get_destination_page_number(dest) + 1
-                    for name, dest in reader.named_destinations.items()}
     for heading in sections:
         assert printed[heading.text] == destinations[heading.identifier], heading.text
         assert heading.text in " ".join(words_of(pages[printed[heading.text] - 1])), heading.text
@@ -438,3 +438,17 @@ def test_a_note_called_in_a_heading_stays_out_of_bookmarks_and_running_heads(tmp
     body_page = page_texts(path)[4]
     assert body_page.splitlines()[0].strip() == "a heading with a note"  # the running head
     assert "the note in the heading." in body_page
+
+
+def test_cached_page_references_follow_pages_added_after_a_read():
+    import pydyf
+
+    from pipeline.writers.pdf import _cached_page_references
+
+    pdf = pydyf.PDF()
+    for _ in range(3):
+        pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    first = _cached_page_references(pdf)
+    pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    expected = tuple(f"{number} 0 R".encode("ascii") for number in pdf.pages["Kids"][::3])
+    assert len(first) == 3 and _cached_page_references(pdf) == expected and len(expected) == 4

@@ -23,7 +23,7 @@ PRINT_CSS = STYLES / "print.css"
 PDF_VARIANT = "pdf/ua-1"
 CONTENTS_DEPTH = 2  # sections and subsections; bookmarks keep every level
 CONTENTS_LABEL = "contents"
-# Text chapbook itself sets (contents label, page and note numbers, leaders, list markers from
+# Text chapbook itself sets (contents label, page and note numbers, list markers from
 # print.css, brackets around printed URLs), so the coverage check sees it too.
 GENERATED_TEXT = f"{CONTENTS_LABEL} 0123456789 . ( ) • – ‣ › · +"
 
@@ -88,7 +88,7 @@ def title_page_html(document: Document) -> str:
 
 
 def contents_html(headings: list[Heading]) -> str:
-    """The contents: sections and subsections linked to their pages, with leaders; "" if none."""
+    """The contents: sections and subsections linked to their pages; "" if none."""
     entries = [heading for heading in headings if heading.level <= CONTENTS_DEPTH and heading.identifier]
     if not entries:
         return ""
@@ -131,17 +131,71 @@ def page_html(document: Document) -> str:
             f"{head_html(document)}\n<body>\n" + "\n".join(part for part in parts if part) + "\n</body>\n</html>\n")
 
 
+def _cached_page_references(pdf) -> tuple[bytes, ...]:
+    """pydyf's PDF.page_references ("N 0 R" of every page), rebuilt only when a page was added.
+
+    pydyf rebuilds that tuple on every access, and WeasyPrint's PDF/UA tagging reads it once per
+    structure element, so the time grew with pages x elements: a 440-page book spent 7.5 s of its
+    40 s there. Pages are only ever appended (PDF.add_page), so their count keys the cache.
+    """
+    kids = pdf.pages["Kids"]
+    cached = pdf.__dict__.get("_chapbook_page_references")
+    if cached is None or cached[0] != len(kids):
+        cached = (len(kids), tuple(f"{number} 0 R".encode("ascii") for number in kids[::3]))
+        pdf._chapbook_page_references = cached
+    return cached[1]
+
+
+def _speed_up_pydyf() -> None:
+    import pydyf
+
+    original = getattr(pydyf.PDF, "page_references", None)
+    if isinstance(original, property) and original.fget is not _cached_page_references:
+        pydyf.PDF.page_references = property(_cached_page_references)
+
+
+def _stylesheets(fetcher, paper: str) -> list:
+    import weasyprint
+
+    return [weasyprint.CSS(filename=str(PRINT_CSS), url_fetcher=fetcher),
+            weasyprint.CSS(string=page_css(paper), url_fetcher=fetcher)]
+
+
 def write_pdf(html: str, document: Document) -> bytes:
     """Lay `html` out with print.css and the paper setting; only sandboxed local resources are read."""
     import weasyprint
 
     from pipeline.fetcher import SandboxedFetcher
 
+    _speed_up_pydyf()
     fetcher = SandboxedFetcher((document.resource_folder, STYLES), str(document.source))
-    stylesheets = [weasyprint.CSS(filename=str(PRINT_CSS), url_fetcher=fetcher),
-                   weasyprint.CSS(string=page_css(document.settings.paper), url_fetcher=fetcher)]
     page = weasyprint.HTML(string=html, base_url=document.resource_folder.as_uri() + "/", url_fetcher=fetcher)
-    return page.write_pdf(stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
+    return page.write_pdf(stylesheets=_stylesheets(fetcher, document.settings.paper), pdf_variant=PDF_VARIANT)
+
+
+# A page that uses every face, the hyphenation dictionary, a footnote and the running heads.
+_WARM_UP_PAGE = ('<html lang="en"><body><main class="essay"><h1>warming up</h1><p>a <em>paragraph</em> '
+                 '<strong>long</strong> enough to be hyphenated: incomprehensibilities<span class="footnote">'
+                 'a note</span>.</p><ul><li><code>code</code></li></ul></main></body></html>')
+
+
+def warm_up() -> None:
+    """Load what every PDF needs (WeasyPrint, its fonts and hyphenation patterns, the fonts' coverage).
+
+    The build runs this in the PDF's worker process while the main process reads the source, so a
+    long source's PDF starts laying out warm. It reads only styles/ and writes nothing.
+    """
+    import weasyprint
+
+    from pipeline.fetcher import SandboxedFetcher
+    from pipeline.fonts import CODE_FAMILY, TEXT_FAMILY, covered_characters
+
+    _speed_up_pydyf()
+    for family in (TEXT_FAMILY, CODE_FAMILY):
+        covered_characters(family)
+    fetcher = SandboxedFetcher((STYLES,), str(PRINT_CSS))
+    weasyprint.HTML(string=_WARM_UP_PAGE, url_fetcher=fetcher).write_pdf(
+        stylesheets=_stylesheets(fetcher, "a5"), pdf_variant=PDF_VARIANT)
 
 
 def render(document: Document) -> bytes:

@@ -1,7 +1,8 @@
 """`make bench`: chapbook against the stock route (one tool run per format), on the essay and a 20x essay.
 
 Prints medians of several alternating runs, the ratios the project promises, and peak memory
-(the sum of the resident memory of a build and all its child processes, sampled every 20 ms).
+(the sum of the resident memory of a build and all its child processes, sampled every 20 ms in a run
+of its own, so sampling never slows a timed run).
 """
 
 from __future__ import annotations
@@ -43,9 +44,25 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def timed(command: list[str], cwd: Path, env: dict) -> tuple[float, int]:
-    """Wall time and peak memory (process tree) of one command, which must succeed."""
+def _finished(process: subprocess.Popen, command: list[str]) -> None:
+    _out, errors = process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{errors.decode(errors='replace')}")
+
+
+def timed(command: list[str], cwd: Path, env: dict) -> float:
+    """Wall time of one command, which must succeed (nothing else runs meanwhile)."""
     started = time.perf_counter()
+    _finished(subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
+              command)
+    return time.perf_counter() - started
+
+
+def peak_memory(command: list[str], cwd: Path, env: dict) -> int:
+    """Peak resident memory of one command's process tree, sampled every 20 ms.
+
+    A run of its own: scanning /proc takes CPU, which would slow a timed build that uses both cores.
+    """
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
     done = threading.Event()
@@ -58,12 +75,12 @@ def timed(command: list[str], cwd: Path, env: dict) -> tuple[float, int]:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    _out, errors = process.communicate()
-    done.set()
-    sampler.join()
-    if process.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{errors.decode(errors='replace')}")
-    return time.perf_counter() - started, peak
+    try:
+        _finished(process, command)
+    finally:
+        done.set()
+        sampler.join()
+    return peak
 
 
 def make_sources(folder: Path) -> dict[str, Path]:
@@ -99,14 +116,13 @@ def main() -> None:
         for name, source in sources.items():
             out = folder / f"out-{name}"
             (out / "stock-gemini").mkdir(parents=True)
-            times = {"chapbook": [], "stock": [], "unchanged": [], "memory": []}
+            times = {"chapbook": [], "stock": [], "unchanged": []}
             chapbook = [str(BIN / "chapbook"), "build", str(source), "-o", str(out / "chapbook"), "-q"]
             for _run in range(RUNS):
-                seconds, peak = timed(chapbook + ["--force"], ROOT, env)
-                times["chapbook"].append(seconds)
-                times["memory"].append(peak)
-                times["unchanged"].append(timed(chapbook, ROOT, env)[0])
-                times["stock"].append(sum(timed(command, ROOT, env)[0] for command in stock_commands(source, out)))
+                times["chapbook"].append(timed(chapbook + ["--force"], ROOT, env))
+                times["unchanged"].append(timed(chapbook, ROOT, env))
+                times["stock"].append(sum(timed(command, ROOT, env) for command in stock_commands(source, out)))
+            times["memory"] = [peak_memory(chapbook + ["--force"], ROOT, env)]
             results[name] = times
             size = source.stat().st_size
             print(f"{name} essay ({size / 1000:.0f} kB), median of {RUNS} runs:")
@@ -117,8 +133,8 @@ def main() -> None:
             print(f"  rebuild, nothing changed     {statistics.median(times['unchanged']):6.2f} s "
                   f"({statistics.median(times['unchanged']) / statistics.median(times['chapbook']):.2f} x cold)")
             print(f"  peak memory (build + worker) {max(times['memory']) / 2**20:6.0f} MiB")
-        bare = statistics.median(timed([sys.executable, "-c", "pass"], ROOT, env)[0] for _ in range(5))
-        start_up = statistics.median(timed([str(BIN / "chapbook"), "--version"], ROOT, env)[0] for _ in range(5))
+        bare = statistics.median(timed([sys.executable, "-c", "pass"], ROOT, env) for _ in range(5))
+        start_up = statistics.median(timed([str(BIN / "chapbook"), "--version"], ROOT, env) for _ in range(5))
         print(f"start-up: chapbook --version {start_up:.2f} s, python -c pass {bare:.2f} s ({start_up / bare:.1f} x)")
         growth = statistics.median(results["20x"]["chapbook"]) / statistics.median(results["1x"]["chapbook"])
         print(f"20x input took {growth:.1f} x the time of 1x (linear would be 20 x)")
