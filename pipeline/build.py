@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import multiprocessing
 import os
 import time
@@ -14,12 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.atomic import atomic_write, remove_stale_parts
-from pipeline.cache import BuildCache, cache_folder, environment_snapshot, input_key
+from pipeline.cache import BuildCache, cache_folder, environment_snapshot, file_digest, input_key
 from pipeline.document import Document
 from pipeline.errors import ChapbookError
 from pipeline.reader import read_document
 from pipeline.settings import load_project_settings
 from pipeline.transforms import apply_transforms
+
+log = logging.getLogger("chapbook")
 
 # Edition name -> (writer module, file extension). A single-file writer has render(document) -> bytes;
 # a capsule writer (extension None) has render_capsule(documents) -> {path relative to OUTDIR: bytes}.
@@ -44,6 +47,7 @@ class Written:
     size: int
     seconds: float
     cached: bool = False
+    removed: tuple[Path, ...] = ()  # files of an earlier build this one no longer makes
 
 
 @dataclass(frozen=True)
@@ -146,13 +150,37 @@ def render_job(job: Job, documents: dict[Path, Document]) -> dict[Path, bytes]:
     return {job.output: writer.render(documents[job.sources[0]])}
 
 
+def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> tuple[Path, ...]:
+    """Remove the files an earlier build wrote into `folder` that this one no longer makes.
+
+    A capsule page whose source was removed would otherwise stay published. A file edited since
+    chapbook wrote it is kept, with a warning.
+    """
+    kept = {path.resolve() for path in made}
+    removed = []
+    for name, digest in sorted(previous.items()):
+        path = Path(name)
+        if path in kept or folder.resolve() not in path.parents or not path.is_file():
+            continue
+        if file_digest(path) != digest:
+            log.warning("%s: kept, although no source makes it any more: it was edited after chapbook wrote it; "
+                        "delete it by hand if it should go", path)
+            continue
+        path.unlink()
+        removed.append(path)
+    return tuple(removed)
+
+
 def _write(job: Job, files: dict[Path, bytes], documents: dict[Path, Document], cache: BuildCache,
            started: float) -> Written:
     for path, data in sorted(files.items()):
         atomic_write(path, data)
+    folder = EDITIONS[job.edition][1] is None
+    removed = remove_unmade(cache.written_files(job.output), list(files), job.output) if folder else ()
     resources = [r.path for source in job.sources for r in documents[source].resources]
-    cache.record(job.output, job.key, resources)
-    return Written(job.edition, job.output, sum(len(d) for d in files.values()), time.perf_counter() - started)
+    cache.record(job.output, job.key, resources, list(files) if folder else [])
+    return Written(job.edition, job.output, sum(len(d) for d in files.values()), time.perf_counter() - started,
+                   removed=removed)
 
 
 def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dict | None = None,

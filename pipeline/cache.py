@@ -89,11 +89,22 @@ class BuildCache:
                 return False
         return bool(outputs)
 
-    def record(self, output: Path, key: str, resources: list[Path]) -> None:
-        """Remember that `output` (a file or a folder) as it is now was built from `key` and these resources."""
-        self.entries[str(output.resolve())] = {
-            "key": key, "digest": file_digest(output),
-            "resources": {str(p): file_digest(p) for p in resources}}
+    def record(self, output: Path, key: str, resources: list[Path], files: list[Path] = ()) -> None:
+        """Remember that `output` (a file or a folder) as it is now was built from `key` and these resources.
+
+        For a folder, `files` are the files chapbook wrote into it, so the next build can remove
+        those it no longer makes.
+        """
+        entry = {"key": key, "digest": file_digest(output), "resources": {str(p): file_digest(p) for p in resources}}
+        if files:
+            entry["files"] = {str(path.resolve()): file_digest(path) for path in files}
+        self.entries[str(output.resolve())] = entry
+
+    def written_files(self, output: Path) -> dict[str, str]:
+        """The files chapbook last wrote into the folder `output`, with their digests then."""
+        entry = self.entries.get(str(output.resolve()))
+        files = entry.get("files") if isinstance(entry, dict) else None
+        return files if isinstance(files, dict) else {}
 
     def save(self) -> None:
         """Write the cache; failing to do so never fails a build."""

@@ -62,6 +62,8 @@ def _chosen_editions(formats: tuple[str, ...]) -> list[str]:
 def _print_written(item) -> None:
     timing = "unchanged" if item.cached else f"{item.seconds:.2f} s"
     click.echo(f"  {item.edition:<7} {item.path}  {_human_size(item.size)}  {timing}")
+    for path in item.removed:
+        click.echo(f"  {item.edition:<7} removed {path} (no source makes it any more)")
 
 
 def _run(action, debug: bool) -> None:

@@ -100,3 +100,41 @@ def test_title_made_of_path_separators_does_not_steer_output(tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["essay.txt"]
     assert not (tmp_path / "x").exists() and not (tmp_path.parent / "x").exists()
+
+
+def _two_posts(tmp_path):
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    for day, name in enumerate(("first", "second"), start=1):
+        (folder / f"{name}.md").write_text(f"---\ntitle: the {name} post\ndate: 2026-01-0{day}\n---\n\n"
+                                           f"words of the {name} post.\n", encoding="utf-8")
+    return folder / "first.md", folder / "second.md"
+
+
+def test_a_capsule_page_whose_source_is_gone_is_removed_through_the_cli(tmp_path):
+    first, second = _two_posts(tmp_path)
+    out = tmp_path / "out"
+    assert run_chapbook("build", str(first), str(second), "-o", str(out), "-f", "gemini").returncode == 0
+    pages = sorted(path.name for path in (out / "gemini" / "gemlog").glob("*.gmi"))
+    assert len(pages) == 3 and "index.gmi" in pages
+    second_page = next(path for path in (out / "gemini" / "gemlog").glob("*.gmi")
+                       if "the second post" in path.read_text(encoding="utf-8").splitlines()[0])
+    result = run_chapbook("build", str(first), "-o", str(out), "-f", "gemini")
+    assert result.returncode == 0, result.stderr
+    assert not second_page.exists()
+    assert f"removed {second_page}" in result.stdout
+    assert "the second post" not in (out / "gemini" / "gemlog" / "index.gmi").read_text(encoding="utf-8")
+    assert len(list((out / "gemini" / "gemlog").glob("*.gmi"))) == 2
+
+
+def test_an_edited_page_whose_source_is_gone_is_kept_with_a_warning(tmp_path, caplog):
+    first, second = _two_posts(tmp_path)
+    out = tmp_path / "out"
+    build_module.build([first, second], out, ["gemini"])
+    second_page = next(path for path in (out / "gemini" / "gemlog").glob("*.gmi")
+                       if "the second post" in path.read_text(encoding="utf-8").splitlines()[0])
+    second_page.write_text("# the second post, edited by hand\n", encoding="utf-8")
+    written = build_module.build([first], out, ["gemini"])
+    assert second_page.read_text(encoding="utf-8") == "# the second post, edited by hand\n"
+    assert written[0].removed == ()
+    assert f"{second_page}: kept" in caplog.text
