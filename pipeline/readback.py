@@ -95,14 +95,58 @@ def pdftotext_available() -> bool:
     return shutil.which("pdftotext") is not None
 
 
+def _join_lines(text: str) -> str:
+    text = re.sub(r"(\w)[\u2010\u00ad]\n\s*(\w)", r"\1\2", text)  # hyphenation added by the layout
+    return re.sub(r"(\w-)\n\s*(\w)", r"\1\2", text)  # a typed hyphen at a line end stays a hyphen
+
+
 def read_pdf(path: Path) -> Reading:
-    """The PDF's text as poppler's pdftotext extracts it, with hyphenated line ends joined."""
+    """The PDF's text as poppler's pdftotext extracts it, hyphenated line ends joined; list items from its tags."""
     # -raw: the default mode joins a typed hyphen at a line end ("common-" + "sense" -> "commonsense").
     result = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
-    text = result.stdout.decode("utf-8")
-    text = re.sub(r"(\w)[\u2010\u00ad]\n\s*(\w)", r"\1\2", text)  # hyphenation added by the layout
-    text = re.sub(r"(\w-)\n\s*(\w)", r"\1\2", text)  # a typed hyphen at a line end stays a hyphen
-    return Reading(text.replace("\f", "\n"))
+    return Reading(_join_lines(result.stdout.decode("utf-8")).replace("\f", "\n"), read_pdf_list_items(path))
+
+
+# The PDF prints a link's address after its text for paper readers (print.css); a reader of the
+# item's words skips it.
+_PRINTED_URL = re.compile(r" ?\(https?://[^)\s]*\)")
+_STRUCT_LINE = re.compile(r'^( *)(?:"(.*)"|(\w+) \((?:block|inline)\)|Object \d+ \d+)$')
+
+
+def read_pdf_list_items(path: Path) -> list[tuple[int, str]] | None:
+    """Each list item of a tagged PDF, with its depth (how many L elements hold it) and its text.
+
+    Read from the structure tree as poppler prints it (`pdfinfo -struct-text`), which is what a
+    screen reader follows; None for an untagged PDF or a poppler without -struct-text. The contents'
+    entries are list items too, before the essay's; an item broken across pages shows as two.
+    """
+    if shutil.which("pdfinfo") is None:
+        return None
+    result = subprocess.run(["pdfinfo", "-struct-text", str(path)], capture_output=True, check=False)
+    lines = result.stdout.decode("utf-8", errors="replace").splitlines()
+    if result.returncode != 0 or not lines or lines[0].strip() != "Document":
+        return None
+    items: list[tuple[int, list[str]]] = []
+    open_elements: list[tuple[int, str, int | None]] = []  # indent, role, index of its list item
+    for line in lines:
+        match = _STRUCT_LINE.match(line)
+        if not match:
+            continue
+        indent = len(match.group(1))
+        while open_elements and open_elements[-1][0] >= indent:
+            open_elements.pop()
+        roles = [role for _indent, role, _item in open_elements]
+        if match.group(3) == "LI":
+            items.append((roles.count("L"), []))
+            open_elements.append((indent, "LI", len(items) - 1))
+        elif match.group(3):
+            open_elements.append((indent, match.group(3), None))
+        elif match.group(2) is not None and "LI" in roles:
+            # The nearest LI's text, from its LBody or (loose items) its P elements; never its marker.
+            nearest = len(roles) - 1 - roles[::-1].index("LI")
+            if "Lbl" not in roles[nearest:]:
+                items[open_elements[nearest][2]][1].append(match.group(2))
+    return [(depth, " ".join(_PRINTED_URL.sub("", _join_lines("\n".join(parts))).split())) for depth, parts in items]
 
 
 def gemtext_list_item(line: str) -> tuple[int, str]:

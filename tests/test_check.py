@@ -82,3 +82,19 @@ def test_gemtext_that_turns_into_markup_is_caught(tmp_path):
     page.write_text(page.read_text(encoding="utf-8").replace("\u200b", ""), encoding="utf-8")
     result = run_chapbook("check", str(out), "-s", str(source))
     assert result.returncode == 1 and "list lines only for list items" in result.stdout
+
+
+def test_pdf_list_depth_is_read_from_its_tags_and_a_flattened_list_is_caught(tmp_path):
+    from pipeline.check import check_pdf
+
+    nested = FIXTURES / "nested-lists.md"
+    flat = tmp_path / "flat" / "nested-lists.md"
+    flat.parent.mkdir()
+    flat.write_text(re.sub(r"^ +(?=[-0-9a-z]+[.)]? )", "", nested.read_text(encoding="utf-8"), flags=re.M),
+                    encoding="utf-8")
+    assert prepare(flat).blocks != prepare(nested).blocks
+    for name, source in (("as-written", nested), ("flattened", flat)):
+        build([source], tmp_path / name, ["pdf"], force=True)
+    depth_check = "every list item at its depth"
+    assert depth_check not in _failed(check_pdf(prepare(nested), tmp_path / "as-written" / "nested-lists.pdf"))
+    assert depth_check in _failed(check_pdf(prepare(nested), tmp_path / "flattened" / "nested-lists.pdf"))
