@@ -150,17 +150,31 @@ def render_job(job: Job, documents: dict[Path, Document]) -> dict[Path, bytes]:
     return {job.output: writer.render(documents[job.sources[0]])}
 
 
+def _inside(folder: Path, relative: str) -> Path | None:
+    """`folder / relative` if it is a plain file inside `folder`, reached through no symbolic link."""
+    parts = Path(relative).parts
+    if not parts or Path(relative).is_absolute() or ".." in parts:
+        return None
+    path = folder
+    for part in parts:
+        path = path / part
+        if path.is_symlink():
+            return None
+    return path if path.is_file() else None
+
+
 def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> tuple[Path, ...]:
     """Remove the files an earlier build wrote into `folder` that this one no longer makes.
 
-    A capsule page whose source was removed would otherwise stay published. A file edited since
-    chapbook wrote it is kept, with a warning.
+    `previous` maps paths relative to `folder` to the digests they were written with. A capsule
+    page whose source was removed would otherwise stay published. A file edited since chapbook
+    wrote it is kept, with a warning; nothing outside `folder` or behind a symbolic link is touched.
     """
-    kept = {path.resolve() for path in made}
+    made_names = {path.relative_to(folder).as_posix() for path in made}
     removed = []
     for name, digest in sorted(previous.items()):
-        path = Path(name)
-        if path in kept or folder.resolve() not in path.parents or not path.is_file():
+        path = _inside(folder, name) if name not in made_names else None
+        if path is None:
             continue
         if file_digest(path) != digest:
             log.warning("%s: kept, although no source makes it any more: it was edited after chapbook wrote it; "
@@ -215,18 +229,21 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
         check_output_folder(outdir)
         remove_stale_parts(outdir)
         futures = [(job, time.perf_counter(), pool.submit(render_job, job, documents)) for job in separate]
-        for job in stale:
-            if job in separate:
-                continue
-            if on_started:
-                on_started(job.edition)
-            started = time.perf_counter()
-            results.append(_announce(_write(job, render_job(job, documents), documents, cache, started), on_written))
-        for job, started, future in futures:
-            if on_started:
-                on_started(job.edition)
-            results.append(_announce(_write(job, future.result(), documents, cache, started), on_written))
-    cache.save()
+        try:
+            for job in stale:
+                if job in separate:
+                    continue
+                if on_started:
+                    on_started(job.edition)
+                started = time.perf_counter()
+                results.append(_announce(_write(job, render_job(job, documents), documents, cache, started),
+                                         on_written))
+            for job, started, future in futures:
+                if on_started:
+                    on_started(job.edition)
+                results.append(_announce(_write(job, future.result(), documents, cache, started), on_written))
+        finally:  # each recorded output is on disk, even if a later edition failed or was interrupted
+            cache.save()
     return results
 
 

@@ -92,16 +92,16 @@ class BuildCache:
     def record(self, output: Path, key: str, resources: list[Path], files: list[Path] = ()) -> None:
         """Remember that `output` (a file or a folder) as it is now was built from `key` and these resources.
 
-        For a folder, `files` are the files chapbook wrote into it, so the next build can remove
-        those it no longer makes.
+        For a folder, `files` are the files chapbook wrote into it, recorded relative to it, so the
+        next build can remove those it no longer makes.
         """
         entry = {"key": key, "digest": file_digest(output), "resources": {str(p): file_digest(p) for p in resources}}
         if files:
-            entry["files"] = {str(path.resolve()): file_digest(path) for path in files}
+            entry["files"] = {path.relative_to(output).as_posix(): file_digest(path) for path in files}
         self.entries[str(output.resolve())] = entry
 
     def written_files(self, output: Path) -> dict[str, str]:
-        """The files chapbook last wrote into the folder `output`, with their digests then."""
+        """The files chapbook last wrote into the folder `output` (paths relative to it), with their digests."""
         entry = self.entries.get(str(output.resolve()))
         files = entry.get("files") if isinstance(entry, dict) else None
         return files if isinstance(files, dict) else {}

@@ -138,3 +138,38 @@ def test_an_edited_page_whose_source_is_gone_is_kept_with_a_warning(tmp_path, ca
     assert second_page.read_text(encoding="utf-8") == "# the second post, edited by hand\n"
     assert written[0].removed == ()
     assert f"{second_page}: kept" in caplog.text
+
+
+def test_nothing_behind_a_symbolic_link_is_removed(tmp_path):
+    first, second = _two_posts(tmp_path)
+    out = tmp_path / "out"
+    build_module.build([first, second], out, ["gemini"])
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(out / "gemini" / "gemlog", elsewhere)
+    shutil.rmtree(out / "gemini" / "gemlog")
+    (out / "gemini" / "gemlog").symlink_to(elsewhere)
+    before = sorted(path.name for path in elsewhere.iterdir())
+    written = build_module.build([first], out, ["gemini"])
+    assert written[0].removed == ()
+    assert sorted(path.name for path in elsewhere.iterdir()) == before
+
+
+def test_pages_written_before_a_failed_edition_are_still_removed_later(tmp_path, monkeypatch):
+    from pipeline.writers import text
+
+    first, second = _two_posts(tmp_path)
+    out = tmp_path / "out"
+    build_module.build([first], out, ["gemini", "txt"])
+
+    def failing(document):
+        raise ChapbookError(document.source, "a text edition that fails", "nothing")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(text, "render", failing)
+        with pytest.raises(ChapbookError):
+            build_module.build([first, second], out, ["gemini", "txt"])
+    second_pages = [path for path in (out / "gemini" / "gemlog").glob("*.gmi") if "second" in path.name]
+    assert second_pages  # the capsule was written before the text edition failed
+    written = build_module.build([first], out, ["gemini", "txt"])
+    assert not any(path.exists() for path in second_pages)
+    assert set(second_pages) <= {path for item in written for path in item.removed}

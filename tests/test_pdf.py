@@ -240,6 +240,27 @@ def test_contents_is_labelled_in_lowercase_and_links_to_the_page_of_each_section
     assert internal == {heading.identifier for heading in sections}
 
 
+def test_each_contents_page_number_is_inside_its_entrys_link(essay_pdf):
+    _document, path = essay_pdf
+    reader = PdfReader(path)
+    boxes = word_boxes(path)
+    label_page = next(number for number, words in enumerate(boxes, 1) if "contents" in [w[0] for w in words])
+    links = [(page, [float(v) for v in annotation["/Rect"]]) for page, annotation in annotations(reader)
+             if page in (label_page, label_page + 1) and "/Dest" in annotation]
+    numbers = 0
+    for page in (label_page, label_page + 1):
+        height = float(reader.pages[page - 1].mediabox.height)
+        right_edge = max(w[3] for w in boxes[page - 1])
+        for text, x_min, y_min, x_max, y_max in boxes[page - 1]:
+            if not text.isdigit() or x_max < right_edge - 1 or y_max > height - 40:
+                continue  # not a page number in the contents' right column (the folio is lower down)
+            numbers += 1
+            assert any(page == link_page and min(r[0], r[2]) - 0.5 <= x_min and x_max <= max(r[0], r[2]) + 0.5
+                       and min(r[1], r[3]) <= height - (y_min + y_max) / 2 <= max(r[1], r[3])
+                       for link_page, r in links), (page, text)
+    assert numbers >= 30
+
+
 def test_running_heads_show_the_title_on_left_pages_and_the_section_on_right_pages(essay_pdf):
     document, path = essay_pdf
     pages = page_texts(path)
