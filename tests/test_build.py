@@ -173,3 +173,7 @@ def test_pages_written_before_a_failed_edition_are_still_removed_later(tmp_path,
     written = build_module.build([first], out, ["gemini", "txt"])
     assert not any(path.exists() for path in second_pages)
     assert set(second_pages) <= {path for item in written for path in item.removed}
+
+
+def test_a_failing_warm_up_is_left_to_the_real_render():
+    assert build_module.warm_up("pipeline.writers.no_such_writer") is None

@@ -473,3 +473,12 @@ def test_cached_page_references_follow_pages_added_after_a_read():
     pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
     expected = tuple(f"{number} 0 R".encode("ascii") for number in pdf.pages["Kids"][::3])
     assert len(first) == 3 and _cached_page_references(pdf) == expected and len(expected) == 4
+
+
+def test_warm_up_lays_out_a_sample_and_speeds_up_pydyf():
+    import pydyf
+
+    from pipeline.writers.pdf import _cached_page_references, warm_up
+
+    warm_up()
+    assert pydyf.PDF.page_references.fget is _cached_page_references

@@ -136,12 +136,14 @@ def _cached_page_references(pdf) -> tuple[bytes, ...]:
 
     pydyf rebuilds that tuple on every access, and WeasyPrint's PDF/UA tagging reads it once per
     structure element, so the time grew with pages x elements: a 440-page book spent 7.5 s of its
-    40 s there. Pages are only ever appended (PDF.add_page), so their count keys the cache.
+    40 s there. Pages are only ever appended (PDF.add_page), so their count and the last page's
+    number key the cache.
     """
     kids = pdf.pages["Kids"]
+    key = (len(kids), kids[-3] if kids else None)
     cached = pdf.__dict__.get("_chapbook_page_references")
-    if cached is None or cached[0] != len(kids):
-        cached = (len(kids), tuple(f"{number} 0 R".encode("ascii") for number in kids[::3]))
+    if cached is None or cached[0] != key:
+        cached = (key, tuple(f"{number} 0 R".encode("ascii") for number in kids[::3]))
         pdf._chapbook_page_references = cached
     return cached[1]
 
