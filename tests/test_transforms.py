@@ -94,3 +94,12 @@ def test_images_outside_the_source_folder_are_refused(tmp_path):
                                             "![no2](../x.png) ![remote](https://example.org/a.png)\n")
     assert [r.url for r in document.resources] == ["inside.png"]
     assert "no" in stringify(document.blocks) and "remote" in stringify(document.blocks)
+
+
+def test_a_raw_paragraph_stays_one_paragraph_without_empty_ones(tmp_path):
+    document = document_from_text(tmp_path, "---\ntitle: t\n---\n\n<p>a raw paragraph</p>\n\n"
+                                            "<div>\n\ninside a div\n\n</div>\n\nplain.\n")
+    kinds = [block.get("t") for block in walk_blocks(document.blocks)]
+    assert "RawBlock" not in kinds
+    paragraphs = [stringify(block) for block in walk_blocks(document.blocks) if block.get("t") == "Para"]
+    assert paragraphs == ["a raw paragraph", "inside a div", "plain."]

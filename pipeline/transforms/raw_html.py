@@ -40,9 +40,30 @@ def _cleaned_block(block: Node, source: str) -> Node:
     return block
 
 
+# A raw block that is one bare opening or closing tag: pandoc parsed what lies between as Markdown.
+_LONE_TAG = re.compile(r"\A\s*<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>\s*\Z")
+
+
+def _lone_tag(block: Node) -> tuple[str, str] | None:
+    """("", "p") for a raw block that is just `<p>`, ("/", "p") for `</p>`, else None."""
+    if block.get("t") != "RawBlock" or block["c"][0] != "html":
+        return None
+    match = _LONE_TAG.match(block["c"][1])
+    return (match.group(1), match.group(2).lower()) if match else None
+
+
 def _cleaned(blocks: list[Node], source: str) -> list[Node]:
     result = []
+    in_paragraph = False
     for block in blocks:
+        tag = _lone_tag(block)
+        if tag and tag[1] in ALLOWED_TAGS:
+            # Half an element, cleaned alone, would become an empty one: drop it, keep its contents,
+            # and let text inside a <p> stay a paragraph.
+            in_paragraph = tag == ("", "p")
+            continue
+        if in_paragraph and block.get("t") == "Plain":
+            block = {"t": "Para", "c": block["c"]}
         block = _cleaned_block(block, source)
         if child_block_lists(block):
             block = _rebuild(block, source)
