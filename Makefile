@@ -39,7 +39,10 @@ $(INSTALLED): pyproject.toml $(SYSTEM_OK)
 
 system: $(SYSTEM_OK)
 
+# Byte-compile chapbook itself first: with PYTHONDONTWRITEBYTECODE set (as on CI), every run
+# would otherwise compile its modules again at start-up.
 build: $(INSTALLED)
+	@$(PYTHON) -m compileall -q pipeline
 	$(VENV)/bin/chapbook build
 
 test: $(INSTALLED)
@@ -51,6 +54,7 @@ lint: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(PYTHON) -m pip install -q -e '.[test,bench]'
+	@$(PYTHON) -m compileall -q pipeline
 	$(PYTHON) tests/benchmarks/run.py
 
 clean:
