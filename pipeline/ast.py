@@ -145,3 +145,40 @@ def map_inlines(blocks: list[Node], change: Callable[[list[Node]], list[Node]]) 
                                       for term, definitions in content]}
         result.append(block)
     return result
+
+
+def ordered_marker(number: int, style: str, delimiter: str) -> str:
+    """The marker of an ordered-list item as the source numbered it (`3.`, `c)`, `(iv)`)."""
+    if style == "LowerAlpha":
+        label = _alpha(number)
+    elif style == "UpperAlpha":
+        label = _alpha(number).upper()
+    elif style == "LowerRoman":
+        label = _roman(number).lower()
+    elif style == "UpperRoman":
+        label = _roman(number)
+    else:
+        label = str(number)
+    if delimiter == "OneParen":
+        return f"{label})"
+    if delimiter == "TwoParens":
+        return f"({label})"
+    return f"{label}."
+
+
+def _alpha(number: int) -> str:
+    label = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        label = chr(ord("a") + rest) + label
+    return label or "0"
+
+
+def _roman(number: int) -> str:
+    numerals = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
+                (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    label = ""
+    for value, numeral in numerals:
+        while number >= value:
+            label, number = label + numeral, number - value
+    return label or str(number)

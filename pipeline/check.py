@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline import readback
-from pipeline.ast import Node, child_block_lists, has_class, stringify, walk_blocks
+from pipeline.ast import Node, child_block_lists, has_class, ordered_marker, stringify, walk_blocks
 from pipeline.document import Document
 from pipeline.writers.text import display_width
 
@@ -79,6 +79,16 @@ def _url_words(document: Document) -> set[str]:
     return set(words(re.sub(r"[/.:\-_?=#&]", " ", " ".join(_urls(document.blocks)))))
 
 
+def _marker_words(document: Document) -> set[str]:
+    """Words of the source's ordered-list markers (`IV.`, `(c)`), which the editions print as written."""
+    markers = []
+    for block in walk_blocks(document.blocks):
+        if block.get("t") == "OrderedList":
+            (start, style, delimiter), items = block["c"]
+            markers += [ordered_marker(start + i, style["t"], delimiter["t"]) for i in range(len(items))]
+    return set(words(" ".join(markers)))
+
+
 def expected_list_items(blocks: list[Node], depth: int = 0) -> list[tuple[int, str]]:
     """Every list item of the source in order, with its depth (1 = top level) and its first words.
 
@@ -109,7 +119,7 @@ def voice_findings(document: Document, reading: readback.Reading, label: str) ->
     findings.append(Finding("fail" if missing else "ok", label, "every word of the source, in its case",
                             f"missing {', '.join(missing[:8])}" + (" …" if len(missing) > 8 else "")
                             if missing else f"{len(set(source_words))} distinct words"))
-    allowed = set(source_words) | _url_words(document)
+    allowed = set(source_words) | _url_words(document) | _marker_words(document)
     capitals = sorted({w for w in shown if any(c.isupper() for c in w) and w not in allowed})
     findings.append(Finding("fail" if capitals else "ok", label, "no capital the source does not have",
                             ", ".join(capitals[:8]) if capitals else ""))

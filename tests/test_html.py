@@ -70,6 +70,12 @@ def test_ordered_list_keeps_start_and_letter_style():
     assert (ol.get("start"), ol.get("type")) == ("3", "i")
 
 
+def test_each_ordered_item_carries_the_marker_the_source_wrote():
+    parens = {"t": "OrderedList", "c": [[4, {"t": "LowerRoman"}, {"t": "TwoParens"}], [[para("d")], [para("e")]]]}
+    items = rendered(doc(parens)).find("x:ol", NS).findall("x:li", NS)
+    assert [li.get("style") for li in items] == ["list-style-type: '(iv)\\2002'", "list-style-type: '(v)\\2002'"]
+
+
 def test_disclaimers_are_asides_naming_their_kind_with_brackets_kept():
     root = rendered(read_fixture("disclaimers.md"))
     asides = [(a.get("class"), text(a).strip()) for a in root.iter(X + "aside")]

@@ -482,3 +482,11 @@ def test_warm_up_lays_out_a_sample_and_speeds_up_pydyf():
 
     warm_up()
     assert pydyf.PDF.page_references.fget is _cached_page_references
+
+
+def test_ordered_lists_print_the_markers_the_source_wrote(fixture_pdfs):
+    _document, path = fixture_pdfs("ordered-lists.md")
+    printed = pdf_text(path, raw=True).split()
+    markers = ["3.", "4.", "a)", "b)", "(iv)", "(v)", "i.", "ii.", "IV.", "V.", "A.", "B."]
+    assert missing_in_order(markers, printed) == []
+    assert "1." not in printed and "c." not in printed

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from pipeline.ast import Node, stringify
+from pipeline.ast import Node, ordered_marker, stringify
 from pipeline.document import Document
-from pipeline.writers.text import display_width, ordered_marker
+from pipeline.writers.text import display_width
 
 ESCAPE = "\u200b"  # ZERO WIDTH SPACE: see the module docstring
 DEPTH_MARK = "↳"

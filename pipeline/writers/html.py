@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from html import escape
 
-from pipeline.ast import Node, attr_value, stringify
+from pipeline.ast import Node, attr_value, ordered_marker, stringify
 from pipeline.document import Document
 from pipeline.resources import REFUSED_CLASS, Resource
 
@@ -175,9 +175,15 @@ class _Renderer:
         if kind == "BulletList":
             return "<ul>\n" + "\n".join(f"<li>{self.blocks(item)}</li>" for item in content) + "\n</ul>"
         if kind == "OrderedList":
-            (start, style, _delimiter), items = content
+            # Each item's marker is the one the source wrote (`3.`, `c)`, `(iv)`), as a string
+            # list-style-type: CSS counters cannot write `(iv)`, and WeasyPrint ignores <ol type>.
+            # start and type still give readers without CSS the right numbers.
+            (start, style, delimiter), items = content
             pairs = [("start", str(start) if start != 1 else ""), ("type", _OL_TYPES.get(style["t"], ""))]
-            return (f"<ol{_attributes(pairs)}>\n" + "\n".join(f"<li>{self.blocks(item)}</li>" for item in items)
+            markers = [ordered_marker(start + i, style["t"], delimiter["t"]) for i in range(len(items))]
+            return (f"<ol{_attributes(pairs)}>\n"
+                    + "\n".join(f"<li style=\"list-style-type: '{marker}\\2002'\">{self.blocks(item)}</li>"
+                                for marker, item in zip(markers, items, strict=True))
                     + "\n</ol>")
         if kind == "BlockQuote":
             return f"<blockquote>\n{self.blocks(content)}\n</blockquote>"

@@ -6,7 +6,7 @@ import re
 import textwrap
 import unicodedata
 
-from pipeline.ast import Node, stringify
+from pipeline.ast import Node, ordered_marker, stringify
 from pipeline.document import Document
 
 EXTENSION = "txt"
@@ -20,43 +20,6 @@ def display_width(text: str) -> int:
     """Columns a line takes in a terminal (wide East Asian characters count twice)."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
                for c in text)
-
-
-def ordered_marker(number: int, style: str, delimiter: str) -> str:
-    """The marker of an ordered-list item as the source numbered it (`3.`, `c)`, `(iv)`)."""
-    if style == "LowerAlpha":
-        label = _alpha(number)
-    elif style == "UpperAlpha":
-        label = _alpha(number).upper()
-    elif style == "LowerRoman":
-        label = _roman(number).lower()
-    elif style == "UpperRoman":
-        label = _roman(number)
-    else:
-        label = str(number)
-    if delimiter == "OneParen":
-        return f"{label})"
-    if delimiter == "TwoParens":
-        return f"({label})"
-    return f"{label}."
-
-
-def _alpha(number: int) -> str:
-    label = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        label = chr(ord("a") + rest) + label
-    return label or "0"
-
-
-def _roman(number: int) -> str:
-    numerals = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
-                (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
-    label = ""
-    for value, numeral in numerals:
-        while number >= value:
-            label, number = label + numeral, number - value
-    return label or str(number)
 
 
 _LOOKS_LIKE_MARKER = re.compile(r"^([-+o~>]|\(?[0-9a-zA-Z]{1,4}[.)])( |$)")
