@@ -119,21 +119,21 @@ def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], pap
             fresh = [item for item in written if not item.cached]
             click.echo(f"built {len(fresh)} of {len(written)} output(s) from {len(paths)} source(s) "
                        f"in {time.perf_counter() - started:.2f} s")
-        if then_check and not _report_check(paths, outdir, as_json=False, quiet=quiet):
+        if then_check and not _report_check(paths, outdir, as_json=False, quiet=quiet, overrides=overrides):
             sys.exit(1)
 
     _run(action, debug)
 
 
-def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool) -> bool:
-    """Run the checks, print one line per finding and a summary; True when nothing failed."""
+def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool, overrides: dict | None = None) -> bool:
+    """Run the checks (with the build's --wrap and --paper), print each finding and a summary; True if all pass."""
     import json
 
     from pipeline.build import prepare
     from pipeline.check import as_json as findings_as_json
     from pipeline.check import check_build
 
-    findings = check_build([prepare(path) for path in paths], outdir)
+    findings = check_build([prepare(path, overrides) for path in paths], outdir)
     failed = [f for f in findings if f.status == "fail"]
     skipped = [f for f in findings if f.status == "skipped"]
     if as_json:

@@ -28,6 +28,7 @@ def read_text_edition(path: Path) -> Reading:
     text = path.read_bytes().decode("utf-8")
     items: list[tuple[int, str]] = []
     indents: list[int] = []
+    text_column = -1  # where the last item's text starts; its wrapped lines continue there
     for line in text.splitlines():
         if line.lstrip().startswith(">"):
             continue  # lists inside block quotes are not part of the depth check (see check.py)
@@ -38,10 +39,22 @@ def read_text_edition(path: Path) -> Reading:
                 indents.pop()
             if not indents or indents[-1] < indent:
                 indents.append(indent)
-            items.append((len(indents), re.sub(r" \[\^?\d+\]", "", match.group(3) or "")))
-        elif line.strip() and indent == 0:
-            indents = []
+            items.append((len(indents), _without_link_numbers(match.group(3) or "")))
+            text_column = indent + len(match.group(2)) + 1
+        elif line.strip() and indent == text_column and items:
+            depth, item_text = items[-1]
+            items[-1] = (depth, f"{item_text} {_without_link_numbers(line.strip())}".strip())
+        elif line.strip():
+            text_column = -1
+            if indent == 0:
+                indents = []
+        else:
+            text_column = -1
     return Reading(text, items)
+
+
+def _without_link_numbers(text: str) -> str:
+    return re.sub(r" ?\[\^?\d+\]", "", text)
 
 
 def read_epub(path: Path) -> Reading:

@@ -76,3 +76,11 @@ def test_python_dash_m_and_console_script_agree():
         import subprocess
         assert subprocess.run([str(script), "--version"], capture_output=True, text=True).stdout == \
             run_chapbook("--version").stdout
+
+
+def test_build_check_uses_the_builds_wrap_width(tmp_path):
+    result = run_chapbook("build", str(ROOT / "source" / "essay.md"), "-o", str(tmp_path), "-f", "txt",
+                          "--wrap", "30", "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "lines within 30 columns" in result.stdout
+    assert "every list item at its depth: 39 items" in result.stdout

@@ -110,3 +110,17 @@ def test_essay_plain_text_has_every_heading(essay):
         if block.get("t") == "Header":
             heading = "".join(n.get("c", " ") if n["t"] == "Str" else " " for n in block["c"][2])
             assert f"\n{heading}\n" in text
+
+
+def test_long_title_and_headings_wrap_and_their_rules_match_their_longest_line(tmp_path):
+    from dataclasses import replace
+
+    document = document_from_text(tmp_path, "---\ntitle: a title much longer than the narrow width we set\n---\n\n"
+                                            "# \"it couldn't have invented these styles by itself\"\n\ntext.\n")
+    text = render_text(replace(document, settings=replace(document.settings, wrap=30)))
+    lines = text.splitlines()
+    assert all(display_width(line) <= 30 for line in lines), text
+    assert lines[0] == lines[3] == "=" * max(display_width(line) for line in lines[1:3])
+    start = lines.index("\"it couldn't have invented")
+    assert lines[start + 1] == 'these styles by itself"'
+    assert lines[start + 2] == "=" * len("\"it couldn't have invented")

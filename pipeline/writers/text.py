@@ -141,8 +141,10 @@ class _TextRenderer:
         return []  # RawBlock and anything unknown: raw HTML never reaches plain text
 
     def heading(self, level: int, text: str, indent: str) -> list[str]:
-        underline = UNDERLINES.get(level, "~") * max(display_width(text), 3)
-        return ["", indent + text, indent + underline]
+        """A heading wrapped to the width, underlined as wide as its longest line."""
+        lines = self.wrap(text, indent, indent)
+        underline = UNDERLINES.get(level, "~") * max(max(display_width(line) for line in lines) - len(indent), 3)
+        return ["", *lines, indent + underline]
 
     def list_items(self, items: list[list[Node]], markers: list[str], indent: str, depth: int) -> list[str]:
         out: list[str] = []
@@ -197,8 +199,9 @@ def render_text(document: Document) -> str:
     """The plain-text edition of `document` as a string (see `render` for bytes)."""
     renderer = _TextRenderer(document.settings.wrap)
     meta = document.meta
-    title_rule = "=" * max(display_width(meta.title), 3)
-    out = [title_rule, *renderer.wrap(meta.title, "", ""), title_rule]
+    title = renderer.wrap(meta.title, "", "")
+    title_rule = "=" * max(max(display_width(line) for line in title), 3)
+    out = [title_rule, *title, title_rule]
     for line in (meta.subtitle, ", ".join(meta.authors), meta.date):
         if line:
             out += ["", *renderer.wrap(line, "", "")]
