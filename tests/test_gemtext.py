@@ -272,3 +272,8 @@ def test_disclaimers_stay_verbatim_on_their_own_lines():
 
 def test_raw_html_is_dropped(essay_page):
     assert "<!--" not in essay_page and "nesting" not in essay_page
+
+
+def test_a_refused_image_shows_its_alt_text_once(tmp_path):
+    document = document_from_text(tmp_path, "---\ntitle: t\n---\n\n![Remote Pic](https://example.com/x.png)\n\ntext.\n")
+    assert render_gemtext(document).splitlines().count("Remote Pic") == 1

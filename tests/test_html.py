@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_DISCLAIMERS, read_fixture, source_texts
+from conftest import FIXTURE_DISCLAIMERS, document_from_text, read_fixture, source_texts
 
 from pipeline.ast import attr
 from pipeline.document import Document, Metadata
@@ -211,3 +211,9 @@ def test_line_block_definition_list_and_rule():
     assert [child.tag[len(X):] for child in root] == ["div", "dl", "hr"]
     assert len(root.findall("x:div/x:br", NS)) == 1
     assert (text(root.find("x:dl/x:dt", NS)), text(root.find("x:dl/x:dd", NS))) == ("term", "meaning")
+
+
+def test_a_refused_image_shows_its_alt_text_once(tmp_path):
+    document = document_from_text(tmp_path, "---\ntitle: t\n---\n\n![Remote Pic](https://example.com/x.png)\n\ntext.\n")
+    figure = rendered(document).find(".//x:figure", NS)
+    assert text(figure).split().count("Pic") == 1 and figure.find("x:figcaption", NS) is None
