@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import subprocess
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ from pipeline.ast import Node, stringify, walk_blocks
 from pipeline.document import Document, Metadata
 from pipeline.errors import ChapbookError
 from pipeline.settings import SETTING_NAMES, Settings, apply
+
+log = logging.getLogger("chapbook")
 
 # markdown-smart: the author's `--`, `...` and straight quotes are kept as typed.
 READER_FORMAT = "markdown-smart"
@@ -110,6 +114,13 @@ def _metadata(path: Path, raw: dict[str, Any], lines: dict[str, int]) -> tuple[M
         if key not in METADATA_NAMES and key not in SETTING_NAMES:
             raise ChapbookError(path, f"unknown metadata key '{key}'",
                                 f"use one of: {', '.join(METADATA_NAMES + SETTING_NAMES)}", lines.get(key))
+    for key in ("title", "subtitle", "date", "lang", "identifier", "description", "rights"):
+        if key in values and not isinstance(values[key], str):
+            raise ChapbookError(path, f"'{key}' must be one line of text", f"write it as {key}: some text",
+                                lines.get(key))
+    if "date" in values and not _iso_date(values["date"]):
+        log.warning("%s:%s: date %r does not start with YYYY-MM-DD: the gemlog files the post under, and the "
+                    "editions are stamped with, the file's time instead", path, lines.get("date", 1), values["date"])
     authors = values.get("author") or ()
     if isinstance(authors, str):
         authors = (authors,)
@@ -121,6 +132,23 @@ def _metadata(path: Path, raw: dict[str, Any], lines: dict[str, int]) -> tuple[M
     meta = Metadata(title=title.strip(), authors=tuple(str(a) for a in authors), **fields)
     settings = {key: values[key] for key in SETTING_NAMES if key in values}
     return meta, settings
+
+
+def _iso_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return False
+    return True
+
+
+def _check_front_matter(path: Path, text: str) -> None:
+    """Refuse a metadata block that is opened and never closed (pandoc would read it as text)."""
+    lines = text.split("\n")
+    opened = lines[0].rstrip() == "---" and len(lines) > 1 and lines[1].strip()
+    if opened and not any(line.rstrip() in ("---", "...") for line in lines[2:]):
+        raise ChapbookError(path, "the metadata block opened here is never closed",
+                            "end it with a line of three dashes (---) before the essay begins", 1)
 
 
 def _check_structure(path: Path, text: str, blocks: list[Node]) -> None:
@@ -167,6 +195,7 @@ def read_document(path: Path, base: Settings | None = None, overrides: dict[str,
     except OSError as error:
         raise ChapbookError(path, f"cannot read the file ({error.strerror})", "check its permissions") from None
     text = decode_source(path, data)
+    _check_front_matter(path, text)
     tree = run_pandoc(path, text)
     lines = _key_lines(text)
     meta, setting_values = _metadata(path, tree.get("meta", {}), lines)

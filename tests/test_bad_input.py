@@ -15,6 +15,8 @@ CASES = {
     "bad-setting": (b"---\ntitle: t\npaper: a3\n---\n\ntext\n", ["'paper'"], 3),
     "unclosed-div": (TITLE.encode() + b"::: disclaimer\nnever closed\n", ["never closed"], 5),
     "undefined-note": (TITLE.encode() + b"a claim[^source] here\n", ["[^source]", "never defined"], 5),
+    "unclosed-metadata": (b"---\ntitle: t\nlang: en\n\nthe essay\n", ["metadata block", "never closed"], 1),
+    "title-not-text": (b"---\ntitle: [a, b]\n---\n\ntext\n", ["'title' must be one line of text"], 2),
     "nested-deep": (TITLE.encode() + "".join(" " * (2 * i) + "- x\n" for i in range(300)).encode(),
                     ["nested more than"], None),
 }
@@ -66,3 +68,17 @@ def test_unknown_project_setting_in_chapbook_toml(tmp_path):
     result = run_chapbook("build", "ok.md", "-o", "out", "-f", "txt", cwd=tmp_path)
     assert result.returncode == 1 and "chapbook.toml:2:" in result.stderr
     assert "'colour'" in result.stderr
+
+
+def test_a_date_that_is_not_iso_is_warned_about_with_its_line(tmp_path):
+    source = tmp_path / "dated.md"
+    source.write_text("---\ntitle: t\ndate: tomorrow\n---\n\ntext\n", encoding="utf-8")
+    result = run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt")
+    assert result.returncode == 0
+    assert f"warning: {source}:3: date 'tomorrow' does not start with YYYY-MM-DD" in result.stderr
+
+
+def test_a_document_may_open_with_a_rule(tmp_path):
+    source = tmp_path / "rule.md"
+    source.write_text("---\n\na rule first, then text\n", encoding="utf-8")
+    assert run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt").returncode == 0
