@@ -105,6 +105,8 @@ def check_output_folder(outdir: Path) -> None:
 def _check_sources(sources: list[Path], outdir: Path) -> None:
     stems: dict[str, Path] = {}
     for source in sources:
+        if source.stem in stems and source.resolve() == stems[source.stem].resolve():
+            raise ChapbookError(source, "this source is named twice", "name each source once")
         if source.stem in stems:
             raise ChapbookError(source, f"another source ({stems[source.stem]}) has the same name",
                                 "rename one; outputs are named after the file")
@@ -213,6 +215,7 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     stale = []
     for job in jobs:
         if not force and cache.is_fresh([job.output], job.key):
+            log.debug("%s: its inputs did not change; kept", job.output)
             size = job.output.stat().st_size if job.output.is_file() else 0
             results.append(_announce(Written(job.edition, job.output, size, 0.0, cached=True), on_written))
         else:
@@ -224,8 +227,13 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     with ProcessPoolExecutor(max_workers=1, mp_context=context) if separate else _NoPool() as pool:
         if separate:  # the worker warms its writer up (WeasyPrint: about a second) while pandoc reads
             pool.submit(warm_up, EDITIONS[SEPARATE_PROCESS][0])
-        documents = {source: prepare(source, overrides)
-                     for source in sorted({s for job in stale for s in job.sources})}
+        if separate:
+            log.debug("pdf: laid out in a worker process while the other editions are written")
+        documents = {}
+        for source in sorted({s for job in stale for s in job.sources}):
+            reading = time.perf_counter()
+            documents[source] = prepare(source, overrides)
+            log.debug("%s: read (one pandoc call) and transformed in %.2f s", source, time.perf_counter() - reading)
         check_output_folder(outdir)
         remove_stale_parts(outdir)
         futures = [(job, time.perf_counter(), pool.submit(render_job, job, documents)) for job in separate]

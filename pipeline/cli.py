@@ -17,7 +17,8 @@ FORMATS = ("epub", "pdf", "txt", "gemini", "all")
 
 class _WarningFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return f"warning: {record.getMessage()}"
+        prefix = "warning: " if record.levelno >= logging.WARNING else "  "
+        return f"{prefix}{record.getMessage()}"
 
 
 def _configure_logging(quiet: bool, verbose: bool) -> None:
@@ -119,6 +120,8 @@ def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], pap
             fresh = [item for item in written if not item.cached]
             click.echo(f"built {len(fresh)} of {len(written)} output(s) from {len(paths)} source(s) "
                        f"in {time.perf_counter() - started:.2f} s")
+        if then_check:
+            logging.getLogger("chapbook").setLevel(logging.ERROR)  # the build has shown its warnings once
         if then_check and not _report_check(paths, outdir, as_json=False, quiet=quiet, overrides=overrides):
             sys.exit(1)
 
@@ -166,6 +169,8 @@ def check(outdir: Path, sources: tuple[Path, ...], as_json: bool, quiet: bool, d
         paths = list(sources) or default_sources()
         if not paths:
             raise ChapbookError("source", "no Markdown sources found", "name them with --source")
+        if outdir.is_file():
+            raise ChapbookError(outdir, "this is a file, not an output folder", "name the folder chapbook build wrote")
         if not outdir.is_dir():
             raise ChapbookError(outdir, "no such output folder", "run chapbook build first")
         if not _report_check(paths, outdir, as_json, quiet):
@@ -214,9 +219,12 @@ def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], deb
     def action() -> None:
         import watchfiles
 
+        from pipeline.build import check_output_folder
+
         editions = _chosen_editions(formats)
         if not paths:
             raise ChapbookError("source", "no Markdown sources found", "give a file, or put .md files in source/")
+        check_output_folder(outdir)  # a source error is worth waiting out; an unusable folder is not
         rebuild(editions)
         folders = {path.resolve().parent for path in paths} | ({STYLES} if STYLES.is_dir() else set())
         output = outdir.resolve()

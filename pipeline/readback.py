@@ -40,7 +40,8 @@ def read_text_edition(path: Path) -> Reading:
             if not indents or indents[-1] < indent:
                 indents.append(indent)
             items.append((len(indents), _without_link_numbers(match.group(3) or "")))
-            text_column = indent + len(match.group(2)) + 1
+            # Only a paragraph that starts on the marker's line wraps onto the next ones.
+            text_column = indent + len(match.group(2)) + 1 if match.group(3) else -1
         elif line.strip() and indent == text_column and items:
             depth, item_text = items[-1]
             items[-1] = (depth, f"{item_text} {_without_link_numbers(line.strip())}".strip())

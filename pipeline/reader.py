@@ -186,8 +186,8 @@ def read_document(path: Path, base: Settings | None = None, overrides: dict[str,
     try:
         size = path.stat().st_size
         if size > MAX_SOURCE_BYTES:
-            raise ChapbookError(path, f"the source is {size / 1048576:.0f} MB, more than chapbook's limit of "
-                                f"{MAX_SOURCE_BYTES // 1048576} MB", "split it into several sources")
+            raise ChapbookError(path, f"the source is {size:,} bytes, more than chapbook's limit of "
+                                f"{MAX_SOURCE_BYTES:,} bytes", "split it into several sources")
         data = path.read_bytes()
     except FileNotFoundError:
         raise ChapbookError(path, "no such file", "check the path, or run chapbook build with no arguments "

@@ -176,6 +176,9 @@ def serve_capsule(folder: Path, host: str = "127.0.0.1", port: int = 1965) -> No
         listening = reactor.listenTCP(port, tls, interface=host)
     except CannotListenError as error:
         reason = getattr(error.socketError, "strerror", None) or str(error.socketError)
+        if isinstance(error.socketError, socket.gaierror):
+            raise ChapbookError(host, f"not an address this machine has ({reason})",
+                                "pass --host 127.0.0.1, or an address of this machine") from None
         raise ChapbookError(f"{host} port {port}", f"cannot listen here ({reason})",
                             "choose another port with --port") from None
     server.port = listening.getHost().port

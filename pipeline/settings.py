@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -25,22 +26,40 @@ class Settings:
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
 
 
+_EXAMPLES = {"wrap": 72, "paper": "a5", "gemini_base_url": "gemini://example.org/"}
+
+
+def _example(name: str, where: Path | str) -> str:
+    """How to write a good value where it went wrong: TOML, YAML metadata, or the command line."""
+    value = _EXAMPLES[name]
+    if str(where).endswith(".toml"):
+        return f"write e.g. {name} = {value!r}".replace("'", '"')
+    if where == "command line":
+        return f"pass e.g. --{name.replace('_', '-')} {value}"
+    return f"write e.g. {name}: {value}"
+
+
+def _shown(value: Any) -> str:
+    """A wrong value as the user typed it (true, not True)."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
 def _checked(name: str, value: Any, where: Path | str, line: int | None = None) -> Any:
     """Validate one setting's value, naming where it came from when it is wrong."""
     if name == "wrap":
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value)  # YAML metadata arrives from pandoc as text
         if isinstance(value, bool) or not isinstance(value, int) or not 20 <= value <= 1000:
-            raise ChapbookError(where, f"setting 'wrap' must be a whole number from 20 to 1000, not {value!r}",
-                                "write e.g. wrap = 72", line)
+            raise ChapbookError(where, f"setting 'wrap' must be a whole number from 20 to 1000, not {_shown(value)}",
+                                _example(name, where), line)
     elif name == "paper":
         if value not in PAPER_SIZES:
-            raise ChapbookError(where, f"setting 'paper' must be one of {', '.join(PAPER_SIZES)}, not {value!r}",
-                                "write e.g. paper = \"a5\"", line)
+            raise ChapbookError(where, f"setting 'paper' must be one of {', '.join(PAPER_SIZES)}, not {_shown(value)}",
+                                _example(name, where), line)
     elif name == "gemini_base_url" and (not isinstance(value, str) or
                                         (value and not value.startswith("gemini://"))):
-        raise ChapbookError(where, f"setting 'gemini_base_url' must start with gemini://, not {value!r}",
-                                "write e.g. gemini_base_url = \"gemini://example.org/\"", line)
+        raise ChapbookError(where, f"setting 'gemini_base_url' must start with gemini://, not {_shown(value)}",
+                            _example(name, where), line)
     return value
 
 
@@ -64,11 +83,17 @@ def load_project_settings(folder: Path) -> Settings:
         return Settings()
     try:
         values = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ChapbookError(path, f"not valid TOML ({error})", "fix the file or remove it") from None
+    except tomllib.TOMLDecodeError as error:
+        at = re.search(r"\(at line (\d+), column \d+\)", str(error))
+        problem = re.sub(r"\s*\(at line \d+, column \d+\)|\s*\(at end of document\)", "", str(error))
+        raise ChapbookError(path, f"not valid TOML: {problem}", "fix the file or remove it",
+                            int(at.group(1)) if at else None) from None
+    except UnicodeDecodeError:
+        raise ChapbookError(path, "not UTF-8 text", "save it as UTF-8") from None
     lines = {}
     for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        key = text.split("=", 1)[0].strip()
-        if "=" in text and key and key not in lines:
+        table = re.match(r"\s*\[+\s*([^\]]+?)\s*\]", text)  # a [table] is an unknown setting too
+        key = table.group(1) if table else text.split("=", 1)[0].strip()
+        if (table or "=" in text) and key and key not in lines:
             lines[key] = number
     return apply(Settings(), values, path, lines)

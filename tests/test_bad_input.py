@@ -82,3 +82,34 @@ def test_a_document_may_open_with_a_rule(tmp_path):
     source = tmp_path / "rule.md"
     source.write_text("---\n\na rule first, then text\n", encoding="utf-8")
     assert run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt").returncode == 0
+
+
+@pytest.mark.parametrize("toml, expected", [
+    ("wrap = tru\n", "chapbook.toml:1: not valid TOML: Invalid value; fix the file"),
+    ("wrap = true\n", "chapbook.toml:1: setting 'wrap' must be a whole number from 20 to 1000, not true; "
+                      "write e.g. wrap = 72"),
+    ("[build]\nwrap = 40\n", "chapbook.toml:1: unknown setting 'build'"),
+])
+def test_chapbook_toml_errors_name_their_line_in_toml_terms(tmp_path, toml, expected):
+    (tmp_path / "chapbook.toml").write_text(toml, encoding="utf-8")
+    (tmp_path / "ok.md").write_bytes(TITLE.encode() + b"text\n")
+    result = run_chapbook("build", "ok.md", "-o", "out", "-f", "txt", cwd=tmp_path)
+    assert result.returncode == 1 and expected in result.stderr, result.stderr
+
+
+def test_a_bad_setting_in_metadata_is_explained_in_yaml_terms(tmp_path):
+    source = tmp_path / "w.md"
+    source.write_text("---\ntitle: t\nwrap: abc\n---\n\ntext\n", encoding="utf-8")
+    result = run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt")
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith(":3: setting 'wrap' must be a whole number from 20 to 1000, not 'abc'; "
+                                          "write e.g. wrap: 72")
+
+
+def test_a_source_named_twice_and_a_file_given_to_check(tmp_path):
+    source = tmp_path / "ok.md"
+    source.write_bytes(TITLE.encode() + b"text\n")
+    twice = run_chapbook("build", str(source), str(source), "-o", str(tmp_path / "out"))
+    assert twice.returncode == 1 and "this source is named twice" in twice.stderr
+    checked = run_chapbook("check", str(source), "-s", str(source))
+    assert checked.returncode == 1 and "this is a file, not an output folder" in checked.stderr

@@ -84,3 +84,14 @@ def test_build_check_uses_the_builds_wrap_width(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "lines within 30 columns" in result.stdout
     assert "every list item at its depth: 39 items" in result.stdout
+
+
+def test_verbose_build_says_what_it_does(tmp_path):
+    source = tmp_path / "src" / "kitchen-sink.md"
+    source.parent.mkdir()
+    shutil.copy(FIXTURES / "kitchen-sink.md", source)
+    shutil.copy(FIXTURES / "pixel.png", source.parent / "pixel.png")
+    result = run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt", "-v")
+    assert f"{source}: read (one pandoc call) and transformed in" in result.stderr
+    again = run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt", "-v")
+    assert "its inputs did not change; kept" in again.stderr and "warning:" not in again.stderr

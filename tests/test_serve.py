@@ -122,3 +122,11 @@ def test_state_folder_follows_the_environment(tmp_path):
     assert state_folder({"CHAPBOOK_STATE_DIR": str(tmp_path)}) == tmp_path
     assert state_folder({"XDG_STATE_HOME": str(tmp_path)}) == tmp_path / "chapbook"
     assert state_folder({}) == Path.home() / ".local" / "state" / "chapbook"
+
+
+def test_serve_reports_a_host_that_is_not_an_address_in_one_line(built, tmp_path):
+    result = run_chapbook("serve", str(built), "--host", "256.1.1.1", env={"CHAPBOOK_STATE_DIR": str(tmp_path)},
+                          timeout=60)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("256.1.1.1: not an address this machine has") and "--host 127.0.0.1" in line
