@@ -244,7 +244,8 @@ def check_build(documents: list[Document], outdir: Path) -> list[Finding]:
 
     findings += check_capsule(documents, outdir / "gemini")
     if not findings:
-        findings.append(Finding("fail", str(outdir), "editions", "nothing built here; run chapbook build"))
+        findings.append(Finding("fail", str(outdir), "editions", "no edition of these sources here; run "
+                                "chapbook build, or name the sources it was built from with -s"))
     return findings
 
 

@@ -124,3 +124,18 @@ def test_long_title_and_headings_wrap_and_their_rules_match_their_longest_line(t
     start = lines.index("\"it couldn't have invented")
     assert lines[start + 1] == 'these styles by itself"'
     assert lines[start + 2] == "=" * len("\"it couldn't have invented")
+
+
+def test_breaks_that_would_read_as_markers_are_avoided_within_the_width(essay):
+    from dataclasses import replace
+
+    from pipeline.writers.text import wrap_without_markers
+
+    lines = wrap_without_markers("of hours of data) is easier and better [4] than before", 16, "", "")
+    assert all(len(line) <= 16 for line in lines)
+    assert not any(re.match(r"(\w{1,4}[.)]|\[\d+\]) ", line) for line in lines[1:]), lines
+    for width in (30, 36, 44, 50):
+        text = render_text(replace(essay, settings=replace(essay.settings, wrap=width)))
+        for line in text.splitlines():
+            unbreakable = " " not in line.strip() or re.fullmatch(r"\s*\[\d+\] \S+", line)  # a listed URL
+            assert display_width(line) <= width or unbreakable, (width, line)

@@ -22,17 +22,27 @@ def display_width(text: str) -> int:
                for c in text)
 
 
-_LOOKS_LIKE_MARKER = re.compile(r"^([-+o~>]|\(?[0-9a-zA-Z]{1,4}[.)])( |$)")
+# A list marker, a quote, or a link number (`[4]` starts the lines that list URLs).
+_LOOKS_LIKE_MARKER = re.compile(r"^([-+o~>]|\(?[0-9a-zA-Z]{1,4}[.)]|\[\^?\d+\])( |$)")
 
 
-def _no_marker_at_line_start(lines: list[str], indent: str) -> list[str]:
-    """Wrapped lines, re-broken so no continuation line starts with what reads as a list marker or quote."""
-    for number in range(1, len(lines)):
-        words = lines[number - 1].split(" ")
-        if _LOOKS_LIKE_MARKER.match(lines[number][len(indent):]) and len(words) > 1 and words[-1].strip():
-            lines[number - 1] = " ".join(words[:-1])
-            lines[number] = indent + words[-1] + " " + lines[number][len(indent):]
-    return lines
+_GLUE = "\x00"  # holds two words together through textwrap; a space again afterwards
+
+
+def wrap_without_markers(text: str, width: int, first: str, rest: str) -> list[str]:
+    """`text` wrapped to `width`, so that no continuation line starts with what reads as a list
+    marker, a quote or a link number: the word before such a break is glued to it and the text
+    wrapped again, which keeps every line within the width."""
+    text = " ".join(text.split())
+    for _round in range(len(text) + 1):  # each round glues one break, so this ends
+        lines = textwrap.wrap(text, width=width, initial_indent=first, subsequent_indent=rest,
+                              break_long_words=False, break_on_hyphens=False)
+        bad = next((n for n in range(1, len(lines)) if _LOOKS_LIKE_MARKER.match(lines[n][len(rest):])), None)
+        if bad is None:
+            break
+        offset = len(lines[0]) - len(first) + sum(len(line) - len(rest) + 1 for line in lines[1:bad])
+        text = text[:offset] + _GLUE + text[offset + 1:]  # the space textwrap broke at
+    return [line.replace(_GLUE, " ") for line in lines]
 
 
 class _TextRenderer:
@@ -77,10 +87,8 @@ class _TextRenderer:
     def wrap(self, text: str, first: str, rest: str) -> list[str]:
         lines: list[str] = []
         for piece in text.split("\n"):
-            wrapped = textwrap.wrap(" ".join(piece.split()), width=max(self.width, len(first) + 20),
-                                    initial_indent=first, subsequent_indent=rest,
-                                    break_long_words=False, break_on_hyphens=False)
-            lines.extend(_no_marker_at_line_start(wrapped, rest) or [first.rstrip()])
+            wrapped = wrap_without_markers(piece, max(self.width, len(first) + 20), first, rest)
+            lines.extend(wrapped or [first.rstrip()])
             first = rest
         return lines
 
