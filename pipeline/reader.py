@@ -164,6 +164,26 @@ def _check_structure(path: Path, text: str, blocks: list[Node]) -> None:
     _check_depth(path, text, blocks)
 
 
+_LIST_LINE = re.compile(r"^( *)(?:[-+*]|\(?[0-9a-zA-Z]{1,4}[.)])\s")
+
+
+def _too_deep_line(text: str) -> int | None:
+    """The first line whose list items and quote marks run deeper than MAX_NESTING (a source scan,
+    since the AST carries no lines), or None when the scan cannot tell."""
+    indents: list[int] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        quotes = len(re.match(r"^[> ]*", line).group(0).replace(" ", ""))
+        item = _LIST_LINE.match(line.lstrip(">"))
+        if item:
+            indent = len(item.group(1))
+            while indents and indents[-1] >= indent:
+                indents.pop()
+            indents.append(indent)
+        if len(indents) + quotes > MAX_NESTING:
+            return number
+    return None
+
+
 def _check_depth(path: Path, text: str, blocks: list[Node]) -> None:
     from pipeline.ast import child_block_lists
 
@@ -172,7 +192,7 @@ def _check_depth(path: Path, text: str, blocks: list[Node]) -> None:
         current, depth = stack.pop()
         if depth > MAX_NESTING:
             raise ChapbookError(path, f"lists or quotes are nested more than {MAX_NESTING} levels deep",
-                                "flatten the structure; no reader can follow it")
+                                "flatten the structure; no reader can follow it", _too_deep_line(text))
         for block in current:
             for children in child_block_lists(block):
                 stack.append((children, depth + 1))
