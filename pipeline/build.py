@@ -75,10 +75,10 @@ def edition_time(document: Document, environment: dict[str, str]) -> datetime:
     epoch = environment.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), tz=UTC)
-    try:
-        return datetime.fromisoformat(document.meta.date[:10]).replace(tzinfo=UTC)
-    except ValueError:
-        return datetime.fromtimestamp(int(document.source.stat().st_mtime), tz=UTC)
+    day = document.meta.day()
+    if day is not None:
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return datetime.fromtimestamp(int(document.source.stat().st_mtime), tz=UTC)
 
 
 def prepare(path: Path, overrides: dict | None = None) -> Document:
@@ -227,8 +227,7 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     with ProcessPoolExecutor(max_workers=1, mp_context=context) if separate else _NoPool() as pool:
         if separate:  # the worker warms its writer up (WeasyPrint: about a second) while pandoc reads
             pool.submit(warm_up, EDITIONS[SEPARATE_PROCESS][0])
-        if separate:
-            log.debug("pdf: laid out in a worker process while the other editions are written")
+            log.debug("%s: made in a worker process while the other editions are written", SEPARATE_PROCESS)
         documents = {}
         for source in sorted({s for job in stale for s in job.sources}):
             reading = time.perf_counter()

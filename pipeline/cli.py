@@ -122,8 +122,8 @@ def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], pap
                        f"in {time.perf_counter() - started:.2f} s")
         if then_check:
             logging.getLogger("chapbook").setLevel(logging.ERROR)  # the build has shown its warnings once
-        if then_check and not _report_check(paths, outdir, as_json=False, quiet=quiet, overrides=overrides):
-            sys.exit(1)
+            if not _report_check(paths, outdir, as_json=False, quiet=quiet, overrides=overrides):
+                sys.exit(1)
 
     _run(action, debug)
 

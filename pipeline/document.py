@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipeline.ast import Node, stringify, walk_blocks
@@ -22,6 +22,18 @@ class Metadata:
     identifier: str = ""
     description: str = ""
     rights: str = ""
+
+    def day(self) -> date | None:
+        """The date's YYYY-MM-DD, or None when `date` does not start with one."""
+        return iso_day(self.date)
+
+
+def iso_day(text: str) -> date | None:
+    """The YYYY-MM-DD a metadata date starts with, or None."""
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

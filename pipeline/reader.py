@@ -6,12 +6,11 @@ import json
 import logging
 import re
 import subprocess
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pipeline.ast import Node, stringify, walk_blocks
-from pipeline.document import Document, Metadata
+from pipeline.document import Document, Metadata, iso_day
 from pipeline.errors import ChapbookError
 from pipeline.settings import SETTING_NAMES, Settings, apply
 
@@ -20,6 +19,7 @@ log = logging.getLogger("chapbook")
 # markdown-smart: the author's `--`, `...` and straight quotes are kept as typed.
 READER_FORMAT = "markdown-smart"
 METADATA_NAMES = ("title", "subtitle", "author", "date", "lang", "identifier", "description", "rights")
+TEXT_FIELDS = tuple(name for name in METADATA_NAMES if name != "author")  # each one line of text
 MAX_NESTING = 64
 # pandoc peaks at about 300 bytes of memory per source byte (191 MB for a 620 kB source): 4 MB keeps
 # a build near 1.5 GB. Book-length essays are well under 1 MB.
@@ -114,11 +114,11 @@ def _metadata(path: Path, raw: dict[str, Any], lines: dict[str, int]) -> tuple[M
         if key not in METADATA_NAMES and key not in SETTING_NAMES:
             raise ChapbookError(path, f"unknown metadata key '{key}'",
                                 f"use one of: {', '.join(METADATA_NAMES + SETTING_NAMES)}", lines.get(key))
-    for key in ("title", "subtitle", "date", "lang", "identifier", "description", "rights"):
+    for key in TEXT_FIELDS:
         if key in values and not isinstance(values[key], str):
             raise ChapbookError(path, f"'{key}' must be one line of text", f"write it as {key}: some text",
                                 lines.get(key))
-    if "date" in values and not _iso_date(values["date"]):
+    if "date" in values and iso_day(values["date"]) is None:
         log.warning("%s:%s: date %r does not start with YYYY-MM-DD: the gemlog files the post under, and the "
                     "editions are stamped with, the file's time instead", path, lines.get("date", 1), values["date"])
     authors = values.get("author") or ()
@@ -127,19 +127,10 @@ def _metadata(path: Path, raw: dict[str, Any], lines: dict[str, int]) -> tuple[M
     title = values.get("title")
     if not isinstance(title, str) or not title.strip():
         title = path.stem  # documented fallback: a source without a title is named after its file
-    fields = {key: values[key] for key in ("subtitle", "date", "lang", "identifier", "description", "rights")
-              if isinstance(values.get(key), str)}
+    fields = {key: values[key] for key in TEXT_FIELDS if key != "title" and key in values}
     meta = Metadata(title=title.strip(), authors=tuple(str(a) for a in authors), **fields)
     settings = {key: values[key] for key in SETTING_NAMES if key in values}
     return meta, settings
-
-
-def _iso_date(value: str) -> bool:
-    try:
-        date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return False
-    return True
 
 
 def _check_front_matter(path: Path, text: str) -> None:

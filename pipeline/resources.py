@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pipeline.ast import Node, attr, map_inlines, stringify
+from pipeline.ast import Node, attr, map_inlines, stringify, walk_blocks
 from pipeline.document import Document
 
 log = logging.getLogger("chapbook")
@@ -81,7 +81,20 @@ def collect_images(document: Document) -> Document:
         return result
 
     blocks = map_inlines(document.blocks, change)
+    for block in walk_blocks(blocks):
+        if block.get("t") == "Figure" and _caption_repeats_refused_image(block):
+            block["c"][1] = [None, []]  # map_inlines made this figure's list afresh; the original is untouched
     return replace(document.with_blocks(blocks), resources=tuple(found.values()))
+
+
+def _caption_repeats_refused_image(figure: Node) -> bool:
+    """Whether a figure holds only refused images whose alt text, now shown, is also its caption."""
+    _attr, (_short, caption), body = figure["c"]
+    inlines = [node for block in body for node in (block["c"] if block.get("t") in ("Plain", "Para") else [block])]
+    refused = [node for node in inlines if node.get("t") == "Span" and REFUSED_CLASS in node["c"][0][1]]
+    rest = [node for node in inlines if node not in refused and node.get("t") not in ("Space", "SoftBreak")]
+    return bool(caption and refused) and not rest and " ".join(stringify(refused).split()) == " ".join(
+        stringify(caption).split())
 
 
 def alt_text(image: Node) -> str:

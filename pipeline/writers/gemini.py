@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
 from pipeline.atom import FeedEntry, render_atom, stable_id
 from pipeline.document import Document
@@ -40,10 +39,7 @@ class Post:
 
 def post_date(document: Document) -> str:
     """The YYYY-MM-DD a post is filed under: its own date, else the edition's date (never the clock)."""
-    try:
-        return date.fromisoformat(document.meta.date[:10]).isoformat()
-    except ValueError:
-        return document.modified.date().isoformat()
+    return (document.meta.day() or document.modified.date()).isoformat()
 
 
 def page_language(document: Document) -> str:

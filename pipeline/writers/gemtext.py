@@ -21,7 +21,6 @@ from urllib.parse import quote
 
 from pipeline.ast import Node, ordered_marker, stringify
 from pipeline.document import Document
-from pipeline.resources import REFUSED_CLASS
 from pipeline.writers.text import display_width
 
 ESCAPE = "\u200b"  # ZERO WIDTH SPACE: see the module docstring
@@ -211,11 +210,9 @@ class _GemtextRenderer:
                     all(image["c"][2][0] in self.image_links for image in images):
                 self.inline_text(images)  # queues one link line per image, its alt text as the label
                 lines += self.take_links()
-            else:  # a refused image (remote, say) is a span of its alt text in the paragraph
+                alts |= {" ".join(stringify(image["c"][1]).split()) for image in images}
+            else:
                 lines += self.block(block, 0)
-                refused = [node for node in inlines if node.get("t") == "Span" and REFUSED_CLASS in node["c"][0][1]]
-                alts |= {" ".join(stringify(span["c"][1]).split()) for span in refused}
-            alts |= {" ".join(stringify(image["c"][1]).split()) for image in images}
         caption_text = " ".join(stringify(caption[1]).split())
         if caption_text and caption_text not in alts:
             lines.append(text_line(caption_text))

@@ -57,14 +57,6 @@ def parse_fragment(xhtml: str) -> ElementTree.Element:
     return ElementTree.fromstring(f'<div xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}">{xhtml}</div>')
 
 
-def _only_refused_images(blocks: list[Node], text: str) -> bool:
-    """Whether `blocks` are just refused images (their alt-text spans) that read `text`."""
-    inlines = [node for block in blocks for node in (block["c"] if block.get("t") in ("Plain", "Para") else [block])]
-    spans = [node for node in inlines if node.get("t") == "Span" and REFUSED_CLASS in node["c"][0][1]]
-    rest = [node for node in inlines if node not in spans and node.get("t") not in ("Space", "SoftBreak")]
-    return bool(spans) and not rest and " ".join(stringify(spans).split()) == " ".join(text.split())
-
-
 def _attributes(pairs: list[tuple[str, str]]) -> str:
     return "".join(f' {name}="{escape(value)}"' for name, value in pairs if value)
 
@@ -214,8 +206,6 @@ class _Renderer:
             return self.table(content)
         if kind == "Figure":
             attribute, (_short, caption), body = content
-            if caption and _only_refused_images(body, stringify(caption)):
-                caption = []  # the refused image already shows its alt text, which is the caption
             caption_html = f"\n<figcaption>{self.blocks(caption)}</figcaption>" if caption else ""
             return f"<figure{_attributes(_common(attribute))}>\n{self.blocks(body)}{caption_html}\n</figure>"
         if kind == "RawBlock":
