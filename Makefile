@@ -2,11 +2,15 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# The Node.js checkers (Ace, the Nu HTML Checker, axe-core), pinned in tools/package.json.
+TOOLS_OK := tools/node_modules/.installed
 SYSTEM_OK := $(VENV)/.system-ok
 # Debian packages the editions need: Pango/HarfBuzz for WeasyPrint (with the HarfBuzz subsetter),
 # the book face and the monospace face styles/ uses, poppler for reading PDFs back in tests.
+# Chromium (with its driver) runs Ace, axe and the page checks; icc-profiles-free gives the print PDF its
+# output intent.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
-	fonts-sil-charis fonts-dejavu-core poppler-utils
+	fonts-sil-charis fonts-dejavu-core poppler-utils chromium chromium-driver icc-profiles-free
 # A Java runtime for EPUBCheck (tests and `chapbook check`); any java on PATH will do.
 JAVA_PACKAGE := default-jre-headless
 
@@ -20,6 +24,7 @@ $(SYSTEM_OK): Makefile
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	command -v java >/dev/null 2>&1 || missing="$$missing $(JAVA_PACKAGE)"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing system packages:$$missing"; \
@@ -39,13 +44,18 @@ $(INSTALLED): pyproject.toml $(SYSTEM_OK)
 
 system: $(SYSTEM_OK)
 
+# PUPPETEER_SKIP_DOWNLOAD: Ace's puppeteer runs Debian's chromium (no browser download works here).
+$(TOOLS_OK): tools/package.json $(SYSTEM_OK)
+	cd tools && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # Byte-compile chapbook itself first: with PYTHONDONTWRITEBYTECODE set (as on CI), every run
 # would otherwise compile its modules again at start-up.
-build: $(INSTALLED)
+build: $(INSTALLED) $(TOOLS_OK)
 	@$(PYTHON) -m compileall -q pipeline
 	$(VENV)/bin/chapbook build
 
-test: $(INSTALLED)
+test: $(INSTALLED) $(TOOLS_OK)
 	$(VENV)/bin/ruff check pipeline tests
 	$(PYTHON) -m pytest
 
