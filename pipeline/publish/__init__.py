@@ -1,0 +1,205 @@
+"""`chapbook publish`: a built folder (the capsule, or any edition folder) sent to where it is served.
+
+    publish(folder, destination) -> PublishReport
+
+The destination keeps a manifest of the digests chapbook published (`.chapbook-manifest.json`; for Titan,
+which cannot read files back as they are stored, in chapbook's state folder). Only what changed is sent,
+each file under a temporary name renamed into place where the protocol allows, pages before indexes,
+feeds and the home page; files chapbook published that no source makes any more are deleted, unless
+they changed at the destination since. The network is touched here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pipeline.errors import ChapbookError
+from pipeline.publish.destination import Destination, parse_destination
+from pipeline.publish.plan import (
+    Action,
+    digest,
+    folder_files,
+    manifest_after,
+    plan_publish,
+    read_manifest,
+    render_manifest,
+)
+
+__all__ = ["Action", "Destination", "PublishReport", "feed_address", "notify_antenna", "parse_destination",
+           "publish"]
+
+VERBS = {"send": "send", "replace": "replace", "delete": "delete", "keep": "keep", "leave": "leave",
+         "unchecked": "leave"}
+
+
+@dataclass
+class PublishReport:
+    """What a publish did (or, with dry_run, would do), and notes to show (a pinned certificate, a new host key)."""
+
+    destination: str
+    actions: list[Action]
+    dry_run: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, *kinds: str) -> int:
+        """How many actions are of one of `kinds`."""
+        return sum(action.kind in kinds for action in self.actions)
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was (or would be) sent or deleted."""
+        return bool(self.count("send", "replace", "delete"))
+
+    def summary(self) -> str:
+        """One line: what travelled, what stayed."""
+        if not self.changed:
+            return f"nothing changed: {self.count('keep')} file(s) already at {self.destination}, nothing sent"
+        verb = "would publish to" if self.dry_run else "published to"
+        parts = [f"{self.count('send')} sent", f"{self.count('replace')} replaced", f"{self.count('delete')} deleted",
+                 f"{self.count('keep')} unchanged"]
+        if self.count("leave", "unchecked"):
+            parts.append(f"{self.count('leave', 'unchecked')} left in place")
+        return f"{verb} {self.destination}: " + ", ".join(parts)
+
+
+def describe(action: Action) -> str:
+    """A plan or progress line: `send gemlog/page.gmi (31 kB)`."""
+    size = f" ({_size(action.size)})" if action.kind in ("send", "replace") else ""
+    reason = f" ({action.reason})" if action.reason else ""
+    return f"{VERBS[action.kind]:<8}{action.path}{size}{reason}"
+
+
+def _size(size: int) -> str:
+    return f"{size} B" if size < 1000 else f"{size / 1000:.0f} kB" if size < 1_000_000 else f"{size / 1e6:.1f} MB"
+
+
+def _state_folder(environ: dict[str, str]) -> Path:
+    from pipeline.serve import state_folder
+
+    return state_folder(environ)
+
+
+def open_transport(destination: Destination, environ: dict[str, str], *, accept_new_host_key: bool = False,
+                   token_file: str | Path | None = None, known_hosts: Path | None = None,
+                   client_keys: list[Path] | None = None, notes: list[str] | None = None):
+    """Connect to `destination`; the transport reads, writes and deletes files there."""
+    notes = notes if notes is not None else []
+    if destination.scheme == "file":
+        from pipeline.publish.local import FolderTransport
+
+        return FolderTransport(destination)
+    if destination.scheme == "sftp":
+        from pipeline.publish.sftp import SFTPTransport
+
+        return SFTPTransport(destination, known_hosts or Path.home() / ".ssh" / "known_hosts",
+                             accept_new_host_key, client_keys, notes)
+    from pipeline.publish.titan import TitanTransport, read_token
+    from pipeline.publish.tofu import PINS_FILE, Pins
+
+    state = _state_folder(environ)
+    key = hashlib.sha256(str(destination).encode("utf-8")).hexdigest()[:16]
+    return TitanTransport(destination, read_token(environ, token_file), Pins(state / PINS_FILE, notes),
+                          state / "publish" / f"titan-{destination.host}-{destination.port}-{key}.json")
+
+
+def _refuse_self(folder: Path, destination: Destination) -> None:
+    if destination.scheme == "file":
+        target, source = Path(destination.path).resolve(), folder.resolve()
+        if target == source or source in target.parents or target in source.parents:
+            raise ChapbookError(str(destination), f"the destination overlaps the folder being published ({folder})",
+                                "publish to a folder outside it")
+
+
+def page_type(folder: Path, relative: str) -> str:
+    """The MIME type a file is sent with: pages carry charset and the language their `.meta` records."""
+    from pipeline.publish.titan import file_type
+    from pipeline.serve import sidecar_parameters
+
+    mime = file_type(relative)
+    return mime + sidecar_parameters(folder / relative) if mime.startswith("text/gemini") else mime
+
+
+def publish(folder: Path, destination: Destination | str, *, dry_run: bool = False,
+            accept_new_host_key: bool = False, environ: dict[str, str] | None = None,
+            token_file: str | Path | None = None, known_hosts: Path | None = None,
+            client_keys: list[Path] | None = None,
+            progress: Callable[[Action, int, int], None] | None = None) -> PublishReport:
+    """Bring `destination` to the files of `folder`; with `dry_run`, only say how.
+
+    Raises ChapbookError with one line (and how many changes were made before) when anything fails; what
+    was already sent is complete, and the next publish finishes the job.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ChapbookError(folder, "nothing to publish here", "run chapbook build first")
+    destination = parse_destination(destination) if isinstance(destination, str) else destination
+    _refuse_self(folder, destination)
+    environ = dict(os.environ) if environ is None else environ
+    notes: list[str] = []
+    transport = open_transport(destination, environ, accept_new_host_key=accept_new_host_key,
+                               token_file=token_file, known_hosts=known_hosts, client_keys=client_keys, notes=notes)
+    try:
+        files = {path: source for path, source in folder_files(folder).items() if transport.accepts(path)}
+        contents = {path: source.read_bytes() for path, source in files.items()}
+        local = {path: digest(data) for path, data in contents.items()}
+        manifest = read_manifest(transport.load_manifest())
+        sizes = transport.sizes(sorted(local))
+        gone = {path: transport.sha256(path) for path in sorted(set(manifest) - set(local))}
+        actions = plan_publish(local, manifest, sizes, gone)
+        report = PublishReport(str(destination), actions, dry_run, notes)
+        if dry_run:
+            return report
+        changes = [action for action in actions if action.kind in ("send", "replace", "delete")]
+        for number, action in enumerate(changes, 1):
+            try:
+                if action.kind == "delete":
+                    transport.delete(action.path)
+                else:
+                    transport.put(action.path, contents[action.path], page_type(folder, action.path))
+            except ChapbookError as error:
+                raise replace(error, problem=f"{error.problem} at {action.path}; {number - 1} of {len(changes)} "
+                              "changes were made before") from None
+            if progress:
+                progress(action, number, len(changes))
+        after = manifest_after(local, manifest, actions)
+        if changes or after != manifest:
+            transport.save_manifest(render_manifest(after))
+        return report
+    finally:
+        transport.close()
+
+
+def feed_address(destination: Destination, base_url: str, feed_path: str) -> str:
+    """The public gemini:// address of the feed: under `base_url`, else where a Titan destination serves it."""
+    if base_url:
+        return f"{base_url.rstrip('/')}/{feed_path}"
+    if destination.scheme == "titan":
+        host = f"[{destination.host}]" if ":" in destination.host else destination.host
+        port = "" if destination.port == 1965 else f":{destination.port}"
+        return f"gemini://{host}{port}{destination.file_path(feed_path)}"
+    raise ChapbookError(str(destination), "cannot tell the feed's public address to Antenna",
+                        'set gemini_base_url in chapbook.toml (e.g. "gemini://example.org/")')
+
+
+def notify_antenna(antenna_url: str, feed_url: str, environ: dict[str, str] | None = None) -> str:
+    """Send the feed's address to an aggregator that takes it as the query (Antenna's `submit?<feed URL>`)."""
+    from urllib.parse import quote, urlsplit
+
+    from pipeline.publish.tofu import PINS_FILE, Pins, gemini_request
+
+    parts = urlsplit(antenna_url)
+    if parts.scheme != "gemini" or not parts.hostname or parts.query:
+        raise ChapbookError(antenna_url, "antenna_url must be a gemini:// address without a query",
+                            'write e.g. antenna_url = "gemini://warmedal.se/~antenna/submit"')
+    environ = dict(os.environ) if environ is None else environ
+    pins = Pins(_state_folder(environ) / PINS_FILE)
+    request = f"{antenna_url}?{quote(feed_url, safe=':/')}"
+    response = gemini_request(parts.hostname, parts.port or 1965, request, pins, shown=antenna_url)
+    if response.status // 10 not in (2, 3):
+        raise ChapbookError(antenna_url, f"the ping was refused: {response.status} {response.meta}; the capsule "
+                            "itself is published", "ping again later with chapbook publish")
+    return f"told {antenna_url} about {feed_url}"

@@ -1,0 +1,88 @@
+"""Where a capsule is published: `sftp://user@host[:port]/path`, `titan://host[:port]/path`, or a local folder."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pipeline.errors import ChapbookError
+
+SCHEMES = ("sftp", "titan", "file")
+DEFAULT_PORTS = {"sftp": 22, "titan": 1965}
+_EXAMPLES = "sftp://me@example.org/srv/gemini, titan://example.org/, file:///srv/gemini"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A parsed destination; it never holds a secret, so it is safe to print (`str(destination)`)."""
+
+    scheme: str
+    path: str
+    host: str = ""
+    port: int = 0
+    user: str = ""
+
+    def __str__(self) -> str:
+        if self.scheme == "file":
+            return Path(self.path).as_uri()
+        user = f"{self.user}@" if self.user else ""
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        port = f":{self.port}" if self.port != DEFAULT_PORTS[self.scheme] else ""
+        return f"{self.scheme}://{user}{shown}{port}{self.path}"
+
+    def file_path(self, relative: str) -> str:
+        """The POSIX path of `relative` (a path inside the capsule) at this destination."""
+        return f"{self.path.rstrip('/')}/{relative}" if self.path.rstrip("/") else f"/{relative}"
+
+
+def _refused(text: str, problem: str, remedy: str = "") -> ChapbookError:
+    return ChapbookError(text, problem, remedy or f"write it like {_EXAMPLES}")
+
+
+def parse_destination(text: str, where: str = "publish_to") -> Destination:
+    """Read a destination from the command line or the settings; a bad one is one clear error."""
+    text = text.strip()
+    if not text:
+        raise ChapbookError(None, "no destination to publish to",
+                            f"pass --to or set publish_to in chapbook.toml ({_EXAMPLES})")
+    if "://" not in text:
+        return Destination("file", str(Path(text).expanduser().resolve()))
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    shown = text.split("@", 1)[-1] if parts.password else text  # never echo a password back
+    if scheme not in SCHEMES:
+        raise _refused(shown, f"{where}: cannot publish over {scheme}://")
+    if parts.password is not None:
+        raise _refused(shown, f"{where}: a password in the address would be stored and shown",
+                       "use an SSH key (ssh-agent or ~/.ssh) instead")
+    if parts.query or parts.fragment:
+        raise _refused(shown, f"{where}: a destination has no ?query or #fragment")
+    path = unquote(parts.path) or "/"
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise _refused(shown, f"{where}: a file:// destination is a folder on this machine",
+                           "write file:///absolute/path, or mount the share first")
+        return Destination("file", str(Path(path).resolve()))
+    if not parts.hostname:
+        raise _refused(shown, f"{where}: the address names no host")
+    try:
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError:
+        raise _refused(shown, f"{where}: the port is not a number from 1 to 65535") from None
+    if scheme == "sftp" and path.startswith("/~/"):
+        path = path[3:]  # relative to the login folder, as in ssh URIs (draft-ietf-secsh-scp-sftp-ssh-uri)
+    if scheme == "titan" and not path.endswith("/"):
+        path += "/"
+    return Destination(scheme, path, parts.hostname, port, unquote(parts.username or ""))
+
+
+def connection_failure(where: str, error: OSError, seconds: int, server: str) -> ChapbookError:
+    """One line for a connection that could not be made or timed out, for any transport."""
+    if isinstance(error, TimeoutError):
+        return ChapbookError(where, f"no answer within {seconds} s", "check the host and port, or try again later")
+    # asyncio words it "Connect call failed (address)"; the system's own words are clearer.
+    reason = os.strerror(error.errno) if error.errno else error.strerror or str(error)
+    return ChapbookError(where, f"cannot connect ({reason})",
+                         f"check the host name and port, and that the {server} is running")

@@ -1,0 +1,97 @@
+"""Publishing to a folder on this machine (`file:///srv/gemini/`, or a mounted share)."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+from pathlib import Path
+
+from pipeline.atomic import atomic_write, remove_stale_parts
+from pipeline.errors import ChapbookError
+from pipeline.publish.destination import Destination
+from pipeline.publish.plan import MANIFEST
+
+
+class FolderTransport:
+    """Files written with pipeline.atomic (temporary file, then rename), so a reader never sees half a page."""
+
+    remote_manifest = True
+
+    def __init__(self, destination: Destination) -> None:
+        self.destination = destination
+        self.root = Path(destination.path)
+        if not self.root.parent.is_dir():
+            raise ChapbookError(str(destination), "no such folder (its parent does not exist)",
+                                "create it first, or correct publish_to")
+        try:
+            self.root.mkdir(exist_ok=True)
+        except OSError as error:
+            raise os_failure(destination, error, "the folder") from None
+        remove_stale_parts(self.root)
+
+    def _path(self, relative: str) -> Path:
+        return self.root / relative
+
+    def accepts(self, relative: str) -> bool:
+        """Whether this destination takes the file (a folder takes everything)."""
+        return True
+
+    def read(self, relative: str) -> bytes | None:
+        """The file's bytes at the destination, or None when it is not there."""
+        try:
+            return self._path(relative).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise os_failure(self.destination, error, relative) from None
+
+    def sizes(self, paths: list[str]) -> dict[str, int]:
+        """The size of each of `paths` that exists at the destination as a regular file."""
+        found = {}
+        for relative in paths:
+            path = self._path(relative)
+            if path.is_file() and not path.is_symlink():
+                found[relative] = path.stat().st_size
+        return found
+
+    def sha256(self, relative: str) -> str | None:
+        """The digest of the file at the destination now, None when it is gone."""
+        data = self.read(relative)
+        return None if data is None else hashlib.sha256(data).hexdigest()
+
+    def put(self, relative: str, data: bytes, mime: str) -> None:
+        """Write one file atomically."""
+        path = self._path(relative)
+        if path.is_symlink() or path.is_dir():
+            raise ChapbookError(str(self.destination), f"{relative} is a link or a folder there, not a file",
+                                "move it away and publish again")
+        try:
+            atomic_write(path, data)
+        except OSError as error:
+            raise os_failure(self.destination, error, relative) from None
+
+    def delete(self, relative: str) -> None:
+        """Remove one file chapbook published."""
+        try:
+            self._path(relative).unlink(missing_ok=True)
+        except OSError as error:
+            raise os_failure(self.destination, error, relative) from None
+
+    def load_manifest(self) -> bytes | None:
+        return self.read(MANIFEST)
+
+    def save_manifest(self, data: bytes) -> None:
+        self.put(MANIFEST, data, "application/json")
+
+    def close(self) -> None:
+        """Nothing to close for a folder."""
+
+
+def os_failure(destination: Destination, error: OSError, what: str) -> ChapbookError:
+    """One line for a failed file operation: permission, disk full, no such path, or the system's words."""
+    reasons = {errno.EACCES: "permission denied", errno.EPERM: "permission denied", errno.ENOSPC: "disk full",
+               errno.EDQUOT: "disk quota exceeded", errno.EROFS: "read-only file system",
+               errno.ENOENT: "no such file or folder"}
+    reason = reasons.get(error.errno, error.strerror or str(error))
+    return ChapbookError(str(destination), f"{what}: {reason}",
+                         "fix it and publish again (files already sent are complete)")

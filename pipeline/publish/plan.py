@@ -1,0 +1,124 @@
+"""What a publish does: the folder's files, the manifest of what was published, and the plan between them.
+
+Pure functions: the transports only report what is at the destination; the decisions are made here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+MANIFEST = ".chapbook-manifest.json"
+FEED_NAMES = ("atom.xml", "feed.xml", "rss.xml", "feed.atom")
+
+
+@dataclass(frozen=True)
+class Published:
+    """One file as chapbook published it: what the manifest records (no content, no secret)."""
+
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step of a plan: `send` (new), `replace`, `delete`, `keep` (unchanged), `leave` (changed there by
+    someone else: no longer chapbook's) or `unchecked` (could not be read back: kept, and checked next time)."""
+
+    kind: str
+    path: str
+    size: int = 0
+    reason: str = ""
+
+
+def digest(data: bytes) -> Published:
+    """The manifest entry for `data`."""
+    return Published(hashlib.sha256(data).hexdigest(), len(data))
+
+
+def folder_files(folder: Path) -> dict[str, Path]:
+    """Every file under `folder` to publish, by POSIX path relative to it (a build's temporary files left out)."""
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_file() and not path.is_symlink() and not path.name.endswith(".part") and relative != MANIFEST:
+            files[relative] = path
+    return files
+
+
+def publish_rank(path: str) -> tuple[int, int, str]:
+    """Sort key: pages and editions first, then section indexes (deepest first), then feeds, then the home page.
+
+    So no index or feed ever links to a page that has not arrived yet.
+    """
+    parts = PurePosixPath(path).parts
+    name = parts[-1]
+    if name.startswith("index.") and len(parts) == 1:
+        rank = 3
+    elif name in FEED_NAMES:
+        rank = 2
+    elif name.startswith("index."):
+        rank = 1
+    else:
+        rank = 0
+    return rank, -len(parts), path
+
+
+def read_manifest(data: bytes | None) -> dict[str, Published]:
+    """The files a previous publish recorded; an absent or unreadable manifest means none."""
+    if not data:
+        return {}
+    try:
+        files = json.loads(data.decode("utf-8"))["files"]
+        return {str(path): Published(str(entry["sha256"]), int(entry["size"])) for path, entry in files.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def render_manifest(files: dict[str, Published]) -> bytes:
+    """The manifest kept at the destination: path -> digest and size of each file chapbook published."""
+    entries = {path: {"sha256": entry.sha256, "size": entry.size} for path, entry in sorted(files.items())}
+    return (json.dumps({"chapbook": 1, "files": entries}, indent=1) + "\n").encode("utf-8")
+
+
+def plan_publish(local: dict[str, Published], manifest: dict[str, Published], remote_sizes: dict[str, int] | None,
+                 remote_digests: dict[str, str | None]) -> list[Action]:
+    """The steps that bring the destination to `local`, in publish order, deletions last.
+
+    `remote_sizes` holds the size of each local path found at the destination (None: the transport cannot
+    tell, so the manifest is trusted). `remote_digests` holds, for each manifest path no longer made, the
+    digest of the file at the destination now (None: it is gone; "?": it could not be read back).
+    """
+    actions = []
+    for path in sorted(local, key=publish_rank):
+        entry, published = local[path], manifest.get(path)
+        there = path in manifest if remote_sizes is None else path in remote_sizes
+        if published == entry and there and (remote_sizes is None or remote_sizes[path] == entry.size):
+            actions.append(Action("keep", path, entry.size))
+        elif there or published:
+            actions.append(Action("replace", path, entry.size))
+        else:
+            actions.append(Action("send", path, entry.size))
+    for path in sorted(set(manifest) - set(local), key=publish_rank):
+        now = remote_digests.get(path)
+        if now is None:
+            continue  # already gone: nothing to do, and it leaves the manifest
+        if now == manifest[path].sha256:
+            actions.append(Action("delete", path, manifest[path].size))
+        elif now == "?":
+            actions.append(Action("unchecked", path, reason="could not be read back to check it is unchanged"))
+        else:
+            actions.append(Action("leave", path, reason="changed at the destination since chapbook published it"))
+    return actions
+
+
+def manifest_after(local: dict[str, Published], manifest: dict[str, Published],
+                   actions: list[Action]) -> dict[str, Published]:
+    """What the manifest records once every action is done: the files sent or kept, and those still to check.
+
+    A file left behind because it changed at the destination is no longer chapbook's, so it is never deleted later.
+    """
+    after = {action.path: local[action.path] for action in actions if action.kind in ("send", "replace", "keep")}
+    return after | {action.path: manifest[action.path] for action in actions if action.kind == "unchecked"}

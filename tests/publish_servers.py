@@ -1,0 +1,266 @@
+"""Real servers on loopback for the publish tests: asyncssh's SFTP server, gmcapsule (Titan and Gemini).
+
+Shared by tests/test_publish*.py; nothing here is a stand-in: each speaks the real protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+from conftest import ESSAY, run_chapbook
+
+from pipeline.publish.plan import MANIFEST
+
+SECOND_POST = """---
+title: a second post
+lang: en
+date: 2024-08-02
+---
+
+short, and [disclaimer: nothing here is advice].
+"""
+
+
+def make_sources(folder: Path) -> list[Path]:
+    """The essay and a second, short post, in `folder` (which the tests then edit)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    essay = folder / "essay.md"
+    shutil.copyfile(ESSAY, essay)
+    second = folder / "second.md"
+    second.write_text(SECOND_POST, encoding="utf-8")
+    return [essay, second]
+
+
+def build_capsule(sources: list[Path], outdir: Path) -> Path:
+    """`chapbook build -f gemini` of `sources` into `outdir`; the capsule folder."""
+    result = run_chapbook("build", "-q", "-f", "gemini", "-o", str(outdir), *map(str, sources))
+    assert result.returncode == 0, result.stderr
+    return outdir / "gemini"
+
+
+def tree(folder: Path, hidden: bool = True) -> dict[str, bytes]:
+    """Every file under `folder` by relative path, without the manifest (and without dot files if not `hidden`)."""
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_file() and relative != MANIFEST and (hidden or not any(p.startswith(".") for p in path.parts[
+                len(folder.parts):])):
+            files[relative] = path.read_bytes()
+    return files
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SFTPHost:
+    """asyncssh's SFTP server chrooted to `root`, in a thread of its own, recording what is written to it.
+
+    `drop_after` (bytes) makes it abort the connection once that much file data has arrived.
+    """
+
+    def __init__(self, root: Path, host_key, authorized_key) -> None:
+        self.root = root
+        self.host_key = host_key
+        self.authorized_key = authorized_key
+        self.written: list[str] = []
+        self.bytes_written = 0
+        self.drop_after: int | None = None
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(30)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _start(self):
+        import asyncssh
+
+        host = self
+
+        class RecordingSFTPServer(asyncssh.SFTPServer):
+            def __init__(self, channel):
+                super().__init__(channel, chroot=str(host.root))
+
+            def open(self, path, pflags, attrs):
+                if pflags & asyncssh.FXF_WRITE:
+                    host.written.append(os.fsdecode(path).lstrip("/"))  # the path the client asked for
+                return super().open(path, pflags, attrs)
+
+            def write(self, file_obj, offset, data):
+                host.bytes_written += len(data)
+                if host.drop_after is not None and host.bytes_written > host.drop_after:
+                    self.channel.get_connection().abort()  # the line drops mid-file
+                    raise asyncssh.SFTPConnectionLost("connection dropped by the test")
+                return super().write(file_obj, offset, data)
+
+        return await asyncssh.create_server(
+            asyncssh.SSHServer, "127.0.0.1", 0, server_host_keys=[self.host_key],
+            authorized_client_keys=asyncssh.import_authorized_keys(
+                self.authorized_key.export_public_key("openssh").decode("ascii")),
+            sftp_factory=RecordingSFTPServer, allow_scp=False)
+
+    def sent(self) -> list[str]:
+        """The files written since the last call, by path under the root (temporary names mapped back)."""
+        names = [name for name in self.written if not name.endswith(MANIFEST) and
+                 not name.endswith(MANIFEST + ".chapbook.part")]
+        self.written.clear()
+        return [_final_name(name) for name in names]
+
+    def close(self) -> None:
+        self.server.close()
+        asyncio.run_coroutine_threadsafe(self.server.wait_closed(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(30)
+
+
+def _final_name(name: str) -> str:
+    folder, _, file_name = name.rpartition("/")
+    if file_name.startswith(".") and file_name.endswith(".chapbook.part"):
+        file_name = file_name[1:].removesuffix(".chapbook.part")
+    return f"{folder}/{file_name}" if folder else file_name
+
+
+TITAN_MODULE = '''
+"""chapbook test host: Titan uploads into the static root, and an Antenna-like ping recorder"""
+import json, os, tempfile
+from urllib.parse import unquote
+
+ROOT = {root!r}
+LOG = {log!r}
+TOKEN = {token!r}
+
+
+def record(entry):
+    with open(LOG, "a", encoding="utf-8") as stream:
+        stream.write(json.dumps(entry) + "\\n")
+
+
+def upload(request):
+    token = unquote(request.content_token or "")
+    if token != TOKEN:
+        return 61, "token not accepted"
+    path = unquote(request.path).lstrip("/")
+    target = os.path.realpath(os.path.join(ROOT, path))
+    if not target.startswith(os.path.realpath(ROOT) + os.sep):
+        return 59, "outside the capsule"
+    data = request.content or b""
+    record({{"path": path, "size": len(data), "mime": unquote(request.content_mime or ""), "token": token}})
+    if not data:
+        if os.path.exists(target):
+            os.remove(target)
+        return 30, "gemini://localhost/"
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".upload-")
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    os.replace(temporary, target)
+    return 30, "gemini://localhost/" + path
+
+
+def ping(request):
+    record({{"ping": unquote(request.query or "")}})
+    return 20, "text/gemini", "thank you\\n"
+
+
+def init(context):
+    context.add("/~antenna/submit", ping)
+    context.add("/*", upload, protocol="titan")
+'''
+
+
+class GmCapsuleHost:
+    """gmcapsule (PyPI) serving `root` over Gemini as `localhost`, taking Titan uploads with `token`."""
+
+    def __init__(self, folder: Path, token: str) -> None:
+        self.folder = folder
+        self.root = folder / "content" / "localhost"  # gmcapsule serves root/<host name>/
+        self.root.mkdir(parents=True)
+        self.log = folder / "requests.jsonl"
+        self.port = free_port()
+        modules = folder / "modules"
+        modules.mkdir()
+        (modules / "10_chapbook_test.py").write_text(
+            textwrap.dedent(TITAN_MODULE.format(root=str(self.root), log=str(self.log), token=token)))
+        (folder / "server.ini").write_text(textwrap.dedent(f"""\
+            [server]
+            host = localhost
+            address = 127.0.0.1
+            port = {self.port}
+            certs = {folder / "certs"}
+            modules = {modules}
+            processes = 0
+            threads = 2
+
+            [titan]
+            require_identity = false
+
+            [static]
+            root = {folder / "content"}
+            """))
+        self.output = folder / "server.log"
+        with self.output.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "import sys, gmcapsule; sys.exit(gmcapsule.run_server())", "-c",
+                 str(folder / "server.ini")], cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                assert self.process.poll() is None, self.output.read_text()
+                assert time.monotonic() < deadline, "gmcapsule did not start"
+                time.sleep(0.1)
+
+    def requests(self) -> list[dict]:
+        """Every upload and ping the host recorded, in order."""
+        import json
+
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+
+_VERSIONS: dict[str, Path] = {}
+
+
+def capsule_versions() -> dict[str, Path]:
+    """Three builds, made once per test session: `v1` (essay and a second post), `v2` (the second post
+    edited), `v3` (the second post's source removed). Tests read them and never change them."""
+    if not _VERSIONS:
+        import atexit
+        import tempfile
+
+        work = Path(tempfile.mkdtemp(prefix="chapbook-publish-"))
+        atexit.register(shutil.rmtree, work, True)
+        essay, second = make_sources(work / "source")
+        _VERSIONS["v1"] = build_capsule([essay, second], work / "v1")
+        second.write_text(SECOND_POST.replace("short, and", "short, edited, and"), encoding="utf-8")
+        _VERSIONS["v2"] = build_capsule([essay, second], work / "v2")
+        _VERSIONS["v3"] = build_capsule([essay], work / "v3")
+    return _VERSIONS
+
+
+def changed_files(old: Path, new: Path) -> set[str]:
+    """The files of capsule `new` that are not byte-identical in capsule `old`."""
+    before, after = tree(old), tree(new)
+    return {path for path, data in after.items() if before.get(path) != data}
