@@ -3,6 +3,7 @@ what is deleted, and what a dry run says."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -113,3 +114,20 @@ def test_antenna_needs_the_public_address_of_a_capsule_sent_by_sftp():
         feed_address(destination, "", "gemlog/atom.xml")
     with pytest.raises(ChapbookError, match="antenna_url must be a gemini:// address"):
         notify_antenna("https://example.org/submit", "gemini://example.org/gemlog/atom.xml", {})
+
+
+def test_a_tampered_manifest_cannot_steer_a_deletion_out_of_the_destination(tmp_path):
+    capsule = capsule_versions()["v1"]
+    destination, outside = tmp_path / "srv", tmp_path / "precious.txt"
+    outside.write_text("keep me\n")
+    publish(capsule, str(destination))
+    manifest = json.loads((destination / MANIFEST).read_text())
+    manifest["files"]["../precious.txt"] = {"sha256": hashlib.sha256(b"keep me\n").hexdigest(), "size": 8}
+    (destination / MANIFEST).write_text(json.dumps(manifest))
+    report = publish(capsule, str(destination))
+    assert outside.read_text() == "keep me\n" and not report.count("delete")
+
+
+def test_a_dry_run_to_a_new_folder_does_not_create_it(tmp_path):
+    report = publish(capsule_versions()["v1"], str(tmp_path / "new"), dry_run=True)
+    assert report.count("send") == len(tree(capsule_versions()["v1"])) and not (tmp_path / "new").exists()

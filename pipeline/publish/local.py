@@ -23,14 +23,25 @@ class FolderTransport:
         if not self.root.parent.is_dir():
             raise ChapbookError(str(destination), "no such folder (its parent does not exist)",
                                 "create it first, or correct publish_to")
+        self._prepared = False
+
+    def _prepare(self) -> None:
+        """Before the first change (never in a dry run): the folder made, a killed publish's leftovers removed."""
+        if self._prepared:
+            return
         try:
             self.root.mkdir(exist_ok=True)
         except OSError as error:
-            raise os_failure(destination, error, "the folder") from None
+            raise os_failure(self.destination, error, "the folder") from None
         remove_stale_parts(self.root)
+        self._prepared = True
 
     def _path(self, relative: str) -> Path:
-        return self.root / relative
+        path = self.root / relative
+        if not path.parent.resolve().is_relative_to(self.root.resolve()):
+            raise ChapbookError(str(self.destination), f"{relative} lies behind a symbolic link out of the folder",
+                                "replace the link with a folder, or publish elsewhere")
+        return path
 
     def accepts(self, relative: str) -> bool:
         """Whether this destination takes the file (a folder takes everything)."""
@@ -65,6 +76,7 @@ class FolderTransport:
         if path.is_symlink() or path.is_dir():
             raise ChapbookError(str(self.destination), f"{relative} is a link or a folder there, not a file",
                                 "move it away and publish again")
+        self._prepare()
         try:
             atomic_write(path, data)
         except OSError as error:
@@ -72,6 +84,7 @@ class FolderTransport:
 
     def delete(self, relative: str) -> None:
         """Remove one file chapbook published."""
+        self._prepare()
         try:
             self._path(relative).unlink(missing_ok=True)
         except OSError as error:

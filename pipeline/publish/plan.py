@@ -72,9 +72,19 @@ def read_manifest(data: bytes | None) -> dict[str, Published]:
         return {}
     try:
         files = json.loads(data.decode("utf-8"))["files"]
-        return {str(path): Published(str(entry["sha256"]), int(entry["size"])) for path, entry in files.items()}
+        return {path: Published(str(entry["sha256"]), int(entry["size"])) for path, entry in files.items()
+                if is_plain_path(path)}
     except (ValueError, KeyError, TypeError, AttributeError):
         return {}
+
+
+def is_plain_path(path: object) -> bool:
+    """Whether a manifest entry names a file inside the destination (the manifest lives there, so anyone who
+    can write to it could otherwise point a deletion at `../../somewhere`)."""
+    if not isinstance(path, str) or not path or "\\" in path or "\0" in path:
+        return False
+    parts = PurePosixPath(path).parts
+    return not path.startswith("/") and all(part not in ("", ".", "..") for part in parts)
 
 
 def render_manifest(files: dict[str, Published]) -> bytes:

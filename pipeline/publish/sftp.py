@@ -133,8 +133,11 @@ class SFTPTransport:
         try:
             self._connection = await asyncssh.connect(host, port, **options)
             self._sftp = await self._connection.start_sftp_client()
-        except asyncssh.HostKeyNotVerifiable:
+        except asyncssh.HostKeyNotVerifiable as error:
             name = known_hosts_name(host, port)
+            if not verdict.problem:  # refused before our check: a revoked key, an untrusted certificate
+                raise ChapbookError(where, f"the host key of {name} was refused ({_reason(error)})",
+                                    f"check the entries for {name} in {self.known_hosts}") from None
             if verdict.problem == "changed":
                 raise ChapbookError(where, f"the host key of {name} has CHANGED ({verdict.fingerprint} is not the "
                                     f"key recorded in {self.known_hosts}); someone may be intercepting the "
