@@ -77,20 +77,30 @@ def _stringify_into(node: Node, parts: list[str]) -> None:
                 _stringify_into(child, parts)
             parts.append("\n")
     elif kind == "Table":
-        _attr, caption, _specs, head, bodies, foot = content
-        rows = head[1] + [row for body in bodies for row in body[2] + body[3]] + foot[1]
-        for row in rows:
+        head, body, foot = table_rows(content)
+        for row in head + body + foot:
             for cell in row[1]:
                 for child in cell[4]:
                     _stringify_into(child, parts)
                 parts.append(" ")
             parts.append("\n")
-        for child in caption[1]:
+        for child in content[1][1]:
             _stringify_into(child, parts)
     elif kind == "Figure":
         for child in content[1][1] + content[2]:
             _stringify_into(child, parts)
             parts.append(" ")
+
+
+# Every pandoc block type; a JSON list whose items are all of these is a list of blocks.
+BLOCK_TYPES = frozenset({"Para", "Plain", "Header", "BulletList", "OrderedList", "BlockQuote", "CodeBlock", "Div",
+                         "LineBlock", "DefinitionList", "HorizontalRule", "Table", "Figure", "RawBlock"})
+
+
+def is_block_list(value: Any) -> bool:
+    """Whether a JSON value is a (non-empty) list of pandoc blocks."""
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(item, dict) and item.get("t") in BLOCK_TYPES for item in value)
 
 
 def walk_blocks(blocks: list[Node]) -> Iterator[Node]:
@@ -101,8 +111,15 @@ def walk_blocks(blocks: list[Node]) -> Iterator[Node]:
             yield from walk_blocks(children)
 
 
+def table_rows(content: list) -> tuple[list, list, list]:
+    """A Table's rows as (head rows, body rows, foot rows); each row is [attr, cells], a cell's blocks at cell[4]."""
+    _attr, _caption, _specs, head, bodies, foot = content
+    return head[1], [row for body in bodies for row in body[2] + body[3]], foot[1]
+
+
 def child_block_lists(block: Node) -> list[list[Node]]:
-    """The lists of blocks a block contains directly (list items, div bodies, quotes)."""
+    """The lists of blocks a block contains directly: list items, quotes, divs, definitions, figure and table
+    captions and table cells. Notes are not children: they are set apart from the text they are called in."""
     kind, content = block.get("t"), block.get("c")
     if kind in ("BlockQuote",):
         return [content]
@@ -115,36 +132,60 @@ def child_block_lists(block: Node) -> list[list[Node]]:
     if kind == "DefinitionList":
         return [blocks for _term, definitions in content for blocks in definitions]
     if kind == "Figure":
-        return [content[2]]
+        return [content[1][1], content[2]]
+    if kind == "Table":
+        head, body, foot = table_rows(content)
+        return [content[1][1]] + [cell[4] for row in head + body + foot for cell in row[1]]
     return []
 
 
-def map_inlines(blocks: list[Node], change: Callable[[list[Node]], list[Node]]) -> list[Node]:
-    """Apply `change` to every inline list in paragraphs, headings and plain blocks, recursively."""
-    result = []
+def map_block_lists(blocks: list[Node], change: Callable[[list[Node]], list[Node]]) -> list[Node]:
+    """Apply `change` to every list of blocks in the tree, each list after the lists inside it.
+
+    Like pandoc's Text.Pandoc.Walk, the walk reaches every container: list items, quotes, divs,
+    notes, table cells and captions, definition lists and figures. The input is never modified.
+    """
+    return change([_map_children(block, lambda items: map_block_lists(items, change)) for block in blocks])
+
+
+def map_blocks(blocks: list[Node], change: Callable[[Node], Node | list[Node]]) -> list[Node]:
+    """Apply `change` to every block in the tree, in document order, each block after the blocks inside it.
+
+    `change` returns the block to keep in its place, or a list of blocks (empty to drop it).
+    """
+    result: list[Node] = []
     for block in blocks:
+        changed = change(_map_children(block, lambda items: map_blocks(items, change)))
+        result.extend(changed if isinstance(changed, list) else [changed])
+    return result
+
+
+def _map_children(value: Any, walk: Callable[[list[Node]], list[Node]]) -> Any:
+    """`value` rebuilt with `walk` applied to each list of blocks found inside it (at any depth)."""
+    if isinstance(value, dict):
+        return {"t": value["t"], "c": _map_children(value["c"], walk)} if "c" in value else value
+    if is_block_list(value):
+        return walk(value)
+    if isinstance(value, list):
+        return [_map_children(item, walk) for item in value]
+    return value
+
+
+def map_inlines(blocks: list[Node], change: Callable[[list[Node]], list[Node]]) -> list[Node]:
+    """Apply `change` to the inline content of every block in the tree (paragraphs, headings, line block
+    lines, definition terms), wherever the block lives: lists, quotes, notes, table cells, figures."""
+    def change_block(block: Node) -> Node:
         kind, content = block.get("t"), block.get("c")
         if kind in ("Para", "Plain"):
-            block = {"t": kind, "c": change(content)}
-        elif kind == "Header":
-            block = {"t": kind, "c": [content[0], content[1], change(content[2])]}
-        elif kind in ("BlockQuote",):
-            block = {"t": kind, "c": map_inlines(content, change)}
-        elif kind == "Div":
-            block = {"t": kind, "c": [content[0], map_inlines(content[1], change)]}
-        elif kind == "BulletList":
-            block = {"t": kind, "c": [map_inlines(item, change) for item in content]}
-        elif kind == "OrderedList":
-            block = {"t": kind, "c": [content[0], [map_inlines(item, change) for item in content[1]]]}
-        elif kind == "Figure":
-            block = {"t": kind, "c": [content[0], content[1], map_inlines(content[2], change)]}
-        elif kind == "LineBlock":
-            block = {"t": kind, "c": [change(line) for line in content]}
-        elif kind == "DefinitionList":
-            block = {"t": kind, "c": [[change(term), [map_inlines(d, change) for d in definitions]]
-                                      for term, definitions in content]}
-        result.append(block)
-    return result
+            return {"t": kind, "c": change(content)}
+        if kind == "Header":
+            return {"t": kind, "c": [content[0], content[1], change(content[2])]}
+        if kind == "LineBlock":
+            return {"t": kind, "c": [change(line) for line in content]}
+        if kind == "DefinitionList":
+            return {"t": kind, "c": [[change(term), definitions] for term, definitions in content]}
+        return block
+    return map_blocks(blocks, change_block)
 
 
 def ordered_marker(number: int, style: str, delimiter: str) -> str:

@@ -17,25 +17,15 @@ from pathlib import Path
 from pipeline.atomic import atomic_write, remove_stale_parts
 from pipeline.cache import BuildCache, cache_folder, environment_snapshot, file_digest, input_key
 from pipeline.document import Document
+from pipeline.editions import EDITIONS, Companion, Edition, in_build_order
+from pipeline.editions import edition as edition_named
 from pipeline.errors import ChapbookError
+from pipeline.paths import plain_file_inside
 from pipeline.reader import read_document
-from pipeline.settings import load_project_settings
+from pipeline.settings import Settings, apply, as_dict, load_project_settings
 from pipeline.transforms import apply_transforms
 
 log = logging.getLogger("chapbook")
-
-# Edition name -> (writer module, file extension). A single-file writer has render(document) -> bytes;
-# a capsule writer (extension None) has render_capsule(documents) -> {path relative to OUTDIR: bytes}.
-EDITIONS = {
-    "epub": ("pipeline.writers.epub", "epub"),
-    "pdf": ("pipeline.writers.pdf", "pdf"),
-    "txt": ("pipeline.writers.text", "txt"),
-    "gemini": ("pipeline.writers.gemini", None),
-}
-# The files in styles/ each edition reads; a change to another edition's stylesheet rebuilds nothing here.
-EDITION_STYLES = {"epub": ("epub.css",), "pdf": ("print.css",), "txt": (), "gemini": ()}
-# The slowest edition; it is laid out in a worker process while the others are written.
-SEPARATE_PROCESS = "pdf"
 
 
 @dataclass(frozen=True)
@@ -52,17 +42,18 @@ class Written:
 
 @dataclass(frozen=True)
 class Job:
-    """One output to make: an edition, the sources it needs, where it goes, its cache key."""
+    """One output to make: an edition, the sources it needs, where it goes, its cache key, the jobs it uses."""
 
-    edition: str
+    edition: Edition
     sources: tuple[Path, ...]
     output: Path
     key: str
+    uses: tuple[Job, ...] = ()
 
 
 def available_editions() -> list[str]:
-    """The editions whose writer module exists in this installation."""
-    return [name for name, (module, _ext) in EDITIONS.items() if importlib.util.find_spec(module) is not None]
+    """The editions whose writer module exists in this installation, in the registry's order."""
+    return [edition.name for edition in EDITIONS if importlib.util.find_spec(edition.writer) is not None]
 
 
 def default_sources(folder: Path = Path("source")) -> list[Path]:
@@ -81,9 +72,12 @@ def edition_time(document: Document, environment: dict[str, str]) -> datetime:
     return datetime.fromtimestamp(int(document.source.stat().st_mtime), tz=UTC)
 
 
-def prepare(path: Path, overrides: dict | None = None) -> Document:
-    """Read one source (the one pandoc call) and apply every transform."""
-    project = load_project_settings(Path.cwd())
+def prepare(path: Path, overrides: dict | None = None, project: Settings | None = None) -> Document:
+    """Read one source (the one pandoc call) and apply every transform.
+
+    `project` is the project's settings (chapbook.toml), loaded once per build; read here when not given.
+    """
+    project = project if project is not None else load_project_settings(Path.cwd())
     document = apply_transforms(read_document(path, project, overrides))
     return replace(document, modified=edition_time(document, dict(os.environ)))
 
@@ -116,19 +110,22 @@ def _check_sources(sources: list[Path], outdir: Path) -> None:
                                 "choose another folder with -o; chapbook never writes into the source folder")
 
 
-def plan(sources: list[Path], outdir: Path, editions: list[str], overrides: dict) -> list[Job]:
-    """Every output the build would make, with the key of its inputs."""
+def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Settings) -> list[Job]:
+    """Every output the build would make, in an order where each job follows the jobs it uses."""
     environment = environment_snapshot()
-    jobs = []
-    for edition in editions:
-        extension = EDITIONS[edition][1]
-        if extension is None:
-            key = input_key(edition, sources, overrides, environment, EDITION_STYLES[edition])
-            jobs.append(Job(edition, tuple(sources), outdir / edition, key))
-        else:
-            for source in sources:
-                key = input_key(edition, [source], overrides, environment, EDITION_STYLES[edition])
-                jobs.append(Job(edition, (source,), outdir / f"{source.stem}.{extension}", key))
+    jobs: list[Job] = []
+    made: dict[tuple[str, Path | None], Job] = {}  # (edition, source; None for a folder) -> its job
+    for edition in in_build_order(editions):
+        groups = [tuple(sources)] if edition.is_folder else [(source,) for source in sources]
+        for group in groups:
+            uses = tuple(dict.fromkeys(made[(name, None if edition_named(name).is_folder else source)]
+                                       for name in edition.uses for source in group))
+            key = input_key(edition.name, list(group), as_dict(settings), environment, edition.stylesheets,
+                            [job.key for job in uses])
+            output = edition.path(outdir, group[0].stem)
+            job = Job(edition, group, output, key, uses)
+            jobs.append(job)
+            made[(edition.name, None if edition.is_folder else group[0])] = job
     return jobs
 
 
@@ -142,27 +139,31 @@ def warm_up(module_name: str) -> None:
         return
 
 
-def render_job(job: Job, documents: dict[Path, Document]) -> dict[Path, bytes]:
+def companions_of(job: Job) -> dict:
+    """The finished files of the jobs `job` uses, read from where they were written.
+
+    Per-source editions get {edition: Companion}; folder editions {source: {edition: Companion}}.
+    """
+    found: dict = {}
+    for used in job.uses:
+        if used.edition.is_folder:
+            continue  # a folder edition is used as a whole by no edition today
+        companion = Companion(used.edition.name, used.output.name, used.output.read_bytes())
+        if job.edition.is_folder:
+            found.setdefault(used.sources[0], {})[used.edition.name] = companion
+        else:
+            found[used.edition.name] = companion
+    return found
+
+
+def render_job(job: Job, documents: dict[Path, Document], settings: Settings) -> dict[Path, bytes]:
     """Run one writer; returns the files to write (absolute paths) and their bytes."""
-    module_name, extension = EDITIONS[job.edition]
-    writer = importlib.import_module(module_name)
-    if extension is None:
-        files = writer.render_capsule([documents[source] for source in job.sources])
-        return {job.output.parent / relative: data for relative, data in files.items()}
-    return {job.output: writer.render(documents[job.sources[0]])}
-
-
-def _inside(folder: Path, relative: str) -> Path | None:
-    """`folder / relative` if it is a plain file inside `folder`, reached through no symbolic link."""
-    parts = Path(relative).parts
-    if not parts or Path(relative).is_absolute() or ".." in parts:
-        return None
-    path = folder
-    for part in parts:
-        path = path / part
-        if path.is_symlink():
-            return None
-    return path if path.is_file() else None
+    writer = job.edition.load_writer()
+    companions = companions_of(job)
+    if job.edition.is_folder:
+        files = writer.render_site([documents[source] for source in job.sources], settings, companions)
+        return {job.output / relative: data for relative, data in files.items()}
+    return {job.output: writer.render(documents[job.sources[0]], companions)}
 
 
 def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> tuple[Path, ...]:
@@ -175,7 +176,7 @@ def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> t
     made_names = {path.relative_to(folder).as_posix() for path in made}
     removed = []
     for name, digest in sorted(previous.items()):
-        path = _inside(folder, name) if name not in made_names else None
+        path = plain_file_inside(folder, name) if name not in made_names else None
         if path is None:
             continue
         if file_digest(path) != digest:
@@ -191,64 +192,75 @@ def _write(job: Job, files: dict[Path, bytes], documents: dict[Path, Document], 
            started: float) -> Written:
     for path, data in sorted(files.items()):
         atomic_write(path, data)
-    folder = EDITIONS[job.edition][1] is None
+    folder = job.edition.is_folder
     removed = remove_unmade(cache.written_files(job.output), list(files), job.output) if folder else ()
     resources = [r.path for source in job.sources for r in documents[source].resources]
     cache.record(job.output, job.key, resources, list(files) if folder else [])
-    return Written(job.edition, job.output, sum(len(d) for d in files.values()), time.perf_counter() - started,
-                   removed=removed)
+    return Written(job.edition.name, job.output, sum(len(d) for d in files.values()),
+                   time.perf_counter() - started, removed=removed)
 
 
 def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dict | None = None,
           force: bool = False, on_written: Callable[[Written], None] | None = None,
           on_started: Callable[[str], None] | None = None) -> list[Written]:
-    """Read each source once, then write every requested edition whose inputs changed.
+    """Read each source once, then write every requested edition (and those they use) whose inputs changed.
 
-    Errors in reading stop the build before any output is touched; the PDF is laid out in a worker
-    process while the other editions are written, so both cores work.
+    Errors in reading stop the build before any output is touched; worker editions (the PDF) are laid
+    out in a worker process while the other editions are written, so both cores work.
     """
     overrides = overrides or {}
     _check_sources(sources, outdir)
+    project = load_project_settings(Path.cwd())  # read once per build, handed down
+    settings = apply(project, overrides, "command line")
     cache = BuildCache(cache_folder(dict(os.environ)))
-    jobs = plan(sources, outdir, editions, overrides)
+    jobs = plan(sources, outdir, editions, settings)
     results: list[Written] = []
-    stale = []
+    stale: list[Job] = []
     for job in jobs:
-        if not force and cache.is_fresh([job.output], job.key):
+        fresh = not force and cache.is_fresh([job.output], job.key)
+        if fresh and not any(used in stale for used in job.uses):
             log.debug("%s: its inputs did not change; kept", job.output)
             size = job.output.stat().st_size if job.output.is_file() else 0
-            results.append(_announce(Written(job.edition, job.output, size, 0.0, cached=True), on_written))
+            results.append(_announce(Written(job.edition.name, job.output, size, 0.0, cached=True), on_written))
         else:
             stale.append(job)
     if not stale:
         return results
-    separate = [job for job in stale if job.edition == SEPARATE_PROCESS] if len(stale) > 1 else []
+    separate = [job for job in stale if job.edition.worker] if len(stale) > 1 else []
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) if separate else _NoPool() as pool:
-        if separate:  # the worker warms its writer up (WeasyPrint: about a second) while pandoc reads
-            pool.submit(warm_up, EDITIONS[SEPARATE_PROCESS][0])
-            log.debug("%s: made in a worker process while the other editions are written", SEPARATE_PROCESS)
+        for module in dict.fromkeys(job.edition.writer for job in separate):
+            pool.submit(warm_up, module)  # the worker warms up (WeasyPrint: about a second) while pandoc reads
+            log.debug("%s: made in a worker process while the other editions are written", module)
         documents = {}
         for source in sorted({s for job in stale for s in job.sources}):
             reading = time.perf_counter()
-            documents[source] = prepare(source, overrides)
+            documents[source] = prepare(source, overrides, project)
             log.debug("%s: read (one pandoc call) and transformed in %.2f s", source, time.perf_counter() - reading)
         check_output_folder(outdir)
         remove_stale_parts(outdir)
-        futures = [(job, time.perf_counter(), pool.submit(render_job, job, documents)) for job in separate]
+        pending = {job: (time.perf_counter(), pool.submit(render_job, job, documents, settings)) for job in separate}
+
+        def finish(job: Job) -> None:
+            started, future = pending.pop(job)
+            if on_started:
+                on_started(job.edition.name)
+            results.append(_announce(_write(job, future.result(), documents, cache, started), on_written))
+
         try:
             for job in stale:
                 if job in separate:
                     continue
+                for used in job.uses:
+                    if used in pending:
+                        finish(used)
                 if on_started:
-                    on_started(job.edition)
+                    on_started(job.edition.name)
                 started = time.perf_counter()
-                results.append(_announce(_write(job, render_job(job, documents), documents, cache, started),
-                                         on_written))
-            for job, started, future in futures:
-                if on_started:
-                    on_started(job.edition)
-                results.append(_announce(_write(job, future.result(), documents, cache, started), on_written))
+                results.append(_announce(_write(job, render_job(job, documents, settings), documents, cache,
+                                                started), on_written))
+            for job in list(pending):
+                finish(job)
         finally:  # each recorded output is on disk, even if a later edition failed or was interrupted
             cache.save()
     return results

@@ -53,11 +53,15 @@ def file_digest(path: Path) -> str:
 
 
 def input_key(edition: str, sources: list[Path], settings: dict, environment: dict[str, str],
-              stylesheets: tuple[str, ...]) -> str:
-    """A digest of everything an edition depends on that is known before reading the sources."""
+              stylesheets: tuple[str, ...], used_keys: list[str] = ()) -> str:
+    """A digest of everything an edition depends on that is known before reading the sources.
+
+    `settings` are the project's settings with the command line's applied (a source's own are in its
+    bytes); `used_keys` are the keys of the editions it is made from or links to.
+    """
     digest = hashlib.sha256()
     parts = [__version__, code_digest(), edition, json.dumps(settings, sort_keys=True),
-             environment.get("SOURCE_DATE_EPOCH", ""), file_digest(Path.cwd() / "chapbook.toml")]
+             environment.get("SOURCE_DATE_EPOCH", ""), *used_keys]
     parts += [f"{source.resolve()}={file_digest(source)}" for source in sources]
     parts += [f"{name}={file_digest(STYLES / name)}" for name in stylesheets]
     for part in parts:

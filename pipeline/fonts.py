@@ -122,15 +122,6 @@ def _inline_runs(inlines: list[Node], where: str) -> Iterator[TextRun]:
             yield from _inline_runs(content, where)
 
 
-def _table_cells(content: list) -> Iterator[list[Node]]:
-    _attr, caption, _specs, head, bodies, foot = content
-    yield caption[1]
-    rows = list(head[1]) + [row for body in bodies for row in body[2] + body[3]] + list(foot[1])
-    for _row_attr, cells in rows:
-        for cell in cells:
-            yield cell[4]
-
-
 def _block_runs(blocks: list[Node], section: str) -> Iterator[TextRun]:
     for block in blocks:
         kind, content = block.get("t"), block.get("c")
@@ -148,11 +139,6 @@ def _block_runs(blocks: list[Node], section: str) -> Iterator[TextRun]:
         elif kind == "DefinitionList":
             for term, _definitions in content:
                 yield from _inline_runs(term, _place({"t": "Plain", "c": term}, section))
-        elif kind == "Table":
-            for cell in _table_cells(content):
-                yield from _block_runs(cell, section)
-        elif kind == "Figure":
-            yield from _block_runs(content[1][1], section)
         for children in child_block_lists(block):
             yield from _block_runs(children, section)
 
@@ -160,9 +146,8 @@ def _block_runs(blocks: list[Node], section: str) -> Iterator[TextRun]:
 def text_runs(document: Document) -> Iterator[TextRun]:
     """Every piece of text the PDF sets, with whether it is code and where it is, in reading order."""
     meta = document.meta
-    for text in (meta.title, meta.subtitle, *meta.authors, meta.date):
-        if text:
-            yield TextRun(text, False, "the title page")
+    for text in (meta.title, *(text for _kind, text in meta.title_page())):
+        yield TextRun(text, False, "the title page")
     yield from _block_runs(document.blocks, "")
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+from pipeline.gemtext_marks import gemtext_list_item
+
 XHTML = "{http://www.w3.org/1999/xhtml}"
 TEXT_LIST_LINE = re.compile(r"^( *)([-+o~]|\(?[0-9a-zA-Z]+[.)])(?: (\S.*))?$")
 
@@ -161,16 +163,6 @@ def read_pdf_list_items(path: Path) -> list[tuple[int, str]] | None:
             if "Lbl" not in roles[nearest:]:
                 items[open_elements[nearest][2]][1].append(match.group(2))
     return [(depth, " ".join(_PRINTED_URL.sub("", _join_lines("\n".join(parts))).split())) for depth, parts in items]
-
-
-def gemtext_list_item(line: str) -> tuple[int, str]:
-    """The depth (1 = top) and text of a chapbook gemtext list line: `* ↳ ↳ text` is depth 3."""
-    from pipeline.writers.gemtext import DEPTH_MARK, ESCAPE
-
-    match = re.match(rf"\A\* ((?:{DEPTH_MARK} )*){ESCAPE}?(.*)\Z", line, re.S)
-    if not match:
-        raise ValueError(f"not a gemtext list item: {line!r}")
-    return len(match.group(1)) // 2 + 1, match.group(2)
 
 
 def read_gemtext(text: str) -> Reading:

@@ -210,7 +210,7 @@ def read_document(path: Path, base: Settings | None = None, overrides: dict[str,
     tree = run_pandoc(path, text)
     lines = _key_lines(text)
     meta, setting_values = _metadata(path, tree.get("meta", {}), lines)
-    settings = apply(base or Settings(), setting_values, path, lines)
+    settings = apply(base or Settings(), setting_values, path, lines, scope="document")
     settings = apply(settings, overrides or {}, "command line")
     _check_structure(path, text, tree["blocks"])
     return Document(source=path, meta=meta, blocks=tree["blocks"], settings=settings)

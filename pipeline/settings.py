@@ -1,42 +1,77 @@
-"""Settings: defaults, then `chapbook.toml`, then the document's metadata, then CLI flags."""
+"""Settings: each declared once (name, default, allowed values, scope, help), then layered:
+defaults, then `chapbook.toml`, then the document's metadata, then CLI flags.
+
+The CLI's options, the validation of TOML and metadata, and the README's settings table all read
+`SETTINGS`; adding a setting means adding one record there.
+"""
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, make_dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ChapbookError
+from pipeline.paper import PAPER_NAMES
 
-PAPER_SIZES = ("a5", "a4", "letter")
 PROJECT_FILE = "chapbook.toml"
 
 
 @dataclass(frozen=True)
-class Settings:
-    """How editions are made; every field can be set per project, per document or per run."""
+class Setting:
+    """One setting's declaration. Its type is its default's type (a whole number or text)."""
 
-    wrap: int = 72
-    paper: str = "a5"
-    gemini_base_url: str = ""
+    name: str
+    default: Any
+    help: str
+    example: Any
+    # "document": in chapbook.toml, a source's metadata or on the command line; "project": it concerns
+    # every source at once (the capsule, a destination), so chapbook.toml or the command line only.
+    scope: str = "document"
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    prefix: str = ""  # a text value, when not empty, must start with this
+    flag: bool = False  # offered as --name on build and watch
+
+    @property
+    def option(self) -> str:
+        """Its command-line option, `--gemini-base-url`."""
+        return "--" + self.name.replace("_", "-")
+
+    def describe(self) -> str:
+        """Its allowed values in words, for errors and the README."""
+        if self.choices:
+            return f"one of {', '.join(self.choices)}"
+        if isinstance(self.default, int):
+            return f"a whole number from {self.minimum} to {self.maximum}"
+        return f"text starting with {self.prefix}, or empty" if self.prefix else "text"
 
 
-SETTING_NAMES = tuple(f.name for f in fields(Settings))
+SETTINGS: tuple[Setting, ...] = (
+    Setting("wrap", 72, "line width of the plain-text edition", 72, minimum=20, maximum=1000, flag=True),
+    Setting("paper", "a5", "paper size of the PDF", "a5", choices=PAPER_NAMES, flag=True),
+    Setting("gemini_base_url", "", "`gemini://` base for absolute links in the capsule's Atom feed",
+            "gemini://example.org/", scope="project", prefix="gemini://"),
+)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+SETTING_NAMES = tuple(BY_NAME)
+
+Settings = make_dataclass("Settings", [(s.name, type(s.default), s.default) for s in SETTINGS], frozen=True)
+Settings.__module__ = __name__  # so the worker process can unpickle it (make_dataclass's module= is 3.12+)
+Settings.__doc__ = "How editions are made: one field per declared setting (see SETTINGS)."
 
 
-_EXAMPLES = {"wrap": 72, "paper": "a5", "gemini_base_url": "gemini://example.org/"}
-
-
-def _example(name: str, where: Path | str) -> str:
+def _example(setting: Setting, where: Path | str) -> str:
     """How to write a good value where it went wrong: TOML, YAML metadata, or the command line."""
-    value = _EXAMPLES[name]
+    value = setting.example
     if str(where).endswith(".toml"):
-        return f"write e.g. {name} = {value!r}".replace("'", '"')
+        return f"write e.g. {setting.name} = {value!r}".replace("'", '"')
     if where == "command line":
-        return f"pass e.g. --{name.replace('_', '-')} {value}"
-    return f"write e.g. {name}: {value}"
+        return f"pass e.g. {setting.option} {value}"
+    return f"write e.g. {setting.name}: {value}"
 
 
 def _shown(value: Any) -> str:
@@ -44,36 +79,46 @@ def _shown(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
-def _checked(name: str, value: Any, where: Path | str, line: int | None = None) -> Any:
-    """Validate one setting's value, naming where it came from when it is wrong."""
-    if name == "wrap":
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)  # YAML metadata arrives from pandoc as text
-        if isinstance(value, bool) or not isinstance(value, int) or not 20 <= value <= 1000:
-            raise ChapbookError(where, f"setting 'wrap' must be a whole number from 20 to 1000, not {_shown(value)}",
-                                _example(name, where), line)
-    elif name == "paper":
-        if value not in PAPER_SIZES:
-            raise ChapbookError(where, f"setting 'paper' must be one of {', '.join(PAPER_SIZES)}, not {_shown(value)}",
-                                _example(name, where), line)
-    elif name == "gemini_base_url" and (not isinstance(value, str) or
-                                        (value and not value.startswith("gemini://"))):
-        raise ChapbookError(where, f"setting 'gemini_base_url' must start with gemini://, not {_shown(value)}",
-                            _example(name, where), line)
+def checked_value(setting: Setting, value: Any, where: Path | str, line: int | None = None) -> Any:
+    """`value` validated against its declaration (and converted: metadata arrives as text), or an error
+    naming where it came from."""
+    if isinstance(setting.default, int) and isinstance(value, str) and value.strip().isdigit():
+        value = int(value)  # YAML metadata arrives from pandoc as text
+    wrong = isinstance(value, bool) or not isinstance(value, type(setting.default))
+    if not wrong and isinstance(value, int):
+        wrong = not setting.minimum <= value <= setting.maximum
+    if not wrong and setting.choices:
+        wrong = value not in setting.choices
+    if not wrong and setting.prefix:
+        wrong = bool(value) and not value.startswith(setting.prefix)
+    if wrong:
+        raise ChapbookError(where, f"setting '{setting.name}' must be {setting.describe()}, not {_shown(value)}",
+                            _example(setting, where), line)
     return value
 
 
 def apply(settings: Settings, values: dict[str, Any], where: Path | str,
-          lines: dict[str, int] | None = None) -> Settings:
-    """A copy of `settings` with `values` applied; unknown names are an error naming the key."""
+          lines: dict[str, int] | None = None, scope: str = "project") -> Settings:
+    """A copy of `settings` with `values` applied; unknown names are an error naming the key.
+
+    With `scope="document"` (a source's metadata), project settings are refused with where to put them.
+    """
     changes = {}
     for name, value in values.items():
         line = (lines or {}).get(name)
-        if name not in SETTING_NAMES:
-            raise ChapbookError(where, f"unknown setting '{name}'",
-                                f"use one of: {', '.join(SETTING_NAMES)}", line)
-        changes[name] = _checked(name, value, where, line)
+        if name not in BY_NAME:
+            raise ChapbookError(where, f"unknown setting '{name}'", f"use one of: {', '.join(SETTING_NAMES)}", line)
+        setting = BY_NAME[name]
+        if scope == "document" and setting.scope == "project":
+            raise ChapbookError(where, f"setting '{name}' concerns the whole project, not one source",
+                                f"write it in {PROJECT_FILE}", line)
+        changes[name] = checked_value(setting, value, where, line)
     return replace(settings, **changes)
+
+
+def as_dict(settings: Settings) -> dict[str, Any]:
+    """The settings as a plain dictionary (for the cache key)."""
+    return asdict(settings)
 
 
 def load_project_settings(folder: Path) -> Settings:
@@ -97,3 +142,14 @@ def load_project_settings(folder: Path) -> Settings:
         if (table or "=" in text) and key and key not in lines:
             lines[key] = number
     return apply(Settings(), values, path, lines)
+
+
+def settings_table() -> str:
+    """The README's table of settings, made from the declarations."""
+    rows = ["| key | default | scope | allowed | meaning |", "|-----|---------|-------|---------|---------|"]
+    for setting in SETTINGS:
+        default = f"`{setting.default!r}`".replace("'", '"')
+        where = "project (`chapbook.toml`)" if setting.scope == "project" else "project or source"
+        flag = f" (`{setting.option}`)" if setting.flag else ""
+        rows.append(f"| `{setting.name}` | {default} | {where} | {setting.describe()} | {setting.help}{flag} |")
+    return "\n".join(rows) + "\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ast import stringify, walk_blocks
+from pipeline.ast import child_block_lists, stringify
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -35,15 +35,17 @@ LEAF_BLOCKS = ("Para", "Plain", "Header", "CodeBlock")
 
 
 def source_texts(blocks: list) -> list[str]:
-    """The text of every paragraph, heading, code block and table cell, each on its own."""
+    """The text of every paragraph, heading, code block and table cell, each on its own.
+
+    A figure's caption is left out: it usually repeats the image's alt text, which editions show once.
+    """
     texts = []
-    for block in walk_blocks(blocks):
+    for block in blocks:
         if block["t"] in LEAF_BLOCKS:
             texts.append(stringify(block))
-        elif block["t"] == "Table":
-            _attr, _caption, _specs, head, bodies, foot = block["c"]
-            rows = head[1] + [row for body in bodies for row in body[2] + body[3]] + foot[1]
-            texts += [cell_text for row in rows for cell in row[1] for cell_text in source_texts(cell[4])]
+        children = [block["c"][2]] if block["t"] == "Figure" else child_block_lists(block)
+        for child in children:
+            texts += source_texts(child)
     return texts
 
 

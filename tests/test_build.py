@@ -161,7 +161,7 @@ def test_pages_written_before_a_failed_edition_are_still_removed_later(tmp_path,
     out = tmp_path / "out"
     build_module.build([first], out, ["gemini", "txt"])
 
-    def failing(document):
+    def failing(document, companions):
         raise ChapbookError(document.source, "a text edition that fails", "nothing")
 
     with monkeypatch.context() as patch:

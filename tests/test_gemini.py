@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import ESSAY, FIXTURES, document_from_text, read_fixture, run_chapbook
 
-from pipeline.writers.gemini import render_capsule
+from pipeline.settings import Settings
+from pipeline.writers.gemini import render_site
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 PAGE_NAME = re.compile(r"\A\d{4}-\d{2}-\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*\.gmi\Z")
@@ -26,7 +27,7 @@ def essay_document():
 
 @pytest.fixture(scope="module")
 def essay_capsule(essay_document):
-    return render_capsule([essay_document])
+    return render_site([essay_document], Settings())
 
 
 def text(files: dict[str, bytes], path: str) -> str:
@@ -38,28 +39,28 @@ def entries(gemlog: str) -> list[tuple[str, str, str]]:
 
 
 def feed(files: dict[str, bytes]) -> ET.Element:
-    return ET.fromstring(files["gemini/gemlog/atom.xml"])
+    return ET.fromstring(files["gemlog/atom.xml"])
 
 
 def test_capsule_has_home_gemlog_page_and_feed(essay_capsule):
-    assert set(essay_capsule) == {"gemini/index.gmi", "gemini/gemlog/index.gmi", "gemini/gemlog/atom.xml",
-                                  "gemini/gemlog/2024-07-31-my-thoughts-on-generated-images.gmi",
-                                  "gemini/.meta", "gemini/gemlog/.meta"}
-    home = text(essay_capsule, "gemini/index.gmi").splitlines()
+    assert set(essay_capsule) == {"index.gmi", "gemlog/index.gmi", "gemlog/atom.xml",
+                                  "gemlog/2024-07-31-my-thoughts-on-generated-images.gmi",
+                                  ".meta", "gemlog/.meta"}
+    home = text(essay_capsule, "index.gmi").splitlines()
     assert home[0] == "# my thoughts on generated images"
     assert "=> gemlog/ gemlog" in home
     assert "=> gemlog/2024-07-31-my-thoughts-on-generated-images.gmi my thoughts on generated images" in home
 
 
 def test_gemlog_index_follows_the_subscription_convention(essay_capsule):
-    lines = text(essay_capsule, "gemini/gemlog/index.gmi").splitlines()
+    lines = text(essay_capsule, "gemlog/index.gmi").splitlines()
     assert re.match(r"^# \S", lines[0]) and lines[0] == "# my thoughts on generated images"
     assert entries("\n".join(lines)) == [("2024-07-31-my-thoughts-on-generated-images.gmi", "2024-07-31",
                                           "my thoughts on generated images")]
 
 
 def test_gemlog_subtitle_follows_the_heading():
-    lines = text(render_capsule([read_fixture("kitchen-sink.md")]), "gemini/gemlog/index.gmi").splitlines()
+    lines = text(render_site([read_fixture("kitchen-sink.md")], Settings()), "gemlog/index.gmi").splitlines()
     assert lines[:2] == ["# a kitchen sink of everything", "## for every edition at once"]
 
 
@@ -68,21 +69,21 @@ def test_gemlog_lists_newest_first_and_undated_posts_use_the_edition_date(tmp_pa
     new = document_from_text(tmp_path, "---\ntitle: Newer One\ndate: 2024-02-01\n---\n\ntext\n", "new.md")
     undated = replace(document_from_text(tmp_path, "---\ntitle: undated\n---\n\ntext\n", "undated.md"),
                       modified=datetime.fromisoformat("2023-06-30T12:00:00+00:00"))
-    files = render_capsule([old, undated, new])
-    gemlog = text(files, "gemini/gemlog/index.gmi")
+    files = render_site([old, undated, new], Settings())
+    gemlog = text(files, "gemlog/index.gmi")
     assert gemlog.splitlines()[0] == "# gemlog"
     assert entries(gemlog) == [("2024-02-01-newer-one.gmi", "2024-02-01", "Newer One"),
                                ("2023-06-30-undated.gmi", "2023-06-30", "undated"),
                                ("2023-01-05-older.gmi", "2023-01-05", "older")]
     for page, _date, _title in entries(gemlog):
-        assert f"gemini/gemlog/{page}" in files
+        assert f"gemlog/{page}" in files
 
 
 @pytest.mark.parametrize("title", ["../../x", "🦊🦊", "", "CON", "a/b\\c:d"])
 def test_page_names_are_safe_whatever_the_title(essay_document, title):
     document = replace(essay_document, meta=replace(essay_document.meta, title=title))
-    pages = [path for path in render_capsule([document, essay_document]) if path.endswith(".gmi")
-             and path.count("/") == 2]
+    pages = [path for path in render_site([document, essay_document], Settings()) if path.endswith(".gmi")
+             and path.count("/") == 1]
     names = [Path(path).name for path in pages if Path(path).name != "index.gmi"]
     assert len(names) == 2 and len(set(names)) == 2
     assert all(PAGE_NAME.match(name) for name in names), names
@@ -107,9 +108,7 @@ def test_atom_feed_has_the_required_elements(essay_capsule, essay_document):
 
 
 def test_atom_links_are_absolute_with_a_base_url_and_ids_do_not_change(essay_document, essay_capsule):
-    based = replace(essay_document, settings=replace(essay_document.settings,
-                                                     gemini_base_url="gemini://example.org/~me"))
-    root = feed(render_capsule([based]))
+    root = feed(render_site([essay_document], Settings(gemini_base_url="gemini://example.org/~me")))
     entry = root.find(f"{ATOM}entry")
     assert entry.find(f"{ATOM}link").get("href") == (
         "gemini://example.org/~me/gemlog/2024-07-31-my-thoughts-on-generated-images.gmi")
@@ -117,19 +116,19 @@ def test_atom_links_are_absolute_with_a_base_url_and_ids_do_not_change(essay_doc
     relative = feed(essay_capsule)
     assert entry.find(f"{ATOM}id").text == relative.find(f"{ATOM}entry/{ATOM}id").text
     assert root.find(f"{ATOM}id").text == relative.find(f"{ATOM}id").text
-    assert render_capsule([essay_document]) == essay_capsule  # no clock, no randomness
+    assert render_site([essay_document], Settings()) == essay_capsule  # no clock, no randomness
 
 
 def test_atom_authors_come_from_the_source_when_given(tmp_path):
     document = document_from_text(tmp_path, "---\ntitle: t\nauthor: [Ada L., bo]\ndate: 2024-01-01\n---\n\nx\n")
-    root = feed(render_capsule([document]))
+    root = feed(render_site([document], Settings()))
     assert root.find(f"{ATOM}author") is None  # every entry has its own
     assert [n.text for n in root.findall(f"{ATOM}entry/{ATOM}author/{ATOM}name")] == ["Ada L.", "bo"]
 
 
 def test_images_are_copied_beside_the_page():
-    files = render_capsule([read_fixture("table-image.md")])
-    assert files["gemini/gemlog/images/pixel.png"] == (FIXTURES / "pixel.png").read_bytes()
+    files = render_site([read_fixture("table-image.md")], Settings())
+    assert files["gemlog/images/pixel.png"] == (FIXTURES / "pixel.png").read_bytes()
     page = next(text(files, path) for path in files if path.endswith("-a-table-and-an-image.gmi"))
     assert "=> images/pixel.png a small brown square, generated" in page.splitlines()
 
@@ -141,27 +140,27 @@ def test_two_different_images_with_one_name_both_survive(tmp_path):
         (tmp_path / folder / "pixel.png").write_bytes(data)
         documents.append(document_from_text(tmp_path / folder, f"---\ntitle: {folder}\ndate: 2024-01-01\n---\n\n"
                                             "![alt](pixel.png)\n"))
-    files = render_capsule(documents)
+    files = render_site(documents, Settings())
     for folder, data in (("one", b"\x89PNG first"), ("two", b"\x89PNG second")):
-        page = text(files, f"gemini/gemlog/2024-01-01-{folder}.gmi")
+        page = text(files, f"gemlog/2024-01-01-{folder}.gmi")
         (link,) = re.findall(r"^=> (\S+) alt$", page, re.M)
-        assert files[f"gemini/gemlog/{link}"] == data
+        assert files[f"gemlog/{link}"] == data
 
 
 def test_labels_the_tool_adds_are_lowercase(essay_capsule):
-    for path in ("gemini/index.gmi", "gemini/gemlog/index.gmi"):
+    for path in ("index.gmi", "gemlog/index.gmi"):
         for line in text(essay_capsule, path).splitlines():
             assert line == line.lower(), line
-    page = text(essay_capsule, "gemini/gemlog/2024-07-31-my-thoughts-on-generated-images.gmi")
+    page = text(essay_capsule, "gemlog/2024-07-31-my-thoughts-on-generated-images.gmi")
     assert page.splitlines()[-2:] == ["=> index.gmi gemlog", "=> ../ home"]
 
 
 def test_languages_are_recorded_for_the_server(essay_capsule, tmp_path):
-    meta = text(essay_capsule, "gemini/gemlog/.meta").splitlines()
+    meta = text(essay_capsule, "gemlog/.meta").splitlines()
     assert "2024-07-31-my-thoughts-on-generated-images.gmi: ;lang=en" in meta and "index.gmi: ;lang=en" in meta
     odd = document_from_text(tmp_path, "---\ntitle: t\nlang: 'en; charset=latin1'\n---\n\nx\n")
-    files = render_capsule([odd])
-    assert "gemini/gemlog/.meta" not in files and b"latin1" not in files["gemini/gemlog/atom.xml"]
+    files = render_site([odd], Settings())
+    assert "gemlog/.meta" not in files and b"latin1" not in files["gemlog/atom.xml"]
 
 
 def test_build_writes_the_capsule(tmp_path):

@@ -11,7 +11,7 @@ from trimgmi import Document as GemtextDocument
 from trimgmi import LineType
 
 from pipeline.ast import Node, child_block_lists, stringify, walk_blocks
-from pipeline.readback import gemtext_list_item as list_item_depth
+from pipeline.gemtext_marks import gemtext_list_item as list_item_depth
 from pipeline.writers.gemtext import DEPTH_MARK, ESCAPE, render_gemtext
 
 # The documented round trip: bullet, one "↳ " per level below the first, an optional escape, the text.
@@ -71,11 +71,20 @@ def page_words(gemtext: str) -> Counter:
 
 
 def source_words(document) -> Counter:
-    """Every word of the AST's text blocks, as pandoc read it."""
+    """Every word of the AST's paragraphs and headings, as pandoc read it, outside tables (gemtext sets
+    them preformatted, which page_words leaves out) and figure captions (they repeat the image's alt text)."""
     words: Counter = Counter()
-    for block in walk_blocks(document.blocks):
-        if block.get("t") in ("Para", "Plain", "Header"):
-            words.update(stringify(block).split())
+
+    def visit(blocks: list[Node]) -> None:
+        for block in blocks:
+            if block.get("t") in ("Para", "Plain", "Header"):
+                words.update(stringify(block).split())
+            if block.get("t") == "Figure":
+                visit(block["c"][2])
+            elif block.get("t") != "Table":
+                for children in child_block_lists(block):
+                    visit(children)
+    visit(document.blocks)
     return words
 
 

@@ -68,12 +68,8 @@ def source_words(document) -> list[str]:
     words = [word for text in (document.meta.title, document.meta.subtitle, *document.meta.authors,
                                document.meta.date) for word in text.split()]
     for block in walk_blocks(_without(copy.deepcopy(document.blocks), ("Note", "Image"))):
-        if block.get("t") in ("Para", "Plain", "Header", "CodeBlock"):
+        if block.get("t") in ("Para", "Plain", "Header", "CodeBlock"):  # table cells and captions too
             words += stringify(block).split()
-        elif block.get("t") == "Figure":
-            words += stringify(block["c"][1][1]).split()
-        elif block.get("t") == "Table":
-            words += [word for row in _table_rows(block) for cell in row for word in stringify(cell).split()]
     return words
 
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.build import prepare
-from pipeline.check import check_text
+from pipeline.checks.text import check_text
 from pipeline.errors import ChapbookError
 from pipeline.writers.text import render
 

@@ -7,7 +7,8 @@ import re
 from conftest import document_from_text, read_fixture
 
 from pipeline.ast import walk_blocks
-from pipeline.writers.text import BULLETS, display_width, render_text
+from pipeline.measure import display_width
+from pipeline.writers.text import BULLETS, render_text
 
 LIST_LINE = re.compile(r"^( *)([-+o~]|\d+\.|[a-z]+\.) (.*)$")
 

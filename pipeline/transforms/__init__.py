@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pipeline.document import Document
-from pipeline.resources import collect_images
 from pipeline.transforms.asterisk_notes import mark_asterisk_notes
 from pipeline.transforms.disclaimers import mark_disclaimers
 from pipeline.transforms.identifiers import make_ids_unique
+from pipeline.transforms.images import collect_images
 from pipeline.transforms.raw_html import clean_raw_html
 from pipeline.transforms.section_levels import normalise_section_levels
 

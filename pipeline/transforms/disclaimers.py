@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.ast import Node, attr, attr_value, has_class, stringify
+from pipeline.ast import Node, attr, attr_value, has_class, map_blocks, stringify
 from pipeline.document import Document
 
 DISCLAIMER_CLASS = "disclaimer"
@@ -24,27 +24,27 @@ def disclaimer_kind(paragraph: Node) -> str | None:
     return match.group(1) or "work-in-progress"
 
 
-def _marked(blocks: list[Node]) -> list[Node]:
-    result = []
-    for block in blocks:
-        kind = disclaimer_kind(block)
-        if kind:
-            block = {"t": "Div", "c": [attr("", [DISCLAIMER_CLASS], {"kind": kind}), [block]]}
-        elif has_class(block, DISCLAIMER_CLASS):
-            attribute = block["c"][0]
-            kind = attr_value(attribute, "kind") or "note"
-            pairs = dict(attribute[2]) | {"kind": kind}
-            block = {"t": "Div", "c": [attr(attribute[0], attribute[1], pairs), block["c"][1]]}
-        elif block.get("t") == "Div":
-            block = {"t": "Div", "c": [block["c"][0], _marked(block["c"][1])]}
-        elif block.get("t") == "BulletList":
-            block = {"t": "BulletList", "c": [_marked(item) for item in block["c"]]}
-        elif block.get("t") == "OrderedList":
-            block = {"t": "OrderedList", "c": [block["c"][0], [_marked(item) for item in block["c"][1]]]}
-        result.append(block)
-    return result
+def _mark(block: Node) -> Node:
+    kind = disclaimer_kind(block)
+    if kind:
+        return {"t": "Div", "c": [attr("", [DISCLAIMER_CLASS], {"kind": kind}), [block]]}
+    if has_class(block, DISCLAIMER_CLASS):
+        attribute, children = block["c"]
+        kind = attr_value(attribute, "kind") or "note"
+        pairs = dict(attribute[2]) | {"kind": kind}
+        # A bracketed paragraph inside a written disclaimer is part of it, not a disclaimer of its own.
+        children = [child["c"][1][0] if _marked_here(child) else child for child in children]
+        return {"t": "Div", "c": [attr(attribute[0], attribute[1], pairs), children]}
+    return block
+
+
+def _marked_here(block: Node) -> bool:
+    """Whether `block` is a paragraph this transform wrapped (not a disclaimer div the author wrote)."""
+    return (has_class(block, DISCLAIMER_CLASS) and block["c"][0][0] == "" and len(block["c"][1]) == 1
+            and disclaimer_kind(block["c"][1][0]) == attr_value(block["c"][0], "kind"))
 
 
 def mark_disclaimers(document: Document) -> Document:
-    """Wrap each bracketed-note paragraph (and each `::: disclaimer` div) as a disclaimer with its kind."""
-    return document.with_blocks(_marked(document.blocks))
+    """Wrap each bracketed-note paragraph (and each `::: disclaimer` div) as a disclaimer with its kind,
+    wherever it lives: lists, quotes, divs, notes, table cells."""
+    return document.with_blocks(map_blocks(document.blocks, _mark))

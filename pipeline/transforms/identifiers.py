@@ -2,38 +2,22 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
-from pipeline.ast import Node, stringify
+from pipeline.ast import Node, map_blocks, stringify
 from pipeline.document import Document
-
-
-def slug(text: str, fallback: str = "section") -> str:
-    """A lowercase ASCII anchor or file-name slug: letters, digits and hyphens only."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    return "-".join(words)[:60].strip("-") or fallback
-
-
-def _renamed(blocks: list[Node], taken: set[str]) -> list[Node]:
-    result = []
-    for block in blocks:
-        if block.get("t") == "Header":
-            level, (identifier, classes, pairs), inlines = block["c"]
-            base = identifier or slug(stringify(inlines))
-            identifier, number = base, 1
-            while identifier in taken:
-                number += 1
-                identifier = f"{base}-{number}"
-            taken.add(identifier)
-            block = {"t": "Header", "c": [level, [identifier, classes, pairs], inlines]}
-        elif block.get("t") == "Div":
-            block = {"t": "Div", "c": [block["c"][0], _renamed(block["c"][1], taken)]}
-        result.append(block)
-    return result
+from pipeline.naming import slug, unique_name
 
 
 def make_ids_unique(document: Document) -> Document:
-    """Give every heading an id, and suffix -2, -3 … where two headings would share one."""
-    return document.with_blocks(_renamed(document.blocks, set()))
+    """Give every heading an id, and suffix -2, -3 … where two headings would share one.
+
+    Headings are named in document order wherever they live (lists, quotes, divs, notes, table cells).
+    """
+    taken: set[str] = set()
+
+    def rename(block: Node) -> Node:
+        if block.get("t") != "Header":
+            return block
+        level, (identifier, classes, pairs), inlines = block["c"]
+        identifier = unique_name(identifier or slug(stringify(inlines)), taken)
+        return {"t": "Header", "c": [level, [identifier, classes, pairs], inlines]}
+    return document.with_blocks(map_blocks(document.blocks, rename))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from pipeline.ast import Node, child_block_lists
+from pipeline.ast import Node, map_block_lists, map_inlines
 from pipeline.document import Document
 
 log = logging.getLogger("chapbook")
@@ -64,29 +64,11 @@ def _cleaned(blocks: list[Node], source: str) -> list[Node]:
             continue
         if in_paragraph and block.get("t") == "Plain":
             block = {"t": "Para", "c": block["c"]}
-        block = _cleaned_block(block, source)
-        if child_block_lists(block):
-            block = _rebuild(block, source)
-        result.append(_clean_inlines(block, source))
+        result.append(_cleaned_block(block, source))
     return result
 
 
-def _rebuild(block: Node, source: str) -> Node:
-    kind, content = block["t"], block["c"]
-    if kind == "BlockQuote":
-        return {"t": kind, "c": _cleaned(content, source)}
-    if kind == "Div":
-        return {"t": kind, "c": [content[0], _cleaned(content[1], source)]}
-    if kind == "BulletList":
-        return {"t": kind, "c": [_cleaned(item, source) for item in content]}
-    if kind == "OrderedList":
-        return {"t": kind, "c": [content[0], [_cleaned(item, source) for item in content[1]]]}
-    return block
-
-
-def _clean_inlines(block: Node, source: str) -> Node:
-    from pipeline.ast import map_inlines
-
+def _without_raw_inlines(source: str):
     def change(inlines: list[Node]) -> list[Node]:
         kept = []
         for node in inlines:
@@ -97,10 +79,12 @@ def _clean_inlines(block: Node, source: str) -> Node:
                 continue
             kept.append(node)
         return kept
-
-    return map_inlines([block], change)[0]
+    return change
 
 
 def clean_raw_html(document: Document) -> Document:
-    """Sanitise raw HTML blocks and drop raw inline tags, warning when something unsafe was removed."""
-    return document.with_blocks(_cleaned(document.blocks, str(document.source)))
+    """Sanitise raw HTML blocks and drop raw inline tags wherever they are (lists, quotes, notes, table
+    cells, definition lists, figures), warning when something unsafe was removed."""
+    source = str(document.source)
+    blocks = map_block_lists(document.blocks, lambda items: _cleaned(items, source))
+    return document.with_blocks(map_inlines(blocks, _without_raw_inlines(source)))

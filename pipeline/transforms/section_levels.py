@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.ast import Node
+from pipeline.ast import Node, map_blocks
 from pipeline.document import Document
-
-
-def _shift(blocks: list[Node], by: int) -> list[Node]:
-    shifted = []
-    for block in blocks:
-        if block.get("t") == "Header":
-            level, attribute, inlines = block["c"]
-            block = {"t": "Header", "c": [level - by, attribute, inlines]}
-        elif block.get("t") == "Div":
-            block = {"t": "Div", "c": [block["c"][0], _shift(block["c"][1], by)]}
-        shifted.append(block)
-    return shifted
 
 
 def normalise_section_levels(document: Document) -> Document:
@@ -23,4 +11,11 @@ def normalise_section_levels(document: Document) -> Document:
     levels = [heading.level for heading in document.outline()]
     if not levels or min(levels) == 1:
         return document
-    return document.with_blocks(_shift(document.blocks, min(levels) - 1))
+    by = min(levels) - 1
+
+    def shift(block: Node) -> Node:
+        if block.get("t") != "Header":
+            return block
+        level, attribute, inlines = block["c"]
+        return {"t": "Header", "c": [max(level - by, 1), attribute, inlines]}
+    return document.with_blocks(map_blocks(document.blocks, shift))

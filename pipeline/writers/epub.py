@@ -14,13 +14,12 @@ from html import escape
 from urllib.parse import quote
 
 from pipeline.ast import Node, stringify
-from pipeline.document import Document
-from pipeline.resources import STYLES, Resource
+from pipeline.document import Document, Resource
+from pipeline.resources import STYLES
 from pipeline.writers import epub_package as package
 from pipeline.writers.epub_package import LABELS, NavEntry
-from pipeline.writers.html import HtmlOptions, render_blocks
+from pipeline.writers.xhtml import HtmlOptions, render_blocks
 
-EXTENSION = "epub"
 log = logging.getLogger("chapbook")
 _SAFE_NAME = re.compile(r"\Aimages/[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _EXTENSIONS = {"image/png": (".png",), "image/jpeg": (".jpg", ".jpeg"), "image/gif": (".gif",),
@@ -107,9 +106,8 @@ def cover_body(document: Document) -> str:
     """The typographic cover: title, subtitle, authors and date, exactly as the source writes them."""
     meta = document.meta
     lines = [f'<h1 class="title">{escape(meta.title, quote=False)}</h1>']
-    for css_class, text in (("subtitle", meta.subtitle), ("authors", ", ".join(meta.authors)), ("date", meta.date)):
-        if text:
-            lines.append(f'<p class="{css_class}">{escape(text, quote=False)}</p>')
+    for css_class, text in meta.title_page():
+        lines.append(f'<p class="{css_class}">{escape(text, quote=False)}</p>')
     return '<section class="cover" epub:type="cover">\n' + "\n".join(lines) + "\n</section>"
 
 
@@ -170,7 +168,7 @@ def table_of_contents(document: Document, sections: list[Section], href_for_id) 
     return package.nest(entries)
 
 
-def render(document: Document) -> bytes:
+def render(document: Document, companions: dict | None = None) -> bytes:
     """The EPUB 3 edition of `document` as bytes; the same document always gives the same bytes."""
     from ebooklib import epub
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from html import escape
 
 from pipeline.document import Metadata
-from pipeline.writers.html import EPUB_NS, XHTML_NS
+from pipeline.writers.xhtml import EPUB_NS, XHTML_NS
 
 STYLESHEET = "styles/epub.css"
 _W3CDTF = re.compile(r"\A\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})?)?)?)?\Z")

@@ -10,18 +10,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from pipeline.atom import FeedEntry, render_atom, stable_id
 from pipeline.document import Document
-from pipeline.transforms.identifiers import slug
+from pipeline.langtag import language_or_empty
+from pipeline.naming import slug, unique_name
+from pipeline.settings import Settings
 from pipeline.writers.gemtext import render_gemtext
 
 GEMLOG = "gemlog"
 # Labels the tool adds, in the essay's own lowercase.
 LABELS = {"gemlog": "gemlog", "feed": "atom feed", "home": "home"}
-_BCP47 = re.compile(r"\A[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def post_date(document: Document) -> str:
 
 def page_language(document: Document) -> str:
     """The document's language tag if it is a well-formed BCP 47 tag, else "" (so it cannot inject anything)."""
-    return document.meta.lang if _BCP47.match(document.meta.lang or "") else ""
+    return language_or_empty(document.meta.lang)
 
 
 def plan_posts(documents: list[Document]) -> list[Post]:
@@ -53,12 +53,7 @@ def plan_posts(documents: list[Document]) -> list[Post]:
     taken: set[str] = set()
     for document in documents:
         day = post_date(document)
-        base = f"{day}-{slug(document.meta.title, fallback=slug(document.stem, fallback='post'))}"
-        name, number = base, 1
-        while name in taken:
-            number += 1
-            name = f"{base}-{number}"
-        taken.add(name)
+        name = unique_name(f"{day}-{slug(document.meta.title, fallback=slug(document.stem, fallback='post'))}", taken)
         posts.append(Post(document, day, f"{name}.gmi"))
     return sorted(posts, key=lambda post: (post.date, post.document.modified, post.page), reverse=True)
 
@@ -134,8 +129,8 @@ def render_feed(posts: list[Post], base_url: str) -> bytes:
                        fallback_author=capsule_title(posts), lang=_shared_language(posts))
 
 
-def render_capsule(documents: list[Document]) -> dict[str, bytes]:
-    """Every file of the capsule, by path relative to the output folder (`gemini/…`)."""
+def render_site(documents: list[Document], settings: Settings, companions: dict | None = None) -> dict[str, bytes]:
+    """Every file of the capsule, by path inside its folder (`index.gmi`, `gemlog/…`)."""
     posts = plan_posts(documents)
     if not posts:
         return {}
@@ -144,16 +139,15 @@ def render_capsule(documents: list[Document]) -> dict[str, bytes]:
     for post in posts:
         page = render_gemtext(post.document, image_links[post.page])
         footer = ["", f"=> index.gmi {LABELS['gemlog']}", f"=> ../ {LABELS['home']}"]
-        files[f"gemini/{GEMLOG}/{post.page}"] = (page + "\n".join(footer) + "\n").encode("utf-8")
+        files[f"{GEMLOG}/{post.page}"] = (page + "\n".join(footer) + "\n").encode("utf-8")
     for name, data in images.items():
-        files[f"gemini/{GEMLOG}/{name}"] = data
-    files["gemini/index.gmi"] = render_home(posts).encode("utf-8")
-    files[f"gemini/{GEMLOG}/index.gmi"] = render_gemlog_index(posts).encode("utf-8")
-    base_url = next((p.document.settings.gemini_base_url for p in posts if p.document.settings.gemini_base_url), "")
-    files[f"gemini/{GEMLOG}/atom.xml"] = render_feed(posts, base_url)
+        files[f"{GEMLOG}/{name}"] = data
+    files["index.gmi"] = render_home(posts).encode("utf-8")
+    files[f"{GEMLOG}/index.gmi"] = render_gemlog_index(posts).encode("utf-8")
+    files[f"{GEMLOG}/atom.xml"] = render_feed(posts, settings.gemini_base_url)
     shared = _shared_language(posts)
-    for path, languages in (("gemini/.meta", {"index.gmi": shared}),
-                            (f"gemini/{GEMLOG}/.meta", {"index.gmi": shared} |
+    for path, languages in ((".meta", {"index.gmi": shared}),
+                            (f"{GEMLOG}/.meta", {"index.gmi": shared} |
                              {post.page: page_language(post.document) for post in posts})):
         if any(languages.values()):
             files[path] = _meta_file(languages)

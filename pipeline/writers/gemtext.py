@@ -11,8 +11,8 @@ text from turning into markup:
   below the first: `* ↳ ↳ third level`. Item text that itself starts with `↳` (or U+200B) gets the
   same zero width space, so the marks always end where the text begins.
 
-A program recovers both with `^\\* ((?:↳ )*)\\u200b?(.*)$` on list lines (`pipeline.readback.gemtext_list_item`) and by
-dropping one leading U+200B from text lines.
+A program recovers both with `^\\* ((?:↳ )*)\\u200b?(.*)$` on list lines
+(`pipeline.gemtext_marks.gemtext_list_item`) and by dropping one leading U+200B from text lines.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from urllib.parse import quote
 
 from pipeline.ast import Node, ordered_marker, stringify
 from pipeline.document import Document
-from pipeline.writers.text import display_width
+from pipeline.gemtext_marks import DEPTH_MARK, ESCAPE
+from pipeline.tables import cell_texts, text_grid
 
-ESCAPE = "\u200b"  # ZERO WIDTH SPACE: see the module docstring
-DEPTH_MARK = "↳"
 MARKUP_STARTS = ("=>", "#", ">", "*", "```", ESCAPE)
 NOTES_HEADING = "notes"
 
@@ -182,22 +181,11 @@ class _GemtextRenderer:
         return ["```" + alt, *body, "```", *self.take_links()]
 
     def table(self, content: list) -> list[str]:
-        _attr, caption, _specs, head, bodies, foot = content
-        rows = list(head[1])
-        for body in bodies:
-            rows += body[2] + body[3]
-        rows += foot[1]
-        cells = [[" ".join(" ".join(self.inline_text(b["c"]).split()) if b.get("t") in ("Plain", "Para")
-                           else stringify(b) for b in cell[4]) for cell in row[1]] for row in rows]
-        widths = [max((display_width(row[i]) for row in cells if i < len(row)), default=0)
-                  for i in range(max((len(row) for row in cells), default=0))]
-        lines = []
-        for number, row in enumerate(cells):
-            lines.append("  ".join(cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(row))
-                         .rstrip())
-            if number == len(head[1]) - 1:
-                lines.append("  ".join("-" * width for width in widths))
-        return self.preformatted(lines, " ".join(stringify(caption[1]).split()) or "table")
+        def cell_text(blocks: list[Node]) -> str:
+            return " ".join(" ".join(self.inline_text(b["c"]).split()) if b.get("t") in ("Plain", "Para")
+                            else stringify(b) for b in blocks)
+        cells, header_rows = cell_texts(content, cell_text)
+        return self.preformatted(text_grid(cells, header_rows), " ".join(stringify(content[1][1]).split()) or "table")
 
     def figure(self, content: list) -> list[str]:
         _attr, caption, body = content
@@ -245,7 +233,7 @@ def render_gemtext(document: Document, image_links: dict[str, str] | None = None
     renderer = _GemtextRenderer(links)
     meta = document.meta
     out = ["# " + " ".join(meta.title.split())]
-    details = [line for line in (meta.subtitle, ", ".join(meta.authors), meta.date) if line]
+    details = [line for _kind, line in meta.title_page()]
     if details:
         out += ["", *(text_line(" ".join(line.split())) for line in details)]
     for lines in (renderer.blocks(document.blocks), renderer.notes_section()):

@@ -8,15 +8,14 @@ come only from the source's folder and styles/ (pipeline.fetcher); the output is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC
 from html import escape
 
 from pipeline.document import Document, Heading
 from pipeline.fonts import check_coverage
+from pipeline.paper import PAGE_FORMATS
 from pipeline.resources import STYLES
 
-EXTENSION = "pdf"
 PRINT_CSS = STYLES / "print.css"
 # Tagged PDF: structure, /Alt for images, /Lang and the title shown by viewers. Text extraction,
 # embedded fonts and byte-identical rebuilds were checked with it on (tests/test_pdf.py).
@@ -28,27 +27,8 @@ CONTENTS_LABEL = "contents"
 GENERATED_TEXT = f"{CONTENTS_LABEL} 0123456789 . ( ) • – ‣ › · +"
 
 
-@dataclass(frozen=True)
-class PageFormat:
-    """One paper size: the CSS page size, margins (the inner one on the binding side) and type size."""
-
-    size: str
-    inner: str
-    outer: str
-    top: str
-    bottom: str
-    font_size: str
-
-
-PAGE_FORMATS = {
-    "a5": PageFormat("A5", "20mm", "15mm", "18mm", "19mm", "10pt"),
-    "a4": PageFormat("A4", "34mm", "26mm", "25mm", "27mm", "11.5pt"),
-    "letter": PageFormat("letter", "34mm", "26mm", "24mm", "26mm", "11.5pt"),
-}
-
-
 def page_css(paper: str) -> str:
-    """The page size, binding-side margins and base type size for `paper` (a5, a4 or letter)."""
+    """The page size, binding-side margins and base type size for `paper` (a name in pipeline.paper)."""
     page = PAGE_FORMATS[paper]
     return (f"@page {{ size: {page.size}; margin-top: {page.top}; margin-bottom: {page.bottom} }}\n"
             f"@page :right {{ margin-left: {page.inner}; margin-right: {page.outer} }}\n"
@@ -78,12 +58,7 @@ def title_page_html(document: Document) -> str:
     """The title page: title, subtitle, authors and date, each exactly as the source writes it."""
     meta = document.meta
     parts = [f'<p class="title">{escape(meta.title)}</p>']
-    if meta.subtitle:
-        parts.append(f'<p class="subtitle">{escape(meta.subtitle)}</p>')
-    if meta.authors:
-        parts.append(f'<p class="authors">{"<br/>".join(escape(author) for author in meta.authors)}</p>')
-    if meta.date:
-        parts.append(f'<p class="date">{escape(meta.date)}</p>')
+    parts += [f'<p class="{kind}">{escape(text)}</p>' for kind, text in meta.title_page()]
     return '<header class="title-page">\n' + "\n".join(parts) + "\n</header>"
 
 
@@ -116,7 +91,7 @@ def label_headings(body: str, headings: list[Heading]) -> str:
 
 def body_html(document: Document) -> str:
     """The essay itself, rendered by the shared XHTML renderer with pandoc notes as inline footnotes."""
-    from pipeline.writers.html import HtmlOptions, render_blocks
+    from pipeline.writers.xhtml import HtmlOptions, render_blocks
 
     options = HtmlOptions(notes="inline", image_src=lambda resource: resource.path.as_uri())
     return label_headings(render_blocks(document.blocks, document, options).body, document.outline())
@@ -200,7 +175,7 @@ def warm_up() -> None:
         stylesheets=_stylesheets(fetcher, "a5"), pdf_variant=PDF_VARIANT)
 
 
-def render(document: Document) -> bytes:
+def render(document: Document, companions: dict | None = None) -> bytes:
     """The PDF edition of `document`, after warning about any character its fonts cannot set."""
     check_coverage(document, GENERATED_TEXT)
     return write_pdf(page_html(document), document)

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import re
 import textwrap
-import unicodedata
 
 from pipeline.ast import Node, ordered_marker, stringify
 from pipeline.document import Document
+from pipeline.measure import display_width
+from pipeline.tables import cell_texts, text_grid
 
-EXTENSION = "txt"
 # One marker per depth (then repeating), never `*`: asterisks belong to the author's notes.
 BULLETS = ("-", "+", "o", "~")
 UNDERLINES = {1: "=", 2: "-"}
 INDENT = "  "
-
-
-def display_width(text: str) -> int:
-    """Columns a line takes in a terminal (wide East Asian characters count twice)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
-               for c in text)
 
 
 # A list marker, a quote, or a link number (`[4]` starts the lines that list URLs).
@@ -183,23 +177,12 @@ class _TextRenderer:
         return out
 
     def table(self, content: list, indent: str) -> list[str]:
-        _attr, caption, _specs, head, bodies, foot = content
-        rows = [row for row in head[1]]
-        for body in bodies:
-            rows += body[2] + body[3]
-        rows += foot[1]
-        cells = [[" ".join(self.inline_text(b["c"]) if b.get("t") in ("Plain", "Para") else stringify(b)
-                           for b in cell[4]) for cell in row[1]] for row in rows]
-        columns = max((len(row) for row in cells), default=0)
-        widths = [max((display_width(row[i]) for row in cells if i < len(row)), default=0)
-                  for i in range(columns)]
-        lines = []
-        for number, row in enumerate(cells):
-            padded = [cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(row)]
-            lines.append((indent + "  ".join(padded)).rstrip())
-            if number == len(head[1]) - 1:
-                lines.append(indent + "  ".join("-" * w for w in widths))
-        caption_text = stringify(caption[1])
+        def cell_text(blocks: list[Node]) -> str:
+            return " ".join(self.inline_text(b["c"]) if b.get("t") in ("Plain", "Para") else stringify(b)
+                            for b in blocks)
+        cells, header_rows = cell_texts(content, cell_text)
+        lines = [(indent + line).rstrip() for line in text_grid(cells, header_rows)]
+        caption_text = stringify(content[1][1])
         return lines + ([""] + self.wrap(caption_text, indent, indent) if caption_text else [])
 
 
@@ -210,9 +193,8 @@ def render_text(document: Document) -> str:
     title = renderer.wrap(meta.title, "", "")
     title_rule = "=" * max(max(display_width(line) for line in title), 3)
     out = [title_rule, *title, title_rule]
-    for line in (meta.subtitle, ", ".join(meta.authors), meta.date):
-        if line:
-            out += ["", *renderer.wrap(line, "", "")]
+    for _kind, line in meta.title_page():
+        out += ["", *renderer.wrap(line, "", "")]
     outline = document.outline()
     if outline:
         out += ["", "", "contents", ""]
@@ -236,6 +218,6 @@ def render_text(document: Document) -> str:
     return "\n".join(line.rstrip() for line in out).strip("\n") + "\n"
 
 
-def render(document: Document) -> bytes:
+def render(document: Document, companions: dict | None = None) -> bytes:
     """The plain-text edition as UTF-8 bytes with LF line endings."""
     return render_text(document).encode("utf-8")

@@ -13,8 +13,11 @@ from dataclasses import dataclass, replace
 from html import escape
 
 from pipeline.ast import Node, attr_value, ordered_marker, stringify
-from pipeline.document import Document
-from pipeline.resources import REFUSED_CLASS, Resource
+from pipeline.document import Document, Resource
+from pipeline.langtag import language_or_empty
+from pipeline.transforms.asterisk_notes import NOTE_CLASS, REF_CLASS
+from pipeline.transforms.disclaimers import DISCLAIMER_CLASS
+from pipeline.transforms.images import REFUSED_CLASS
 
 log = logging.getLogger("chapbook")
 
@@ -26,7 +29,6 @@ _ALIGN = {"AlignLeft": "left", "AlignRight": "right", "AlignCenter": "center"}
 _INLINE_TAGS = {"Emph": "em", "Strong": "strong", "Strikeout": "del", "Underline": "u", "Superscript": "sup",
                 "Subscript": "sub"}
 _VOID_TAGS = re.compile(r"<(br|hr|wbr)(\s[^<>]*?)?\s*/?>", re.I)
-_LANG = re.compile(r"\A[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*\Z")
 # U+FE0E asks for the text glyph: without it some readers draw the back arrow as a coloured emoji.
 BACKLINK_TEXT = "\u21a9\ufe0e"
 
@@ -66,7 +68,7 @@ def _common(attribute: list, *extra_classes: str) -> list[tuple[str, str]]:
     identifier, classes, _pairs = attribute
     lang = attr_value(attribute, "lang")
     return [("id", identifier), ("class", " ".join([*classes, *extra_classes])),
-            ("lang", lang if _LANG.match(lang) else "")]
+            ("lang", language_or_empty(lang))]
 
 
 class _Renderer:
@@ -143,10 +145,10 @@ class _Renderer:
 
     def span(self, content: list) -> str:
         attribute, inlines = content
-        if "asterisk-ref" in attribute[1]:
+        if REF_CLASS in attribute[1]:
             href = self.options.href_for_id(attr_value(attribute, "note"))
             if href:
-                return f'<a class="asterisk-ref" href="{escape(href)}">{self.inlines(inlines)}</a>'
+                return f'<a class="{REF_CLASS}" href="{escape(href)}">{self.inlines(inlines)}</a>'
         return f"<span{_attributes(_common(attribute))}>{self.inlines(inlines)}</span>"
 
     def footnote(self, blocks: list[Node]) -> str:
@@ -215,11 +217,11 @@ class _Renderer:
     def div(self, content: list) -> str:
         attribute, blocks = content
         inner = self.blocks(blocks)
-        if "disclaimer" in attribute[1]:
+        if DISCLAIMER_CLASS in attribute[1]:
             kind = attr_value(attribute, "kind") or "note"
-            pairs = [*_common(attribute, f"disclaimer-{kind}"), ("role", "note")]
+            pairs = [*_common(attribute, f"{DISCLAIMER_CLASS}-{kind}"), ("role", "note")]
             return f"<aside{_attributes(pairs)}>\n{inner}\n</aside>"
-        if "asterisk-note" in attribute[1]:
+        if NOTE_CLASS in attribute[1]:
             return f'<div{_attributes(_common(attribute))} role="note">\n{inner}\n</div>'
         return f"<div{_attributes(_common(attribute))}>\n{inner}\n</div>"
 

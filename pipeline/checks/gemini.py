@@ -6,8 +6,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from pipeline import readback
-from pipeline.check import Finding, expected_list_items, voice_findings
 from pipeline.document import Document
+from pipeline.findings import Finding
+from pipeline.voice import expected_list_items, voice_findings
 
 
 def _parse(path: Path):

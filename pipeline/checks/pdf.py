@@ -1,0 +1,40 @@
+"""Judging the PDF edition: fonts embedded, bookmarks, title metadata, no missing glyphs, the voice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline import readback
+from pipeline.document import Document
+from pipeline.findings import Finding
+from pipeline.voice import voice_findings
+
+POPPLER_INSTALL = "sudo apt-get install -y poppler-utils"
+
+
+def check_pdf(document: Document, path: Path) -> list[Finding]:
+    """PDF: every font embedded, bookmarks present, title metadata, then the voice on the extracted text."""
+    label = str(path)
+    if not readback.pdftotext_available():
+        return [Finding("skipped", label, "PDF text and fonts", f"poppler is missing; install it: {POPPLER_INSTALL}")]
+    import subprocess
+
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=False).stdout
+    rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
+    unembedded = [row[0] for row in rows if len(row) >= 6 and row[-5] != "yes"]  # emb is 5th from the right
+    findings = [Finding("fail" if unembedded or not rows else "ok", label, "every font embedded",
+                        ", ".join(unembedded) if unembedded else f"{len(rows)} fonts")]
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    outline = reader.outline
+    findings.append(Finding("ok" if outline or not document.outline() else "fail", label, "bookmarks",
+                            f"{len(outline)} top-level bookmarks"))
+    title = (reader.metadata or {}).get("/Title")
+    findings.append(Finding("ok" if title == document.meta.title else "fail", label, "title metadata",
+                            repr(title)))
+    reading = readback.read_pdf(path)
+    missing_glyphs = "\ufffd" in reading.text
+    findings.append(Finding("fail" if missing_glyphs else "ok", label, "no missing glyphs",
+                            "U+FFFD in the extracted text" if missing_glyphs else ""))
+    return findings + voice_findings(document, reading, label)

@@ -1,0 +1,25 @@
+"""Judging the plain-text edition: UTF-8, lines within the wrap width, the voice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline import readback
+from pipeline.document import Document
+from pipeline.findings import Finding
+from pipeline.measure import display_width
+from pipeline.voice import voice_findings
+
+
+def check_text(document: Document, path: Path) -> list[Finding]:
+    """Plain text: UTF-8, lines within the wrap width (URLs and unbreakable words excepted), the voice."""
+    label = str(path)
+    try:
+        reading = readback.read_text_edition(path)
+    except UnicodeDecodeError as error:
+        return [Finding("fail", label, "UTF-8", str(error))]
+    wide = [n for n, line in enumerate(reading.text.splitlines(), 1)
+            if display_width(line) > document.settings.wrap and " " in line.strip() and "://" not in line]
+    findings = [Finding("fail" if wide else "ok", label, f"lines within {document.settings.wrap} columns",
+                        f"line {wide[0]} is wider" if wide else "")]
+    return findings + voice_findings(document, reading, label)

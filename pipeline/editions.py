@@ -1,0 +1,100 @@
+"""The one list of editions: what each is called, which writer makes it, what it writes, how it is checked.
+
+Everything else derives from this list, as pandoc's writers and Sphinx's builders do: the CLI's
+`-f` choices, the build plan, the cache key, the order editions are made in, and `chapbook check`.
+Adding an edition means one writer module under `pipeline/writers/` and one record here.
+
+A writer module for a per-source edition has `render(document, companions) -> bytes`; for a folder
+edition, `render_site(documents, settings, companions) -> {path inside the folder: bytes}`. The
+companions are the finished files of the editions named in `uses` (see `Companion`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One edition: its name (for `-f`), writer module, output, stylesheets, checker and how it is made."""
+
+    name: str
+    writer: str  # module path; see the module docstring for what it must define
+    # A file suffix ("-booklet.pdf": one `<stem>-booklet.pdf` per source) or a folder ending in "/"
+    # ("gemini/": one folder for every source).
+    output: str
+    summary: str
+    stylesheets: tuple[str, ...] = ()  # files in styles/ it reads, so a change to them rebuilds it
+    checker: str | None = None  # "module:function": (document, path) or, for a folder, (documents, folder)
+    worker: bool = False  # laid out in the worker process while the other editions are written
+    uses: tuple[str, ...] = ()  # editions whose finished files it receives as companions
+
+    @property
+    def is_folder(self) -> bool:
+        """Whether it writes one folder for all sources rather than a file per source."""
+        return self.output.endswith("/")
+
+    def path(self, outdir: Path, stem: str = "") -> Path:
+        """Where it is written: the folder, or the file of the source named `stem`."""
+        return outdir / self.output.rstrip("/") if self.is_folder else outdir / f"{stem}{self.output}"
+
+    def load_writer(self):
+        """The writer module."""
+        return importlib.import_module(self.writer)
+
+    def load_checker(self):
+        """The checker function, or None when the edition has none."""
+        if self.checker is None:
+            return None
+        module, _, function = self.checker.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+
+@dataclass(frozen=True)
+class Companion:
+    """A finished file of another edition, handed to a writer that links or transforms it."""
+
+    edition: str
+    name: str  # its file name in the output folder, e.g. "essay.epub"
+    data: bytes
+
+
+EDITIONS: tuple[Edition, ...] = (
+    Edition("epub", "pipeline.writers.epub", ".epub", "EPUB 3 ebook", stylesheets=("epub.css",),
+            checker="pipeline.checks.epub:check_epub"),
+    Edition("pdf", "pipeline.writers.pdf", ".pdf", "PDF book, tagged", stylesheets=("print.css",),
+            checker="pipeline.checks.pdf:check_pdf", worker=True),
+    Edition("txt", "pipeline.writers.text", ".txt", "plain text", checker="pipeline.checks.text:check_text"),
+    Edition("gemini", "pipeline.writers.gemini", "gemini/", "Gemini capsule with a gemlog",
+            checker="pipeline.checks.gemini:check_capsule"),
+)
+BY_NAME = {edition.name: edition for edition in EDITIONS}
+
+
+def edition(name: str) -> Edition:
+    """The edition called `name` (KeyError if there is none)."""
+    return BY_NAME[name]
+
+
+def names() -> tuple[str, ...]:
+    """Every edition's name, in the registry's order."""
+    return tuple(BY_NAME)
+
+
+def in_build_order(chosen: list[str]) -> list[Edition]:
+    """The chosen editions, in the order given, with those they use placed before them."""
+    ordered: list[Edition] = []
+
+    def add(name: str, seen: tuple[str, ...] = ()) -> None:
+        if name in seen:
+            raise ValueError(f"editions use each other in a circle: {' -> '.join((*seen, name))}")
+        current = BY_NAME[name]
+        for used in current.uses:
+            add(used, (*seen, name))
+        if current not in ordered:
+            ordered.append(current)
+    for name in chosen:
+        add(name)
+    return ordered

@@ -1,0 +1,23 @@
+"""Findings: what `chapbook check` reports, one line each."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the check report."""
+
+    status: str  # "ok", "fail" or "skipped"
+    path: str
+    check: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.status:<7} {self.path}: {self.check}" + (f": {self.detail}" if self.detail else "")
+
+
+def as_json(findings: list[Finding]) -> list[dict]:
+    """Findings as plain dictionaries for `--json`."""
+    return [asdict(finding) for finding in findings]

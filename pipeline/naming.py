@@ -1,0 +1,23 @@
+"""Names chapbook makes: slugs for anchors and file names, and names made unique among those taken."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def slug(text: str, fallback: str = "section") -> str:
+    """A lowercase ASCII anchor or file-name slug: letters, digits and hyphens only."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    return "-".join(words)[:60].strip("-") or fallback
+
+
+def unique_name(base: str, taken: set[str]) -> str:
+    """`base`, or `base-2`, `base-3` … the first not in `taken`; the name returned is added to `taken`."""
+    name, number = base, 1
+    while name in taken:
+        number += 1
+        name = f"{base}-{number}"
+    taken.add(name)
+    return name
