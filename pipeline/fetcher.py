@@ -16,6 +16,8 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from pipeline.paths import is_inside
+
 log = logging.getLogger("chapbook")
 
 # Types WeasyPrint needs to know (a stylesheet must say text/css); mimetypes guesses the others.
@@ -48,7 +50,7 @@ class SandboxedFetcher(URLFetcher):
         if parts.netloc not in ("", "localhost"):
             return None, "file: URLs on another host are never fetched"
         path = Path(unquote(parts.path)).resolve()  # resolve() follows symlinks, so none leads out
-        if not any(path.is_relative_to(folder) for folder in self.allowed_folders):
+        if not any(is_inside(path, folder) for folder in self.allowed_folders):
             return None, "it is outside the source's folder and styles/"
         if not path.is_file():
             return None, "no such file"

@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlsplit
 from pipeline import readback
 from pipeline.document import Document
 from pipeline.findings import Finding
+from pipeline.paths import is_inside
 from pipeline.voice import expected_list_items, voice_findings
 
 
@@ -31,7 +32,7 @@ def _broken_links(page: Path, capsule: Path) -> list[str]:
         if target.scheme or target.netloc:
             continue
         resolved = (page.parent / unquote(target.path)).resolve()
-        if not resolved.is_relative_to(capsule.resolve()) or not resolved.exists():
+        if not is_inside(resolved, capsule) or not resolved.exists():
             broken.append(line.extra)
     return broken
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline.atomic import atomic_write, remove_stale_parts
 from pipeline.errors import ChapbookError
+from pipeline.paths import is_inside
 from pipeline.publish.destination import Destination
 from pipeline.publish.plan import MANIFEST
 
@@ -38,7 +39,7 @@ class FolderTransport:
 
     def _path(self, relative: str) -> Path:
         path = self.root / relative
-        if not path.parent.resolve().is_relative_to(self.root.resolve()):
+        if not is_inside(path.parent, self.root):
             raise ChapbookError(str(self.destination), f"{relative} lies behind a symbolic link out of the folder",
                                 "replace the link with a folder, or publish elsewhere")
         return path
