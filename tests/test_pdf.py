@@ -13,9 +13,12 @@ from pypdf import PdfReader
 
 from pipeline.ast import stringify, walk_blocks
 from tests.conftest import ESSAY, FIXTURE_SOURCES, FIXTURES
+from tests.pagelines import body_lines, hyphen_ladders, read_pages, runs_of_text
 
 EPOCH = "1722384000"  # 2024-07-31T00:00:00Z
 A5 = (419.53, 595.28)  # points
+MM = 72 / 25.4
+TOP, BOTTOM = 18 * MM, 19 * MM  # the A5 page's top and bottom margins: running heads and folios sit in them
 
 
 # Reading a PDF back ---------------------------------------------------------------------------
@@ -486,3 +489,55 @@ def test_ordered_lists_print_the_markers_the_source_wrote(fixture_pdfs):
     markers = ["3.", "4.", "a)", "b)", "(iv)", "(v)", "i.", "ii.", "IV.", "V.", "A.", "B."]
     assert missing_in_order(markers, printed) == []
     assert "1." not in printed and "c." not in printed
+
+
+# The page, as a book designer would set it ---------------------------------------------------------
+
+TYPESET = ("kitchen-sink.md", "footnotes.md", "nested-lists.md", "disclaimers.md", "asterisk-notes.md")
+
+
+def test_no_more_than_two_hyphenated_lines_in_a_row(essay_pdf, fixture_pdfs):
+    for path in (essay_pdf[1], *(fixture_pdfs(name)[1] for name in TYPESET)):
+        assert hyphen_ladders(runs_of_text(read_pages(path), TOP, BOTTOM), longest=2) == [], path.name
+
+
+def test_text_is_set_ragged_right_with_even_word_spaces(essay_pdf):
+    # Justified on the A5 measure, WeasyPrint stretched some spaces to 2.3 times the usual width.
+    lines = [line for run in runs_of_text(read_pages(essay_pdf[1]), TOP, BOTTOM) for line in run]
+    # Spaces relative to the line's height, after the first word (a list marker is followed by an en space).
+    spaces = sorted(space / line.height for line in lines for space in line.spaces[1:])
+    usual = spaces[len(spaces) // 2]
+    assert len(spaces) > 3000
+    assert spaces[-1] <= 1.25 * usual, f"widest space {spaces[-1] / usual:.2f} times the usual"
+
+
+def test_body_pages_leave_no_more_than_four_empty_lines_at_their_foot(essay_pdf, tmp_path):
+    # A long nested list after a lead-in breaks across the page instead of moving whole.
+    filler = "\n\n".join(f"paragraph {n} " + "of filler words set to fill the page " * 3 for n in range(9))
+    items = "\n".join(f"- item {n} with a line of words\n    - nested {n} with a line of words" for n in range(30))
+    source = tmp_path / "long-list.md"
+    source.write_text(f"---\ntitle: a long list\nlang: en\n---\n\n# lists\n\n{filler}\n\na lead-in line:\n\n"
+                      f"{items}\n\nthe end\n", encoding="utf-8")
+    line_pitch = 1.42 * 10  # points: print.css's line height at the A5 type size
+    for path in (essay_pdf[1], render_source(source, tmp_path)[1]):
+        reader = PdfReader(path)
+        first = reader.get_destination_page_number(reader.outline[0]) + 1
+        pages = read_pages(path)
+        for page in pages[first - 1:-1]:
+            lines = body_lines(page, TOP, BOTTOM)
+            empty = page.height - BOTTOM - max(line.y1 for line in lines)
+            assert empty <= 4 * line_pitch, (path.name, page.number, round(empty))
+
+
+# Shapes a reader could take for one another; list markers of two depths must not share one.
+MARKER_SHAPES = [set("•·∙●"), set("–—-‐−⁃"), set("‣›▸▹>→"), set("◊◇♢⋄"), set("+±"), set("×x")]
+
+
+def test_each_list_depth_has_a_marker_of_its_own_shape(fixture_pdfs):
+    path = fixture_pdfs("nested-lists.md")[1]
+    lines = [line for page in read_pages(path) for line in page.lines if "level" in line.words[1:2]]
+    markers = [line.words[0] for line in lines][:6]
+    assert len(markers) == 6
+    shapes = [next((index for index, shape in enumerate(MARKER_SHAPES) if marker in shape), marker)
+              for marker in markers]
+    assert len(set(shapes)) == 6, markers
