@@ -1,0 +1,97 @@
+"""The cover image, read back with Pillow: size, reproducible bytes, the title's case kept, a user's cover checked."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+from PIL import Image, ImageChops
+
+from pipeline import cover
+from pipeline.errors import ChapbookError
+
+TITLE = "my thoughts on generated images"
+
+
+def _image(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def _ink_box(data: bytes) -> tuple[int, int, int, int]:
+    """The bounding box of everything drawn on the paper."""
+    image = _image(data).convert("RGB")
+    return ImageChops.difference(image, Image.new("RGB", image.size, cover.PAPER)).getbbox()
+
+
+def test_drawn_cover_is_a_1600_by_2560_png():
+    image = _image(cover.draw_cover(TITLE, "a subtitle", ["an author"]))
+    assert (image.format, image.size, image.mode) == ("PNG", (1600, 2560), "RGB")
+    assert set(image.info) <= {"dpi", "gamma", "srgb"}  # no dates or software names that would vary
+
+
+def test_drawn_cover_bytes_are_reproducible_across_processes():
+    here = cover.draw_cover(TITLE, "a subtitle", ["an author"])
+    code = ("import sys; from pipeline.cover import draw_cover; "
+            f"sys.stdout.buffer.write(draw_cover({TITLE!r}, 'a subtitle', ['an author']))")
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout
+    assert here == there
+
+
+def test_title_case_is_drawn_as_written():
+    # Were the cover to re-case its text, these would draw the same image.
+    assert cover.draw_cover("my title") != cover.draw_cover("My Title")
+    assert cover.draw_cover("i") != cover.draw_cover("I")
+
+
+def test_subtitle_and_authors_are_drawn_only_when_given():
+    bare = _ink_box(cover.draw_cover(TITLE))
+    with_authors = _ink_box(cover.draw_cover(TITLE, "", ["someone"]))
+    assert with_authors[3] > bare[3] + 800  # the authors sit near the foot of the cover
+    assert cover.draw_cover(TITLE, "", ["", " "]) == cover.draw_cover(TITLE)
+
+
+def test_long_titles_stay_inside_the_margins():
+    title = "a title with aworddfarlongerthananycoverlinecouldeverholdatanyreasonablesize and many more words " * 2
+    left, top, right, bottom = _ink_box(cover.draw_cover(title, "a subtitle " * 8, ["an author"] * 6))
+    assert left >= cover.MARGIN - 10 and right <= cover.WIDTH - cover.MARGIN + 10
+    assert top > 0 and bottom < cover.HEIGHT
+
+
+def _png(path, size=(800, 1280), kind="PNG"):
+    Image.new("RGB", size, (200, 30, 30)).save(path, format=kind)
+    return path
+
+
+def test_a_users_cover_is_taken_with_its_real_type(tmp_path):
+    _png(tmp_path / "cover.png")
+    _png(tmp_path / "photo.png", kind="JPEG")  # a JPEG named .png
+    taken = cover.user_cover("cover.png", tmp_path, tmp_path / "book.md")
+    assert (taken.media_type, taken.width, taken.height) == ("image/png", 800, 1280)
+    assert taken.data == (tmp_path / "cover.png").read_bytes()
+    jpeg = cover.user_cover("photo.png", tmp_path, tmp_path / "book.md")
+    assert (jpeg.media_type, jpeg.extension) == ("image/jpeg", ".jpg")
+
+
+@pytest.mark.parametrize(("name", "make", "says"), [
+    ("tiny.png", lambda p: _png(p, (300, 480)), "300 × 480 px"),
+    ("cover.gif", lambda p: _png(p, kind="GIF"), "GIF, not JPEG or PNG"),
+    ("cover.png", lambda p: p.write_bytes(b"not an image at all"), "not a readable image"),
+    ("huge.png", lambda p: p.write_bytes(b"\x89PNG" + bytes(cover.MAX_BYTES)), "more than"),
+    ("missing.png", lambda p: None, "no such file"),
+    ("../outside.png", lambda p: _png(p), "outside the source's folder"),
+    ("https://example.org/cover.png", lambda p: None, "never fetched"),
+])
+def test_a_bad_cover_is_refused_with_one_clear_line(tmp_path, name, make, says):
+    folder = tmp_path / "book"
+    folder.mkdir()
+    if not name.startswith("https:"):
+        make(folder / name)
+    with pytest.raises(ChapbookError) as caught:
+        cover.user_cover(name, folder, folder / "book.md")
+    message = str(caught.value)
+    assert says in message and "\n" not in message
+    assert message.startswith(str(folder / "book.md"))
