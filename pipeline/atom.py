@@ -49,7 +49,7 @@ def _add_authors(parent: ET.Element, names: tuple[str, ...]) -> None:
 
 
 def render_atom(feed_id: str, title: str, home: str, self_link: str, entries: list[FeedEntry],
-                fallback_author: str, lang: str = "") -> bytes:
+                fallback_author: str, lang: str = "", link_type: str = "text/gemini") -> bytes:
     """An Atom feed document: `entries` newest first, each with id, title, updated, link and author.
 
     RFC 4287 4.1.1 lets a feed omit atom:author only if every entry has one; when some entry has no
@@ -64,7 +64,7 @@ def render_atom(feed_id: str, title: str, home: str, self_link: str, entries: li
     _add(feed, "updated", timestamp(updated))
     if any(not entry.authors for entry in entries) or not entries:
         _add_authors(feed, (fallback_author,))
-    _add(feed, "link", href=home, rel="alternate", type="text/gemini")
+    _add(feed, "link", href=home, rel="alternate", type=link_type)
     _add(feed, "link", href=self_link, rel="self", type="application/atom+xml")
     _add(feed, "generator", "chapbook")
     for entry in entries:
@@ -73,7 +73,7 @@ def render_atom(feed_id: str, title: str, home: str, self_link: str, entries: li
         _add(element, "title", entry.title)
         _add(element, "updated", timestamp(entry.updated))
         _add_authors(element, entry.authors)
-        _add(element, "link", href=entry.link, rel="alternate", type="text/gemini")
+        _add(element, "link", href=entry.link, rel="alternate", type=link_type)
         if entry.summary:
             _add(element, "summary", entry.summary)
     ET.indent(feed)

@@ -97,15 +97,22 @@ _BOXES_JS = """selector => Array.from(document.querySelectorAll(selector), eleme
   return [r.left + scrollX, r.top + scrollY, r.width, r.height, (element.innerText || '').trim()];
 })"""
 
-# Each <li> with the number of lists around it (1 = top level) and its own text, nested lists left out.
-_LIST_ITEMS_JS = """() => Array.from(document.querySelectorAll('li'), item => {
-  let depth = 0;
-  for (let node = item.parentElement; node; node = node.parentElement)
-    if (node.localName === 'ul' || node.localName === 'ol') depth++;
-  const copy = item.cloneNode(true);
-  copy.querySelectorAll('ul, ol').forEach(list => list.remove());
-  return [depth, copy.textContent.replace(/\\s+/g, ' ').trim()];
-})"""
+# Each <li> inside `within` (and not inside `leavingOut`) with the number of lists around it up to `within`
+# (1 = top level) and its own text, nested lists left out.
+_LIST_ITEMS_JS = """([within, leavingOut]) => {
+  const root = document.querySelector(within);
+  if (!root) return [];
+  return Array.from(root.querySelectorAll('li'))
+    .filter(item => !(leavingOut && item.closest(leavingOut)))
+    .map(item => {
+      let depth = 0;
+      for (let node = item.parentElement; node && node !== root; node = node.parentElement)
+        if (node.localName === 'ul' || node.localName === 'ol') depth++;
+      const copy = item.cloneNode(true);
+      copy.querySelectorAll('ul, ol').forEach(list => list.remove());
+      return [depth, copy.textContent.replace(/\\s+/g, ' ').trim()];
+    });
+}"""
 
 # Elements (with a box) whose right edge passes the viewport's: the cause of a horizontal scroll.
 _WIDER_JS = """() => {
@@ -135,6 +142,18 @@ class PageView:
     scheme: str
     refused: list[str] = field(default_factory=list)
 
+    def set_width(self, width: int, height: int = 800) -> None:
+        """Resize the viewport (the page is laid out again; no reload)."""
+        self.page.set_viewport_size({"width": width, "height": height})
+        self.width = width
+
+    def set_scheme(self, scheme: str) -> None:
+        """Switch `prefers-color-scheme` to "light" or "dark" (no reload)."""
+        if scheme not in SCHEMES:
+            raise ValueError(f"scheme must be one of {SCHEMES}, not {scheme!r}")
+        self.page.emulate_media(color_scheme=scheme)
+        self.scheme = scheme
+
     def evaluate(self, script: str, argument=None):
         """The value of a JavaScript expression or function evaluated in the page."""
         return self.page.evaluate(script, argument)
@@ -155,9 +174,12 @@ class PageView:
         """The rendered text of the first element matching `selector` (`innerText`: what a reader sees)."""
         return self.page.inner_text(selector)
 
-    def list_items(self) -> list[tuple[int, str]]:
-        """Every list item in document order: (depth counted from the DOM's nested lists, its own text)."""
-        return [(depth, text) for depth, text in self.page.evaluate(_LIST_ITEMS_JS)]
+    def list_items(self, within: str = "body", leaving_out: str = "") -> list[tuple[int, str]]:
+        """Every list item in document order: (depth counted from the DOM's nested lists, its own text).
+
+        Only items inside the first element matching `within`, and none inside one matching `leaving_out`.
+        """
+        return [(depth, text) for depth, text in self.page.evaluate(_LIST_ITEMS_JS, [within, leaving_out])]
 
     def overlapping(self, selector: str) -> list[tuple[str, str]]:
         """Pairs of elements matching `selector` whose boxes overlap, neither containing the other."""

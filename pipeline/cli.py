@@ -194,12 +194,14 @@ def check(outdir: Path, sources: tuple[Path, ...], as_json: bool, quiet: bool, d
 @click.argument("outdir", required=False, type=click.Path(path_type=Path), default=Path("build"))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
 @click.option("--port", default=1965, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--http-port", default=8065, show_default=True, type=click.IntRange(0, 65535),
+              help="Port for the web edition (OUTDIR/web) over HTTP.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
-def serve(outdir: Path, host: str, port: int, debug: bool) -> None:
-    """Serve OUTDIR/gemini over real Gemini (TLS) so you can read it in a client."""
-    from pipeline.serve import serve_capsule
+def serve(outdir: Path, host: str, port: int, http_port: int, debug: bool) -> None:
+    """Serve OUTDIR/gemini over real Gemini (TLS) and OUTDIR/web over HTTP, to read them before publishing."""
+    from pipeline.serve_web import serve_outputs
 
-    _run(lambda: serve_capsule(outdir / "gemini", host, port), debug)
+    _run(lambda: serve_outputs(outdir, host, port, http_port), debug)
 
 
 @main.command()

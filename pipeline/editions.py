@@ -69,6 +69,8 @@ EDITIONS: tuple[Edition, ...] = (
     Edition("txt", "pipeline.writers.text", ".txt", "plain text", checker="pipeline.checks.text:check_text"),
     Edition("gemini", "pipeline.writers.gemini", "gemini/", "Gemini capsule with a gemlog",
             checker="pipeline.checks.gemini:check_capsule"),
+    Edition("html", "pipeline.writers.html", "web/", "web site: a page per source, feed, other editions",
+            stylesheets=("web.css",), checker="pipeline.checks.web:check_site", uses=("epub", "pdf", "txt")),
 )
 BY_NAME = {edition.name: edition for edition in EDITIONS}
 

@@ -55,6 +55,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("paper", "a5", "paper size of the PDF", "a5", choices=PAPER_NAMES, flag=True),
     Setting("gemini_base_url", "", "`gemini://` base for absolute links in the capsule's Atom feed",
             "gemini://example.org/", scope="project", prefix="gemini://"),
+    Setting("web_base_url", "", "`https://` address of the web edition, for its feed, canonical links and "
+            "Open Graph", "https://example.org/", scope="project", prefix="https://"),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 SETTING_NAMES = tuple(BY_NAME)

@@ -125,6 +125,8 @@ def test_a_wide_element_scrolls_a_phone_sideways_and_is_named(chromium, tmp_path
     with chromium.open(page, 1280) as view:
         assert view.scroll_width() == 1280
         assert view.wider_than_viewport() == []
+        view.set_width(390)
+        assert view.scroll_width() > 390 and view.width == 390
 
 
 def test_the_dark_scheme_is_what_the_page_sees(chromium, tmp_path):
@@ -135,6 +137,9 @@ def test_the_dark_scheme_is_what_the_page_sees(chromium, tmp_path):
         with chromium.open(page, 390, scheme=scheme) as view:
             colours[scheme] = view.evaluate("getComputedStyle(document.body).backgroundColor")
     assert colours == {"light": "rgb(250, 250, 250)", "dark": "rgb(20, 20, 20)"}
+    with chromium.open(page, 390) as view:
+        view.set_scheme("dark")
+        assert view.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(20, 20, 20)"
 
 
 def test_axe_finds_a_missing_alt_and_passes_a_clean_page(chromium, tmp_path):
@@ -160,10 +165,12 @@ def test_list_depths_come_from_the_dom(chromium, tmp_path):
     for depth in range(6, 1, -1):
         nested = f"level {depth}<ul><li>{nested}</li></ul>" if depth < 6 else f"level {depth}"
     nested = f"<ul><li>level 1<ol><li>{nested}</li></ol></li><li>again 1</li></ul>"
-    page = write(tmp_path, "lists.html", nested)
+    page = write(tmp_path, "lists.html", f'<nav><ul><li>contents</li></ul></nav><article>{nested}</article>')
     with chromium.open(page, 320) as view:
-        assert view.list_items() == [(1, "level 1"), (2, "level 2"), (3, "level 3"), (4, "level 4"),
-                                     (5, "level 5"), (6, "level 6"), (1, "again 1")]
+        assert view.list_items("article") == [(1, "level 1"), (2, "level 2"), (3, "level 3"), (4, "level 4"),
+                                              (5, "level 5"), (6, "level 6"), (1, "again 1")]
+        assert view.list_items(leaving_out="nav")[0] == (1, "level 1")
+        assert view.list_items()[0] == (1, "contents")
 
 
 def test_inner_text_is_what_the_reader_sees_case_included(chromium, tmp_path):
