@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from pipeline.paths import is_inside
+
 CHROMIUM_INSTALL = "sudo apt-get install -y chromium"
 PLAYWRIGHT_INSTALL = "pip install playwright (Debian's chromium is used; skip `playwright install`)"
 AXE_INSTALL = "make (it runs npm install in tools/)"
@@ -221,8 +223,7 @@ def _allowed(url: str, root: Path | None, origin: str | None) -> bool:
     if parts.scheme == "file":
         if root is None:
             return False
-        path = Path(unquote(parts.path)).resolve()
-        return path == root or root in path.parents
+        return is_inside(Path(unquote(parts.path)), root)
     return origin is not None and f"{parts.scheme}://{parts.netloc}" == origin
 
 

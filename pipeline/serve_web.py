@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import ChapbookError
+from pipeline.paths import is_inside
 from pipeline.serve import bind_warning, serve_capsule
 
 DEFAULT_PORT = 8065
@@ -40,8 +41,7 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
         target = root.joinpath(*parts)
         if target.is_dir():
             target = target / "index.html"
-        resolved = target.resolve()
-        return str(resolved) if resolved.is_relative_to(root) else str(root / ".refused")
+        return str(target.resolve()) if is_inside(target, root) else str(root / ".refused")
 
     def list_directory(self, path):
         self.send_error(404, "Not Found")

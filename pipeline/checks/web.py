@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 from pipeline import browser, readback
 from pipeline.document import Document
 from pipeline.findings import Finding
+from pipeline.paths import is_inside
 from pipeline.validators import Skipped, nu_messages, nu_problems
 from pipeline.voice import voice_findings, words
 from pipeline.writers.html import FEED, plan_pages
@@ -57,8 +58,8 @@ def _broken_links(page: Path, site: Path) -> list[str]:
         parts = urlsplit(target)
         if parts.scheme or parts.netloc or not parts.path:
             continue  # links out of the site, and anchors within the page
-        resolved = (page.parent / unquote(parts.path)).resolve()
-        if not resolved.is_relative_to(site.resolve()) or not resolved.is_file():
+        resolved = page.parent / unquote(parts.path)
+        if not is_inside(resolved, site) or not resolved.is_file():
             broken.append(target)
     return broken
 
