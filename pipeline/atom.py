@@ -49,11 +49,12 @@ def _add_authors(parent: ET.Element, names: tuple[str, ...]) -> None:
 
 
 def render_atom(feed_id: str, title: str, home: str, self_link: str, entries: list[FeedEntry],
-                fallback_author: str, lang: str = "", link_type: str = "text/gemini") -> bytes:
+                fallback_author: str, lang: str = "", link_type: str = "text/gemini", author: str = "") -> bytes:
     """An Atom feed document: `entries` newest first, each with id, title, updated, link and author.
 
-    RFC 4287 4.1.1 lets a feed omit atom:author only if every entry has one; when some entry has no
-    author, the feed names `fallback_author` (the capsule's own title, never an invented person).
+    The feed names `author` when given. RFC 4287 4.1.1 lets a feed omit atom:author only if every entry
+    has one; when some entry has none and no `author` is given, the feed names `fallback_author` (the
+    capsule's own name, never an invented person).
     """
     # The namespace as a plain xmlns attribute: ElementTree's default_namespace option rejects unqualified
     # attributes (href, rel) and register_namespace would change global state.
@@ -62,7 +63,9 @@ def render_atom(feed_id: str, title: str, home: str, self_link: str, entries: li
     _add(feed, "title", title)
     updated = max((entry.updated for entry in entries), default=datetime(2000, 1, 1, tzinfo=UTC))
     _add(feed, "updated", timestamp(updated))
-    if any(not entry.authors for entry in entries) or not entries:
+    if author:
+        _add_authors(feed, (author,))
+    elif any(not entry.authors for entry in entries) or not entries:
         _add_authors(feed, (fallback_author,))
     _add(feed, "link", href=home, rel="alternate", type=link_type)
     _add(feed, "link", href=self_link, rel="self", type="application/atom+xml")

@@ -68,7 +68,7 @@ EDITIONS: tuple[Edition, ...] = (
             checker="pipeline.checks.pdf:check_pdf", worker=True),
     Edition("txt", "pipeline.writers.text", ".txt", "plain text", checker="pipeline.checks.text:check_text"),
     Edition("gemini", "pipeline.writers.gemini", "gemini/", "Gemini capsule with a gemlog",
-            checker="pipeline.checks.gemini:check_capsule"),
+            checker="pipeline.checks.gemini:check_capsule", uses=("epub", "pdf", "txt")),
     Edition("html", "pipeline.writers.html", "web/", "web site: a page per source, feed, other editions",
             stylesheets=("web.css",), checker="pipeline.checks.web:check_site", uses=("epub", "pdf", "txt")),
 )

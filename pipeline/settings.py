@@ -57,6 +57,16 @@ SETTINGS: tuple[Setting, ...] = (
             "gemini://example.org/", scope="project", prefix="gemini://"),
     Setting("web_base_url", "", "`https://` address of the web edition, for its feed, canonical links and "
             "Open Graph", "https://example.org/", scope="project", prefix="https://"),
+    Setting("capsule_title", "gemlog", "the capsule's name: title of its home page, gemlog and feed", "my gemlog",
+            scope="project"),
+    Setting("capsule_author", "", "the capsule's author, named in its Atom feed (none is ever invented)", "me",
+            scope="project"),
+    Setting("publish_to", "", "where `chapbook publish` sends the capsule: `sftp://`, `titan://` or a folder",
+            "sftp://me@example.org/srv/gemini", scope="project"),
+    Setting("titan_token_file", "", "a file whose first line is the Titan upload token (or set "
+            "`CHAPBOOK_TITAN_TOKEN`)", "~/.config/chapbook/titan-token", scope="project"),
+    Setting("antenna_url", "", "an aggregator told the feed's address after a publish that changed something",
+            "gemini://warmedal.se/~antenna/submit", scope="project", prefix="gemini://"),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 SETTING_NAMES = tuple(BY_NAME)

@@ -260,6 +260,15 @@ def capsule_versions() -> dict[str, Path]:
     return _VERSIONS
 
 
+def second_post_files() -> list[str]:
+    """The files the second post's source makes in the capsule (its page and its other editions), in the
+    order a publish sends or deletes them."""
+    from pipeline.publish.plan import publish_rank
+
+    versions = capsule_versions()
+    return sorted(set(tree(versions["v1"])) - set(tree(versions["v3"])), key=publish_rank)
+
+
 def changed_files(old: Path, new: Path) -> set[str]:
     """The files of capsule `new` that are not byte-identical in capsule `old`."""
     before, after = tree(old), tree(new)

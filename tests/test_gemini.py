@@ -47,21 +47,28 @@ def test_capsule_has_home_gemlog_page_and_feed(essay_capsule):
                                   "gemlog/2024-07-31-my-thoughts-on-generated-images.gmi",
                                   ".meta", "gemlog/.meta"}
     home = text(essay_capsule, "index.gmi").splitlines()
-    assert home[0] == "# my thoughts on generated images"
+    assert home[0] == "# gemlog"  # the capsule's own name, not the post's title
     assert "=> gemlog/ gemlog" in home
     assert "=> gemlog/2024-07-31-my-thoughts-on-generated-images.gmi my thoughts on generated images" in home
 
 
 def test_gemlog_index_follows_the_subscription_convention(essay_capsule):
     lines = text(essay_capsule, "gemlog/index.gmi").splitlines()
-    assert re.match(r"^# \S", lines[0]) and lines[0] == "# my thoughts on generated images"
+    assert re.match(r"^# \S", lines[0]) and lines[0] == "# gemlog"
     assert entries("\n".join(lines)) == [("2024-07-31-my-thoughts-on-generated-images.gmi", "2024-07-31",
                                           "my thoughts on generated images")]
 
 
-def test_gemlog_subtitle_follows_the_heading():
-    lines = text(render_site([read_fixture("kitchen-sink.md")], Settings()), "gemlog/index.gmi").splitlines()
-    assert lines[:2] == ["# a kitchen sink of everything", "## for every edition at once"]
+def test_the_capsule_is_named_by_its_settings_and_never_after_a_post(essay_document):
+    named = render_site([essay_document], Settings(capsule_title="notes from the shed", capsule_author="Ada L."))
+    assert text(named, "index.gmi").splitlines()[:3] == ["# notes from the shed", "", "Ada L."]
+    assert text(named, "gemlog/index.gmi").splitlines()[0] == "# notes from the shed"
+    root = feed(named)
+    assert root.find(f"{ATOM}title").text == "notes from the shed"
+    assert [n.text for n in root.findall(f"{ATOM}author/{ATOM}name")] == ["Ada L."]
+    unnamed = render_site([read_fixture("kitchen-sink.md")], Settings())
+    assert text(unnamed, "gemlog/index.gmi").splitlines()[:2] == ["# gemlog", ""]  # no post's subtitle either
+    assert [n.text for n in feed(unnamed).findall(f"{ATOM}author/{ATOM}name")] == ["gemlog"]
 
 
 def test_gemlog_lists_newest_first_and_undated_posts_use_the_edition_date(tmp_path):
@@ -94,9 +101,10 @@ def test_atom_feed_has_the_required_elements(essay_capsule, essay_document):
     assert root.tag == f"{ATOM}feed"
     for name in ("id", "title", "updated"):
         assert root.find(f"{ATOM}{name}").text
-    assert root.find(f"{ATOM}title").text == "my thoughts on generated images"
+    assert root.find(f"{ATOM}title").text == "gemlog"
     # No author in the source: the feed names the capsule, never an invented person (RFC 4287 4.1.1).
-    assert root.find(f"{ATOM}author/{ATOM}name").text == "my thoughts on generated images"
+    assert root.find(f"{ATOM}author/{ATOM}name").text == "gemlog"
+    assert root.find(f"{ATOM}link[@rel='alternate']").get("href") == "./"  # the gemlog's one address
     (entry,) = root.findall(f"{ATOM}entry")
     for name in ("id", "title", "updated"):
         assert entry.find(f"{ATOM}{name}").text
@@ -113,6 +121,7 @@ def test_atom_links_are_absolute_with_a_base_url_and_ids_do_not_change(essay_doc
     assert entry.find(f"{ATOM}link").get("href") == (
         "gemini://example.org/~me/gemlog/2024-07-31-my-thoughts-on-generated-images.gmi")
     assert root.find(f"{ATOM}link[@rel='self']").get("href") == "gemini://example.org/~me/gemlog/atom.xml"
+    assert root.find(f"{ATOM}link[@rel='alternate']").get("href") == "gemini://example.org/~me/gemlog/"
     relative = feed(essay_capsule)
     assert entry.find(f"{ATOM}id").text == relative.find(f"{ATOM}entry/{ATOM}id").text
     assert root.find(f"{ATOM}id").text == relative.find(f"{ATOM}id").text
@@ -152,7 +161,7 @@ def test_labels_the_tool_adds_are_lowercase(essay_capsule):
         for line in text(essay_capsule, path).splitlines():
             assert line == line.lower(), line
     page = text(essay_capsule, "gemlog/2024-07-31-my-thoughts-on-generated-images.gmi")
-    assert page.splitlines()[-2:] == ["=> index.gmi gemlog", "=> ../ home"]
+    assert page.splitlines()[-2:] == ["=> ./ gemlog", "=> ../ home"]  # the gemlog at its one address
 
 
 def test_languages_are_recorded_for_the_server(essay_capsule, tmp_path):
@@ -163,9 +172,19 @@ def test_languages_are_recorded_for_the_server(essay_capsule, tmp_path):
     assert "gemlog/.meta" not in files and b"latin1" not in files["gemlog/atom.xml"]
 
 
-def test_build_writes_the_capsule(tmp_path):
+def test_build_writes_the_capsule_with_every_other_edition_beside_the_page(tmp_path):
     result = run_chapbook("build", "-q", "-f", "gemini", "-o", str(tmp_path), str(ESSAY))
     assert result.returncode == 0, result.stderr
     page = tmp_path / "gemini" / "gemlog" / "2024-07-31-my-thoughts-on-generated-images.gmi"
     assert page.read_bytes().startswith(b"# my thoughts on generated images\n")
     assert (tmp_path / "gemini" / "gemlog" / "atom.xml").is_file() and (tmp_path / "gemini" / "index.gmi").is_file()
+    links = [line for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("=> essay.")]
+    labels = {"epub": "ebook", "pdf": "printable book", "txt": "plain text"}
+    expected = []
+    for suffix, label in labels.items():
+        copy, built = tmp_path / "gemini" / "gemlog" / f"essay.{suffix}", tmp_path / f"essay.{suffix}"
+        assert copy.read_bytes() == built.read_bytes()
+        expected.append(f"=> essay.{suffix} {label} ({suffix}, {round(built.stat().st_size / 1000)} kilobytes)")
+    assert links == expected  # lowercase labels, measured sizes: "=> essay.epub ebook (epub, 27 kilobytes)"
+    checked = run_chapbook("check", str(tmp_path), "-s", str(ESSAY))
+    assert checked.returncode == 0, checked.stdout  # every link resolves, one # heading, the voice intact

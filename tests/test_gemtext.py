@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import ESSAY, FIXTURE_SOURCES, document_from_text, read_fixture
+from conftest import ESSAY, FIXTURE_DISCLAIMERS, FIXTURE_SOURCES, document_from_text, read_fixture
 from trimgmi import Document as GemtextDocument
 from trimgmi import LineType
 
@@ -143,7 +143,9 @@ def _inlines(block: Node) -> list[Node]:
 
 
 def test_each_paragraph_of_the_essay_is_one_text_line(essay_document, essay_page):
-    regular = [visible(line.text) for line in parsed(essay_page) if line.type == LineType.REGULAR]
+    # Disclaimers are quote lines; a continuation paragraph is indented under its item.
+    regular = [visible(line.text).lstrip(" ") for line in parsed(essay_page)
+               if line.type in (LineType.REGULAR, LineType.QUOTE)]
     first_blocks = {id(item[0]) for block in walk_blocks(essay_document.blocks)
                     if block.get("t") == "BulletList" for item in block["c"]}
     paragraphs = [" ".join(stringify(block).split()) for block in walk_blocks(essay_document.blocks)
@@ -196,11 +198,11 @@ def test_markup_looking_paragraphs_stay_text_lines(tmp_path):
     page = render_gemtext(document_from_text(tmp_path, "---\ntitle: lookalikes\n---\n\n" + body))
     lines = parsed(page)
     for shown in [*MARKUP_LOOKALIKES.values(), "# its continuation"]:
-        matches = [line for line in lines if visible(line.text) == shown]
+        matches = [line for line in lines if visible(line.text).lstrip(" ") == shown]
         assert [line.type for line in matches] == [LineType.REGULAR], shown
     for raw in page.splitlines():
-        if raw.startswith(ESCAPE):
-            assert raw[1:].startswith(("=>", "#", ">", "*", "```"))
+        if raw.startswith(ESCAPE):  # only before markup-looking text, or a continuation's indent
+            assert raw[1:].startswith(("=>", "#", ">", "*", "```", "  "))
     quotes = [visible(line.text) for line in lines if line.type == LineType.QUOTE]
     assert quotes == ["=> quoted arrow"]
     assert LineType.LINK not in {line.type for line in lines}
@@ -215,11 +217,32 @@ def test_the_essays_asterisk_notes_stay_text(essay_page):
     assert "*generated **images" in essay_page
 
 
-def test_headings_keep_level_and_case_deeper_ones_become_level_three(tmp_path):
+def test_title_is_level_one_sections_two_subsections_three_and_deeper_ones_marked(tmp_path):
     markdown = "---\ntitle: t\n---\n\n# One\n\n## two\n\n### three\n\n#### Four\n\n##### five\n"
-    lines = render_gemtext(document_from_text(tmp_path, markdown)).splitlines()
-    assert [line for line in lines if line.startswith("#")][1:] == [
-        "# One", "## two", "### three", "### Four", "### five"]
+    page = render_gemtext(document_from_text(tmp_path, markdown))
+    headings = [(line.type, line.text) for line in parsed(page) if line.type.name.startswith("HEADING")]
+    mark = DEPTH_MARK + " "
+    assert headings == [(LineType.HEADING1, "t"), (LineType.HEADING2, "One"), (LineType.HEADING3, "two"),
+                        (LineType.HEADING3, mark + "three"), (LineType.HEADING3, mark * 2 + "Four"),
+                        (LineType.HEADING3, mark * 3 + "five")]
+
+
+def test_the_essays_outline_has_its_title_above_its_sections(essay_document, essay_page):
+    outline = [(line.type, line.text) for line in parsed(essay_page) if line.type.name.startswith("HEADING")]
+    assert outline[0] == (LineType.HEADING1, essay_document.meta.title)
+    assert [kind for kind, _ in outline].count(LineType.HEADING1) == 1
+    assert {heading.level for heading in essay_document.outline()} == {1, 2}
+    assert outline[1:] == [(LineType.HEADING2 if heading.level == 1 else LineType.HEADING3, heading.text)
+                           for heading in essay_document.outline()]
+
+
+def test_a_continuation_paragraph_stays_inside_its_nested_item(essay_page):
+    lines = essay_page.splitlines()
+    item = lines.index("* ↳ ↳ ↳ is 40 bytes copyrightable?")
+    continuation = lines[item + 1]
+    assert continuation.startswith(ESCAPE + " " * 8 + "try using the smb1 mario sprite")  # under the item's text
+    [line] = [line for line in parsed(essay_page) if "try using the smb1 mario sprite" in line.text]
+    assert line.type == LineType.REGULAR and lines[item + 2].startswith("* ↳ ↳ ↳ ")
 
 
 def test_page_starts_with_title_then_subtitle_and_date_lines():
@@ -254,7 +277,7 @@ def test_images_are_link_lines_with_their_alt_text():
 
 def test_footnotes_become_a_notes_section_with_markers():
     page = render_gemtext(read_fixture("footnotes.md"))
-    body, notes = page.split("\n# notes\n")
+    body, notes = page.split("\n## notes\n")
     assert "a sentence with a footnote.[1] and another one,, later.[2]" in body.splitlines()
     note_lines = notes.splitlines()
     assert "[1] the first note, in lowercase." in note_lines
@@ -269,13 +292,13 @@ def test_links_in_list_items_follow_the_item():
     assert lines[index + 1] == "=> https://huggingface.co/Mitsua/mitsua-diffusion-one mitsua diffusion one"
 
 
-def test_disclaimers_stay_verbatim_on_their_own_lines():
-    lines = render_gemtext(read_fixture("disclaimers.md")).splitlines()
-    for disclaimer in ("[disclaimer: i am not a lawyer, this is just my best guess]",
-                       "[update: giovanh's writeup about this is much more in-depth go read it]",
-                       "[note: this paragraph is a note]", "[this is a work in progress]",
-                       "a fenced disclaimer, written as a div"):
-        index = lines.index(disclaimer)
+def test_disclaimers_are_quote_lines_verbatim_with_their_brackets():
+    page = render_gemtext(read_fixture("disclaimers.md"))
+    quotes = [line.text for line in parsed(page) if line.type == LineType.QUOTE]
+    assert quotes == [text for _kind, text in FIXTURE_DISCLAIMERS]
+    lines = page.splitlines()
+    for _kind, text in FIXTURE_DISCLAIMERS:
+        index = lines.index("> " + text)
         assert lines[index - 1] == "" and lines[index + 1] == ""
 
 

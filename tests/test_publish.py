@@ -7,7 +7,7 @@ import hashlib
 import json
 
 import pytest
-from publish_servers import capsule_versions, changed_files, tree
+from publish_servers import capsule_versions, changed_files, second_post_files, tree
 
 from pipeline.errors import ChapbookError
 from pipeline.publish import describe, feed_address, notify_antenna, parse_destination, publish
@@ -60,11 +60,13 @@ def test_only_the_changed_files_travel_and_a_removed_source_is_unpublished(tmp_p
     destination = tmp_path / "srv"
     publish(versions["v1"], str(destination))
     edited = publish(versions["v2"], str(destination))
-    assert sent(edited) == changed_files(versions["v1"], versions["v2"]) == {SECOND}
+    # The edited post's page and its own EPUB, PDF and text; nothing of the essay's.
+    assert sent(edited) == changed_files(versions["v1"], versions["v2"]) == set(second_post_files())
+    assert SECOND in second_post_files() and len(second_post_files()) == 4
     assert tree(destination) == tree(versions["v2"])
     (destination / "by-hand.gmi").write_text("placed by hand\n")
     removed = publish(versions["v3"], str(destination))
-    assert [action.path for action in removed.actions if action.kind == "delete"] == [SECOND]
+    assert [action.path for action in removed.actions if action.kind == "delete"] == second_post_files()
     assert sent(removed) == changed_files(versions["v2"], versions["v3"])
     assert tree(destination) == tree(versions["v3"]) | {"by-hand.gmi": b"placed by hand\n"}
 

@@ -64,7 +64,7 @@ def test_serve_answers_over_tls_and_stops_cleanly_on_ctrl_c(built, tmp_path):
                 assert time.monotonic() < deadline, "the server did not start"
                 time.sleep(0.2)
         assert header == "20 text/gemini; charset=utf-8; lang=en"
-        assert body.startswith(b"# my thoughts on generated images\n")
+        assert body.startswith(b"# gemlog\n")  # the capsule's name (capsule_title), not a post's
         header, body = fetch(port, "gemlog/")
         assert header.startswith("20 text/gemini") and b"=> 2024-07-31-my-thoughts" in body
         header, body = fetch(port, PAGE)

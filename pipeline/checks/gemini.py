@@ -76,8 +76,28 @@ def gemtext_findings(document: Document, page: Path) -> list[Finding]:
     raw = page.read_bytes()
     findings = [Finding("fail" if b"\r" in raw else "ok", label, "UTF-8 with LF line endings")]
     reading = readback.read_gemtext(raw.decode("utf-8"))
-    items = [line for line in _parse(page) if line.type == trimgmi.LineType.LIST_ITEM]
+    lines = _parse(page)
+    titles = [line.text for line in lines if line.type == trimgmi.LineType.HEADING1]
+    findings.append(Finding("ok" if titles == [document.meta.title] else "fail", label,
+                            "the title is the only # heading (sections ##, subsections ###)",
+                            f"{len(titles)} # headings" if titles != [document.meta.title] else ""))
+    findings.append(_edition_links_finding(lines, label))
+    items = [line for line in lines if line.type == trimgmi.LineType.LIST_ITEM]
     expected = len(expected_list_items(document.blocks))
     findings.append(Finding("ok" if len(items) == expected else "fail", label, "list lines only for list items",
                             f"{len(items)} list lines for {expected} list items"))
     return findings + voice_findings(document, reading, label)
+
+
+def _edition_links_finding(lines: list, label: str) -> Finding:
+    """The page links each edition the capsule offers beside it (whether they resolve is checked above)."""
+    import trimgmi
+
+    from pipeline.editions import edition
+
+    targets = [unquote(urlsplit(line.extra).path) for line in lines
+               if line.type == trimgmi.LineType.LINK and not urlsplit(line.extra).scheme]
+    wanted = {name: edition(name).output for name in edition("gemini").uses}
+    missing = [name for name, suffix in wanted.items() if not any(target.endswith(suffix) for target in targets)]
+    return Finding("fail" if missing else "ok", label, "links to the other editions",
+                   f"none to the {', '.join(missing)}" if missing else ", ".join(wanted))

@@ -1,8 +1,9 @@
 """The Gemini edition: a capsule laid out around gemtext pages (the lines come from writers/gemtext.py).
 
-    gemini/index.gmi                 home: the title(s), links to the posts and the gemlog
+    gemini/index.gmi                 home: the capsule's name, links to the posts and the gemlog
     gemini/gemlog/index.gmi          the gemlog, in the subscription convention (companion/subscription.gmi)
-    gemini/gemlog/<date>-<slug>.gmi  one page per source
+    gemini/gemlog/<date>-<slug>.gmi  one page per source, ending with links to its other editions
+    gemini/gemlog/<stem>.epub, .pdf, .txt   those editions (the registry's `uses`), copied beside it
     gemini/gemlog/atom.xml           the same posts as an Atom feed
     gemini/gemlog/images/…           copies of the images the pages link to
     gemini/.meta, gemini/gemlog/.meta  each page's language, as agate reads it (`index.gmi: ;lang=en`)
@@ -17,11 +18,13 @@ from pipeline.document import Document
 from pipeline.langtag import language_or_empty
 from pipeline.naming import slug, unique_name
 from pipeline.settings import Settings
-from pipeline.writers.gemtext import render_gemtext
+from pipeline.writers.gemtext import render_gemtext, text_line
 
 GEMLOG = "gemlog"
+FEED = f"{GEMLOG}/atom.xml"  # where the feed lives in the capsule (publish tells aggregators its address)
 # Labels the tool adds, in the essay's own lowercase.
 LABELS = {"gemlog": "gemlog", "feed": "atom feed", "home": "home"}
+EDITION_LABELS = {"epub": "ebook", "pdf": "printable book", "txt": "plain text"}
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,22 @@ def plan_posts(documents: list[Document]) -> list[Post]:
     return sorted(posts, key=lambda post: (post.date, post.document.modified, post.page), reverse=True)
 
 
-def capsule_title(posts: list[Post]) -> str:
-    """The home and feed title: the one post's own title, or "gemlog" when there are several."""
-    return posts[0].title if len(posts) == 1 else LABELS["gemlog"]
+def capsule_title(settings: Settings) -> str:
+    """The capsule's own name (home, gemlog and feed title): `capsule_title`, else "gemlog", never a post's title."""
+    return " ".join(settings.capsule_title.split()) or LABELS["gemlog"]
+
+
+def size_in_words(size: int) -> str:
+    """A measured size for a link label, in lowercase words ("27 kilobytes"): "kB" would add a capital."""
+    if size < 1000:
+        return f"{size} bytes"
+    return f"{size / 1000:.0f} kilobytes" if size < 1_000_000 else f"{size / 1_000_000:.1f} megabytes"
+
+
+def edition_links(companions: dict) -> list[str]:
+    """`=> essay.epub ebook (epub, 27 kilobytes)`: one link line per other edition of a post, copied beside it."""
+    return [f"=> {c.name} {EDITION_LABELS.get(c.edition, c.edition)} ({c.edition}, {size_in_words(len(c.data))})"
+            for c in companions.values()]
 
 
 def _image_files(posts: list[Post]) -> tuple[dict[str, dict[str, str]], dict[str, bytes]]:
@@ -90,32 +106,31 @@ def _meta_file(languages: dict[str, str]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def render_home(posts: list[Post]) -> str:
-    """`gemini/index.gmi`: the capsule's title, a link per post, the gemlog and its feed."""
-    lines = ["# " + capsule_title(posts), ""]
+def render_home(posts: list[Post], settings: Settings) -> str:
+    """`gemini/index.gmi`: the capsule's name (and author when given), a link per post, the gemlog and its feed."""
+    lines = ["# " + capsule_title(settings), ""]
+    author = " ".join(settings.capsule_author.split())
+    lines += [text_line(author), ""] if author else []
     lines += [f"=> {GEMLOG}/{post.page} {post.title}" for post in posts]
     lines += ["", f"=> {GEMLOG}/ {LABELS['gemlog']}", f"=> {GEMLOG}/atom.xml {LABELS['feed']}"]
     return "\n".join(lines) + "\n"
 
 
-def render_gemlog_index(posts: list[Post]) -> str:
+def render_gemlog_index(posts: list[Post], settings: Settings) -> str:
     """`gemini/gemlog/index.gmi`: a `# ` feed title, then `=> page YYYY-MM-DD title` per post, newest first."""
-    lines = ["# " + capsule_title(posts)]
-    subtitle = posts[0].document.meta.subtitle if len(posts) == 1 else ""
-    if subtitle:
-        lines.append("## " + " ".join(subtitle.split()))
-    lines.append("")
+    lines = ["# " + capsule_title(settings), ""]
     lines += [f"=> {post.page} {post.date} {post.title}" for post in posts]
     lines += ["", f"=> atom.xml {LABELS['feed']}", f"=> ../ {LABELS['home']}"]
     return "\n".join(lines) + "\n"
 
 
-def render_feed(posts: list[Post], base_url: str) -> bytes:
+def render_feed(posts: list[Post], settings: Settings) -> bytes:
     """`gemini/gemlog/atom.xml`: links absolute under `base_url` when it is set, else relative to the feed.
 
     Ids are derived from title and date, not from the URL, so they stay the same when the capsule moves.
     """
     # Not urljoin: urllib only resolves schemes it knows, and gemini:// is not one of them.
+    base_url = settings.gemini_base_url
     gemlog = f"{base_url.rstrip('/')}/{GEMLOG}/" if base_url else ""
     entries = [FeedEntry(id=stable_id("entry", post.date, post.title), title=post.title,
                          updated=post.document.modified, link=gemlog + post.page,
@@ -123,10 +138,12 @@ def render_feed(posts: list[Post], base_url: str) -> bytes:
                          summary=post.document.meta.subtitle or post.document.meta.description)
                for post in posts]
     oldest = posts[-1] if posts else None
-    feed_id = stable_id("feed", capsule_title(posts), oldest.date if oldest else "", oldest.title if oldest else "")
-    return render_atom(feed_id, capsule_title(posts), gemlog + "index.gmi" if gemlog else "index.gmi",
-                       gemlog + "atom.xml" if gemlog else "atom.xml", entries,
-                       fallback_author=capsule_title(posts), lang=_shared_language(posts))
+    title = capsule_title(settings)
+    feed_id = stable_id("feed", title, oldest.date if oldest else "", oldest.title if oldest else "")
+    # The gemlog answers at one address, `gemlog/`, and the feed links it there.
+    return render_atom(feed_id, title, gemlog or "./", gemlog + "atom.xml" if gemlog else "atom.xml", entries,
+                       fallback_author=title, author=" ".join(settings.capsule_author.split()),
+                       lang=_shared_language(posts))
 
 
 def render_site(documents: list[Document], settings: Settings, companions: dict | None = None) -> dict[str, bytes]:
@@ -138,13 +155,17 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
     files: dict[str, bytes] = {}
     for post in posts:
         page = render_gemtext(post.document, image_links[post.page])
-        footer = ["", f"=> index.gmi {LABELS['gemlog']}", f"=> ../ {LABELS['home']}"]
+        editions = (companions or {}).get(post.document.source, {})
+        for companion in editions.values():
+            files[f"{GEMLOG}/{companion.name}"] = companion.data
+        footer = ["", *edition_links(editions), *([""] if editions else []),
+                  f"=> ./ {LABELS['gemlog']}", f"=> ../ {LABELS['home']}"]
         files[f"{GEMLOG}/{post.page}"] = (page + "\n".join(footer) + "\n").encode("utf-8")
     for name, data in images.items():
         files[f"{GEMLOG}/{name}"] = data
-    files["index.gmi"] = render_home(posts).encode("utf-8")
-    files[f"{GEMLOG}/index.gmi"] = render_gemlog_index(posts).encode("utf-8")
-    files[f"{GEMLOG}/atom.xml"] = render_feed(posts, settings.gemini_base_url)
+    files["index.gmi"] = render_home(posts, settings).encode("utf-8")
+    files[f"{GEMLOG}/index.gmi"] = render_gemlog_index(posts, settings).encode("utf-8")
+    files[f"{GEMLOG}/atom.xml"] = render_feed(posts, settings)
     shared = _shared_language(posts)
     for path, languages in ((".meta", {"index.gmi": shared}),
                             (f"{GEMLOG}/.meta", {"index.gmi": shared} |

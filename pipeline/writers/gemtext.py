@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from pipeline.ast import Node, ordered_marker, stringify
+from pipeline.ast import Node, has_class, ordered_marker, stringify
 from pipeline.document import Document
 from pipeline.gemtext_marks import DEPTH_MARK, ESCAPE
 from pipeline.tables import cell_texts, text_grid
+from pipeline.transforms.disclaimers import DISCLAIMER_CLASS
 
 MARKUP_STARTS = ("=>", "#", ">", "*", "```", ESCAPE)
 NOTES_HEADING = "notes"
@@ -38,6 +39,15 @@ def list_line(text: str, depth: int) -> str:
     if text.startswith((DEPTH_MARK, ESCAPE)):
         text = ESCAPE + text
     return "* " + f"{DEPTH_MARK} " * (depth - 1) + text
+
+
+def heading_line(text: str, level: int) -> str:
+    """A section heading below the page's `# title`: sections `##`, subsections `###`, deeper ones `###` with
+    one depth mark per level beyond (gemtext has three heading levels, and the title takes the first)."""
+    text = " ".join(text.split())
+    if level <= 2:
+        return "#" * (level + 1) + " " + text
+    return "### " + f"{DEPTH_MARK} " * (level - 2) + text
 
 
 def link_line(url: str, label: str = "") -> str:
@@ -103,8 +113,7 @@ class _GemtextRenderer:
         if kind in ("Para", "Plain"):
             return self.paragraph(self.inline_text(content))
         if kind == "Header":
-            text = " ".join(self.inline_text(content[2]).split())
-            return ["#" * min(content[0], 3) + " " + text, *self.take_links()]
+            return [heading_line(self.inline_text(content[2]), content[0]), *self.take_links()]
         if kind == "BulletList":
             return self.list_items(content, [""] * len(content), depth + 1)
         if kind == "OrderedList":
@@ -116,7 +125,9 @@ class _GemtextRenderer:
         if kind == "CodeBlock":
             return self.preformatted(content[1].split("\n"), content[0][1][0] if content[0][1] else "")
         if kind == "Div":
-            return self.blocks(content[1], depth)
+            inner = self.blocks(content[1], depth)
+            # A disclaimer is set apart the one way gemtext can: as quote lines, its text and brackets verbatim.
+            return self.quote(inner) if has_class(block, DISCLAIMER_CLASS) else inner
         if kind == "LineBlock":
             return [line for inlines in content for line in self.paragraph(self.inline_text(inlines))]
         if kind == "HorizontalRule":
@@ -154,14 +165,26 @@ class _GemtextRenderer:
             out += self.take_links()
             gap = False
             for block in rest:
+                if block.get("t") in ("Para", "Plain"):
+                    out += self.continuation(block["c"], depth)
+                    gap = False
+                    continue
                 lines = self.block(block, depth)
                 nested = block.get("t") in ("BulletList", "OrderedList")
-                # Flush left between bullets, a continuation would read as a stray paragraph (seen in amfora);
-                # blank lines around it set it apart as the item's aside.
                 out += [""] if lines and (gap or not nested) else []
                 out += lines
                 gap = bool(lines) and not nested
         return out
+
+    def continuation(self, inlines: list[Node], depth: int) -> list[str]:
+        """A further paragraph of a list item, right under it and indented to the item's text.
+
+        Flush left between bullets it read as a stray paragraph that had lost its parent (amfora). The
+        escape in front keeps clients that trim lines from dropping the indent.
+        """
+        text = self.inline_text(inlines)
+        indent = " " * (2 * depth)  # under the text of `* ↳ … ` at this depth
+        return [ESCAPE + indent + " ".join(piece.split()) for piece in text.split("\n")] + self.take_links()
 
     def quote(self, inner: list[str]) -> list[str]:
         """Quote lines; link lines found inside move after the quote, where clients can follow them."""
@@ -210,7 +233,7 @@ class _GemtextRenderer:
         """The footnotes as a `# notes` section, each starting with its `[n]` marker."""
         if not self.notes:
             return []
-        out = ["# " + NOTES_HEADING]
+        out = [heading_line(NOTES_HEADING, 1)]
         number = 0
         while number < len(self.notes):  # notes may themselves contain notes
             blocks = self.notes[number]
