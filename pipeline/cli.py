@@ -205,6 +205,46 @@ def serve(outdir: Path, host: str, port: int, http_port: int, debug: bool) -> No
 
 
 @main.command()
+@click.argument("outdir", required=False, type=click.Path(path_type=Path), default=Path("build"))
+@click.option("--to", "destination", metavar="DESTINATION",
+              help="sftp://user@host[:port]/path, titan://host[:port]/path or a folder (default: publish_to).")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent, replaced and deleted; touch nothing.")
+@click.option("--accept-new-host-key", is_flag=True, help="Trust an SSH host seen the first time (accept-new).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary.")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+def publish(outdir: Path, destination: str | None, dry_run: bool, accept_new_host_key: bool, quiet: bool,
+            debug: bool) -> None:
+    """Send OUTDIR/gemini to where the capsule is served: only what changed, then tell Antenna if asked."""
+    from pipeline.publish import describe, feed_address, notify_antenna, parse_destination
+    from pipeline.publish import publish as publish_folder
+    from pipeline.settings import load_project_settings
+    from pipeline.writers.gemini import FEED
+
+    def progress(action, number: int, total: int) -> None:
+        click.echo(f"  [{number}/{total}] {describe(action)}")
+
+    def action() -> None:
+        settings = load_project_settings(Path.cwd())
+        target = parse_destination(destination or settings.publish_to)
+        capsule = outdir / "gemini"
+        if not (capsule / "index.gmi").is_file():
+            raise ChapbookError(capsule, "no Gemini capsule here", "run chapbook build -f gemini first")
+        report = publish_folder(capsule, target, dry_run=dry_run, accept_new_host_key=accept_new_host_key,
+                                token_file=settings.titan_token_file or None,
+                                progress=None if quiet or not sys.stdout.isatty() else progress)
+        for note in report.notes:
+            click.echo(note, err=True)
+        if dry_run and not quiet:
+            for step in report.actions:
+                click.echo(describe(step))
+        click.echo(report.summary())
+        if settings.antenna_url and report.changed and not dry_run:
+            click.echo(notify_antenna(settings.antenna_url, feed_address(target, settings.gemini_base_url, FEED)))
+
+    _run(action, debug)
+
+
+@main.command()
 @_edition_options
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], debug: bool) -> None:

@@ -45,7 +45,7 @@ def parse_destination(text: str, where: str = "publish_to") -> Destination:
     """Read a destination from the command line or the settings; a bad one is one clear error."""
     text = text.strip()
     if not text:
-        raise ChapbookError(None, "no destination to publish to",
+        raise ChapbookError("publish", "no destination to publish to",
                             f"pass --to or set publish_to in chapbook.toml ({_EXAMPLES})")
     if "://" not in text:
         return Destination("file", str(Path(text).expanduser().resolve()))
