@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import ESSAY, FIXTURES, document_from_text, read_fixture, run_chapbook
 
+from pipeline.checks.gemini import check_capsule
 from pipeline.settings import Settings
 from pipeline.writers.gemini import render_site
 
@@ -186,5 +187,7 @@ def test_build_writes_the_capsule_with_every_other_edition_beside_the_page(tmp_p
         assert copy.read_bytes() == built.read_bytes()
         expected.append(f"=> essay.{suffix} {label} ({suffix}, {round(built.stat().st_size / 1000)} kilobytes)")
     assert links == expected  # lowercase labels, measured sizes: "=> essay.epub ebook (epub, 27 kilobytes)"
-    checked = run_chapbook("check", str(tmp_path), "-s", str(ESSAY))
-    assert checked.returncode == 0, checked.stdout  # every link resolves, one # heading, the voice intact
+    findings = check_capsule([read_fixture(str(ESSAY))], tmp_path / "gemini")
+    assert findings and [str(f) for f in findings if f.status != "ok"] == []  # links resolve, one #, the voice
+    assert {f.check for f in findings} >= {"links to the other editions", "relative links resolve inside the capsule",
+                                           "the title is the only # heading (sections ##, subsections ###)"}
