@@ -24,6 +24,9 @@ def test_destinations_are_parsed_and_a_password_is_refused_without_being_echoed(
     assert str(parse_destination("sftp://me@example.org:2222/srv/gemini")) == "sftp://me@example.org:2222/srv/gemini"
     sftp = parse_destination("sftp://example.org/~/gemini")
     assert (sftp.port, sftp.file_path("index.gmi")) == (22, "gemini/index.gmi")
+    home = parse_destination("sftp://me@example.org/~/")  # the login folder itself, never the server's root
+    assert home.file_path("index.gmi") == "index.gmi" and str(home) == "sftp://me@example.org/~/"
+    assert parse_destination("sftp://example.org/").file_path("index.gmi") == "/index.gmi"
     titan = parse_destination("titan://example.org/capsule")
     assert (titan.port, titan.file_path("gemlog/index.gmi")) == (1965, "/capsule/gemlog/index.gmi")
     assert parse_destination(tmp_path.as_uri()).path == str(tmp_path)

@@ -159,3 +159,10 @@ def test_a_host_that_does_not_answer_is_one_clear_line(keys, tmp_path):
                 known_hosts=tmp_path / "known_hosts", client_keys=[keys["folder"] / "user"])
     assert str(failure.value) == (f"sftp://tester@127.0.0.1:{port}/capsule: cannot connect (Connection refused); "
                                   "check the host name and port, and that the SSH server is running")
+
+
+def test_a_path_under_the_login_folder_stays_there(host, keys, tmp_path):
+    # asyncssh's chrooted server starts a session at the chroot, the login folder of this test
+    publish(capsule_versions()["v1"], f"sftp://tester@127.0.0.1:{host.port}/~/home-capsule",
+            known_hosts=known_hosts_for(host, keys["host"], tmp_path), client_keys=[keys["folder"] / "user"])
+    assert tree(host.root / "home-capsule") == tree(capsule_versions()["v1"])

@@ -30,11 +30,15 @@ class Destination:
         user = f"{self.user}@" if self.user else ""
         shown = f"[{self.host}]" if ":" in self.host else self.host
         port = f":{self.port}" if self.port != DEFAULT_PORTS[self.scheme] else ""
-        return f"{self.scheme}://{user}{shown}{port}{self.path}"
+        path = self.path if self.path.startswith("/") else f"/~/{self.path}"  # under the login folder
+        return f"{self.scheme}://{user}{shown}{port}{path}"
 
     def file_path(self, relative: str) -> str:
-        """The POSIX path of `relative` (a path inside the capsule) at this destination."""
-        return f"{self.path.rstrip('/')}/{relative}" if self.path.rstrip("/") else f"/{relative}"
+        """The POSIX path of `relative` (a path inside the capsule) at this destination; a relative one (SFTP's
+        `/~/…`) is under the login folder."""
+        if not self.path:
+            return relative
+        return f"{self.path.rstrip('/')}/{relative}"
 
 
 def _refused(text: str, problem: str, remedy: str = "") -> ChapbookError:
