@@ -12,6 +12,7 @@ import click
 from pipeline import __version__
 from pipeline.editions import names as edition_names
 from pipeline.errors import ChapbookError
+from pipeline.measure import human_size
 from pipeline.settings import SETTINGS
 
 
@@ -29,14 +30,6 @@ def _configure_logging(quiet: bool, verbose: bool) -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING)
     logger.propagate = False
-
-
-def _human_size(size: int) -> str:
-    for unit in ("B", "kB", "MB"):
-        if size < 1000 or unit == "MB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size} B"
 
 
 def _edition_options(command):
@@ -72,7 +65,7 @@ def _chosen_editions(formats: tuple[str, ...]) -> list[str]:
 
 def _print_written(item) -> None:
     timing = "unchanged" if item.cached else f"{item.seconds:.2f} s"
-    click.echo(f"  {item.edition:<7} {item.path}  {_human_size(item.size)}  {timing}")
+    click.echo(f"  {item.edition:<7} {item.path}  {human_size(item.size)}  {timing}")
     for path in item.removed:
         click.echo(f"  {item.edition:<7} removed {path} (no source makes it any more)")
 
@@ -84,7 +77,7 @@ def _run(action, debug: bool) -> None:
     except ChapbookError as error:
         if debug:
             raise
-        click.echo(f"chapbook: {error}" if error.path is None else str(error), err=True)
+        click.echo(str(error), err=True)  # "chapbook: …" when the error has no path of its own
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("chapbook: interrupted; earlier outputs are untouched", err=True)

@@ -9,6 +9,7 @@ from pipeline import readback
 from pipeline.ast import Node, child_block_lists, has_class, ordered_marker, stringify, walk_blocks
 from pipeline.document import Document
 from pipeline.findings import Finding
+from pipeline.measure import SIZE_UNITS
 from pipeline.transforms.disclaimers import DISCLAIMER_CLASS
 
 _EDGE_PUNCTUATION = ".,;:!?()[]{}\"'“”‘’*…—–-<>|/=_`^~"
@@ -102,7 +103,8 @@ def voice_findings(document: Document, reading: readback.Reading, label: str) ->
     findings.append(Finding("fail" if missing else "ok", label, "every word of the source, in its case",
                             f"missing {', '.join(missing[:8])}" + (" …" if len(missing) > 8 else "")
                             if missing else f"{len(set(source_words))} distinct words"))
-    allowed = set(source_words) | _url_words(document) | _marker_words(document)
+    # The unit symbols of the sizes chapbook's own links name ("ebook (epub, 27 kB)") are SI's, not re-cased words.
+    allowed = set(source_words) | _url_words(document) | _marker_words(document) | set(SIZE_UNITS)
     capitals = sorted({w for w in shown if any(c.isupper() for c in w) and w not in allowed})
     findings.append(Finding("fail" if capitals else "ok", label, "no capital the source does not have",
                             ", ".join(capitals[:8]) if capitals else ""))

@@ -12,6 +12,7 @@ import pytest
 from conftest import ESSAY, FIXTURES, document_from_text, read_fixture, run_chapbook
 
 from pipeline.checks.gemini import check_capsule
+from pipeline.measure import human_size
 from pipeline.settings import Settings
 from pipeline.writers.gemini import render_site
 
@@ -185,8 +186,8 @@ def test_build_writes_the_capsule_with_every_other_edition_beside_the_page(tmp_p
     for suffix, label in labels.items():
         copy, built = tmp_path / "gemini" / "gemlog" / f"essay.{suffix}", tmp_path / f"essay.{suffix}"
         assert copy.read_bytes() == built.read_bytes()
-        expected.append(f"=> essay.{suffix} {label} ({suffix}, {round(built.stat().st_size / 1000)} kilobytes)")
-    assert links == expected  # lowercase labels, measured sizes: "=> essay.epub ebook (epub, 27 kilobytes)"
+        expected.append(f"=> essay.{suffix} {label} ({suffix}, {human_size(built.stat().st_size)})")
+    assert links == expected  # lowercase labels, measured sizes: "=> essay.epub ebook (epub, 27 kB)"
     findings = check_capsule([read_fixture(str(ESSAY))], tmp_path / "gemini")
     assert findings and [str(f) for f in findings if f.status != "ok"] == []  # links resolve, one #, the voice
     assert {f.check for f in findings} >= {"links to the other editions", "relative links resolve inside the capsule",

@@ -9,6 +9,8 @@ import pytest
 from conftest import run_chapbook
 from publish_servers import GmCapsuleHost, SFTPHost, capsule_versions, tree
 
+from pipeline.measure import human_size
+
 TOKEN = "cli-titan-token-9f8e"
 
 
@@ -40,8 +42,7 @@ def test_dry_run_prints_the_plan_and_touches_nothing(outdir, tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     capsule = tree(outdir / "gemini")
-    shown = {path: f"{len(data)} B" if len(data) < 1000 else f"{len(data) / 1000:.0f} kB"
-             for path, data in capsule.items()}
+    shown = {path: human_size(len(data)) for path, data in capsule.items()}
     assert len(lines) == len(capsule) + 1 and all(line.startswith("send    ") for line in lines[:-1])
     assert lines[-4:-1] == [f"send    {path} ({shown[path]})" for path in
                             ("gemlog/index.gmi", "gemlog/atom.xml", "index.gmi")]

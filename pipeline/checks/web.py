@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 from pipeline import browser, readback
 from pipeline.document import Document
 from pipeline.findings import Finding
+from pipeline.measure import SIZE_UNITS
 from pipeline.paths import is_inside
 from pipeline.validators import Skipped, nu_messages, nu_problems
 from pipeline.voice import voice_findings, words
@@ -26,8 +27,6 @@ WIDTHS = (320, 390, 768, 1280)
 WIDE = 1280  # sidenotes sit in the margin at this width, and after their text at the others
 # Blocks of text that must never cover each other.
 TEXT_BLOCKS = "main p, main li, main h1, main h2, main h3, main h4, main pre, main table, main figure, aside, .sidenote"
-# What the site adds around the essay may name sizes with their units; every other word is lowercase.
-_UNITS = {"kB", "MB"}
 _SCRIPTING_JS = """() => document.scripts.length + Array.from(document.querySelectorAll('*')).filter(element =>
   Array.from(element.attributes).some(a => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value))).length"""
 _SIDENOTES_JS = """() => Array.from(document.querySelectorAll('div.noted'), noted => {
@@ -140,7 +139,7 @@ def _page_findings(chromium: browser.Browser, page: Path, site: Path, document: 
                         "; ".join(layout[:3]) if layout else "no sideways scrolling, no overlaps, sidenotes placed"),
                 Finding("fail" if refused or scripting else "ok", label, "no script, no request to another host",
                         ", ".join(refused[:3]) or (f"{scripting} scripts or handlers" if scripting else ""))]
-    capitals = sorted({word for word in words(chrome) if word != word.lower() and word not in _UNITS})
+    capitals = sorted({word for word in words(chrome) if word != word.lower() and word not in SIZE_UNITS})
     findings.append(Finding("fail" if capitals else "ok", label, "the site's own labels in lowercase",
                             ", ".join(capitals[:5])))
     return findings + (voice_findings(document, reading, label) if document is not None else [])

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.errors import ChapbookError
+from pipeline.measure import human_size
 from pipeline.publish.destination import Destination, parse_destination
 from pipeline.publish.plan import (
     Action,
@@ -68,13 +69,9 @@ class PublishReport:
 
 def describe(action: Action) -> str:
     """A plan or progress line: `send gemlog/page.gmi (31 kB)`."""
-    size = f" ({_size(action.size)})" if action.kind in ("send", "replace") else ""
+    size = f" ({human_size(action.size)})" if action.kind in ("send", "replace") else ""
     reason = f" ({action.reason})" if action.reason else ""
     return f"{VERBS[action.kind]:<8}{action.path}{size}{reason}"
-
-
-def _size(size: int) -> str:
-    return f"{size} B" if size < 1000 else f"{size / 1000:.0f} kB" if size < 1_000_000 else f"{size / 1e6:.1f} MB"
 
 
 def _state_folder(environ: dict[str, str]) -> Path:

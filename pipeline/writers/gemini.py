@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pipeline.atom import FeedEntry, render_atom, stable_id
 from pipeline.document import Document
 from pipeline.langtag import language_or_empty
+from pipeline.measure import human_size
 from pipeline.naming import slug, unique_name
 from pipeline.settings import Settings
 from pipeline.writers.gemtext import render_gemtext, text_line
@@ -66,16 +67,9 @@ def capsule_title(settings: Settings) -> str:
     return " ".join(settings.capsule_title.split()) or LABELS["gemlog"]
 
 
-def size_in_words(size: int) -> str:
-    """A measured size for a link label, in lowercase words ("27 kilobytes"): "kB" would add a capital."""
-    if size < 1000:
-        return f"{size} bytes"
-    return f"{size / 1000:.0f} kilobytes" if size < 1_000_000 else f"{size / 1_000_000:.1f} megabytes"
-
-
 def edition_links(companions: dict) -> list[str]:
-    """`=> essay.epub ebook (epub, 27 kilobytes)`: one link line per other edition of a post, copied beside it."""
-    return [f"=> {c.name} {EDITION_LABELS.get(c.edition, c.edition)} ({c.edition}, {size_in_words(len(c.data))})"
+    """`=> essay.epub ebook (epub, 27 kB)`: one link line per other edition of a post, copied beside it."""
+    return [f"=> {c.name} {EDITION_LABELS.get(c.edition, c.edition)} ({c.edition}, {human_size(len(c.data))})"
             for c in companions.values()]
 
 

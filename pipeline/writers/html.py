@@ -21,6 +21,7 @@ from pipeline.ast import Node, attr, map_blocks
 from pipeline.atom import FeedEntry, render_atom, stable_id
 from pipeline.document import Document, Heading
 from pipeline.langtag import language_or_empty
+from pipeline.measure import human_size
 from pipeline.naming import slug, unique_name
 from pipeline.resources import STYLES
 from pipeline.settings import Settings
@@ -130,13 +131,6 @@ def _deeper_headings(block: Node) -> Node:
 
 # pages --------------------------------------------------------------------------------------------------
 
-def _size(data: bytes) -> str:
-    kilobytes = len(data) / 1000
-    if kilobytes >= 1000:
-        return f"{kilobytes / 1000:.1f} MB"
-    return f"{kilobytes:.1f} kB" if kilobytes < 10 else f"{kilobytes:.0f} kB"
-
-
 def _contents(outline: list[Heading]) -> str:
     """The table of contents: sections and their subsections, as nested ordered lists."""
     entries = [heading for heading in outline if heading.level <= 2 and heading.text.strip()]
@@ -187,7 +181,7 @@ def _editions(page: Page, companions: dict) -> str:
         if companion is not None:
             name = page.base + PurePosixPath(companion.name).suffix
             links.append(f'<li><a href="{escape(name)}" type="{media_type}">{label} ({edition}, '
-                         f"{_size(companion.data)})</a></li>")
+                         f"{human_size(len(companion.data))})</a></li>")
     if not links:
         return ""
     return (f'<nav aria-labelledby="chapbook_editions">\n<h2 id="chapbook_editions">{LABELS["editions"]}</h2>\n'
