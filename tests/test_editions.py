@@ -93,3 +93,13 @@ def test_no_module_imports_itself_back_through_others():
 @pytest.mark.parametrize("name", sorted(_module_name(p) for p in PACKAGE.rglob("*.py")))
 def test_each_module_imports_on_its_own(name):
     importlib.import_module(name)
+
+
+def test_an_edition_not_installed_is_named_in_one_line(monkeypatch):
+    import pipeline.build
+
+    monkeypatch.setattr(pipeline.build, "available_editions", lambda: ["txt"])
+    result = CliRunner().invoke(main, ["build", "-f", "epub"])
+    assert result.exit_code == 1
+    assert result.output.strip() == ("chapbook: the epub edition is not available in this installation; "
+                                     "run make to install everything")
