@@ -185,11 +185,20 @@ def drawn_cover(title: str, subtitle: str = "", authors: Sequence[str] = ()) -> 
     return CoverImage(draw_cover(title, subtitle, authors), "image/png", ".png", WIDTH, HEIGHT)
 
 
-def user_cover(url: str, folder: Path, source: Path) -> CoverImage:
+def user_cover(url: str, folder: Path, source: Path, line: int | None = None) -> CoverImage:
     """The image a source's `cover:` metadata names, checked: a local JPEG or PNG, not too big or small.
 
-    Anything else raises ChapbookError with one line saying what is wrong and what to do.
+    Anything else raises ChapbookError (naming `source` and the metadata's `line`) with one line saying
+    what is wrong and what to do.
     """
+    try:
+        return _user_cover(url, folder, source)
+    except ChapbookError as error:
+        error.line = line
+        raise
+
+
+def _user_cover(url: str, folder: Path, source: Path) -> CoverImage:
     from PIL import Image, UnidentifiedImageError
 
     from pipeline.resources import resolve_local

@@ -22,6 +22,7 @@ class Metadata:
     identifier: str = ""
     description: str = ""
     rights: str = ""
+    cover: str = ""  # a cover image inside the source's folder (the EPUB draws one without it)
 
     def day(self) -> date | None:
         """The date's YYYY-MM-DD, or None when `date` does not start with one."""

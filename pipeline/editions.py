@@ -64,6 +64,8 @@ class Companion:
 EDITIONS: tuple[Edition, ...] = (
     Edition("epub", "pipeline.writers.epub", ".epub", "EPUB 3 ebook", stylesheets=("epub.css",),
             checker="pipeline.checks.epub:check_epub"),
+    Edition("kepub", "pipeline.writers.kepub", ".kepub.epub", "Kobo ebook (kepub)",
+            checker="pipeline.checks.epub:check_epub", uses=("epub",)),
     Edition("pdf", "pipeline.writers.pdf", ".pdf", "PDF book, tagged", stylesheets=("print.css",),
             checker="pipeline.checks.pdf:check_pdf", worker=True),
     Edition("txt", "pipeline.writers.text", ".txt", "plain text", checker="pipeline.checks.text:check_text"),

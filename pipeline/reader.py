@@ -18,7 +18,7 @@ log = logging.getLogger("chapbook")
 
 # markdown-smart: the author's `--`, `...` and straight quotes are kept as typed.
 READER_FORMAT = "markdown-smart"
-METADATA_NAMES = ("title", "subtitle", "author", "date", "lang", "identifier", "description", "rights")
+METADATA_NAMES = ("title", "subtitle", "author", "date", "lang", "identifier", "description", "rights", "cover")
 TEXT_FIELDS = tuple(name for name in METADATA_NAMES if name != "author")  # each one line of text
 MAX_NESTING = 64
 # pandoc peaks at about 300 bytes of memory per source byte (191 MB for a 620 kB source): 4 MB keeps
@@ -129,6 +129,10 @@ def _metadata(path: Path, raw: dict[str, Any], lines: dict[str, int]) -> tuple[M
         title = path.stem  # documented fallback: a source without a title is named after its file
     fields = {key: values[key] for key in TEXT_FIELDS if key != "title" and key in values}
     meta = Metadata(title=title.strip(), authors=tuple(str(a) for a in authors), **fields)
+    if meta.cover:  # checked while reading, so a bad cover stops the build before any output is written
+        from pipeline.cover import user_cover
+
+        user_cover(meta.cover, path.parent.resolve(), path, lines.get("cover"))
     settings = {key: values[key] for key in SETTING_NAMES if key in values}
     return meta, settings
 

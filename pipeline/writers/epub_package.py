@@ -17,11 +17,15 @@ from pipeline.document import Metadata
 from pipeline.writers.xhtml import EPUB_NS, XHTML_NS
 
 STYLESHEET = "styles/epub.css"
+# The rules standing for what the XHTML renderer would write as inline styles (ordered-list markers,
+# table cell alignment): Send to Kindle rejects books with many `style` attributes.
+GENERATED_STYLESHEET = "styles/classes.css"
 _W3CDTF = re.compile(r"\A\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})?)?)?)?\Z")
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
           (b"RIFF", "image/webp"))
 # The labels chapbook adds itself, in the essay's lowercase voice.
-LABELS = {"contents": "contents", "landmarks": "landmarks", "cover": "cover", "start": "start of content"}
+LABELS = {"contents": "contents", "landmarks": "landmarks", "cover": "cover", "titlepage": "title page",
+          "start": "start of content"}
 
 
 @dataclass
@@ -54,13 +58,18 @@ def sniffed_media_type(data: bytes, declared: str) -> str:
     return declared
 
 
-def xhtml_page(title: str, body: str, lang: str, body_type: str = "") -> bytes:
-    """A complete XHTML content document around `body`, with lang and xml:lang and the stylesheet."""
+def xhtml_page(title: str, body: str, lang: str, body_type: str = "", stylesheets: tuple[str, ...] = (STYLESHEET,)
+               ) -> bytes:
+    """A complete XHTML content document around `body`, with lang and xml:lang and the stylesheets.
+
+    It starts with an XML declaration naming UTF-8: Send to Kindle rejects XHTML without one.
+    """
     body_attributes = f' epub:type="{body_type}"' if body_type else ""
+    links = "".join(f'<link rel="stylesheet" type="text/css" href="{escape(name)}"/>\n' for name in stylesheets)
     return (f'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
             f'<html xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}" lang="{escape(lang)}" xml:lang="{escape(lang)}">\n'
             f'<head>\n<meta charset="utf-8"/>\n<title>{escape(title, quote=False)}</title>\n'
-            f'<link rel="stylesheet" type="text/css" href="{STYLESHEET}"/>\n</head>\n'
+            f"{links}</head>\n"
             f"<body{body_attributes}>\n{body}\n</body>\n</html>\n").encode()
 
 
@@ -111,11 +120,25 @@ def ebooklib_toc(entries: list[NavEntry], counter: list[int] | None = None) -> l
     return result
 
 
-def reproducible_zip(data: bytes, when: datetime) -> bytes:
+def class_rules(styles: dict[str, str]) -> bytes:
+    """A stylesheet with one rule per class the renderer used instead of an inline style."""
+    rules = [f".{name} {{ {declaration}; }}" for declaration, name in styles.items()]
+    return ('@charset "utf-8";\n' + "\n".join(rules) + "\n").encode()
+
+
+def with_package_language(opf: bytes, lang: str) -> bytes:
+    """The package document with `xml:lang` on <package>, which ebooklib does not write (Ace: epub-lang)."""
+    if re.search(rb"<package\b[^>]*\sxml:lang=", opf):
+        return opf
+    return re.sub(rb"<package\b", b'<package xml:lang="' + escape(lang).encode() + b'"', opf, count=1)
+
+
+def reproducible_zip(data: bytes, when: datetime, lang: str) -> bytes:
     """The same EPUB with fixed entry dates, `mimetype` first and stored, other entries in their written order.
 
     ebooklib stamps each ZIP entry with the wall clock, so two builds of one source would differ; OCF wants
-    `mimetype` as the first entry, uncompressed (EPUBCheck PKG-006, PKG-007).
+    `mimetype` as the first entry, uncompressed (EPUBCheck PKG-006, PKG-007). The package document gets its
+    `xml:lang` here too.
     """
     stamp = max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0))  # the earliest date a ZIP entry can hold
     output = io.BytesIO()
@@ -126,5 +149,8 @@ def reproducible_zip(data: bytes, when: datetime) -> bytes:
             info.create_system = 3  # the same bytes whatever system builds it
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            target.writestr(info, source.read(name), compresslevel=9)
+            content = source.read(name)
+            if name.endswith(".opf"):
+                content = with_package_language(content, lang)
+            target.writestr(info, content, compresslevel=9)
     return output.getvalue()

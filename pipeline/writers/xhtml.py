@@ -43,6 +43,9 @@ class HtmlOptions:
     href_for_id: Callable[[str], str] = lambda identifier: f"#{identifier}"
     image_src: Callable[[Resource], str] = lambda resource: resource.name
     first_note: int = 1  # number of the first pandoc footnote, so numbering runs on across split files
+    # Given, each inline style becomes a class named by this function (the edition writes the rules into a
+    # stylesheet): Send to Kindle rejects books with many `style` attributes (error E999).
+    style_class: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,10 @@ class RenderedHtml:
     body: str
     notes: str = ""
     note_count: int = 0
+
+
+def _marker_style(marker: str) -> str:
+    return f"list-style-type: '{marker}\\2002'"  # the marker, then an en space
 
 
 def parse_fragment(xhtml: str) -> ElementTree.Element:
@@ -79,6 +86,12 @@ class _Renderer:
         self.resources = {resource.url: resource for resource in document.resources}
         self.source = document.source
         self.notes: list[tuple[int, list[Node]]] = []
+
+    def style(self, declaration: str) -> list[tuple[str, str]]:
+        """A `style` attribute, or the class standing for it when the edition wants no inline styles."""
+        if self.options.style_class is None:
+            return [("style", declaration)]
+        return [("class", self.options.style_class(declaration))]
 
     def epub_type(self, value: str) -> list[tuple[str, str]]:
         return [("epub:type", value)] if self.options.epub else []
@@ -183,10 +196,9 @@ class _Renderer:
             (start, style, delimiter), items = content
             pairs = [("start", str(start) if start != 1 else ""), ("type", _OL_TYPES.get(style["t"], ""))]
             markers = [ordered_marker(start + i, style["t"], delimiter["t"]) for i in range(len(items))]
-            return (f"<ol{_attributes(pairs)}>\n"
-                    + "\n".join(f"<li style=\"list-style-type: '{marker}\\2002'\">{self.blocks(item)}</li>"
-                                for marker, item in zip(markers, items, strict=True))
-                    + "\n</ol>")
+            rendered = [f"<li{_attributes(self.style(_marker_style(marker)))}>{self.blocks(item)}</li>"
+                        for marker, item in zip(markers, items, strict=True)]
+            return f"<ol{_attributes(pairs)}>\n" + "\n".join(rendered) + "\n</ol>"
         if kind == "BlockQuote":
             return f"<blockquote>\n{self.blocks(content)}\n</blockquote>"
         if kind == "CodeBlock":
@@ -248,7 +260,7 @@ class _Renderer:
                 align = _ALIGN.get(alignment["t"]) or (aligns[column] if column < len(aligns) else "")
                 pairs = [("rowspan", str(rowspan) if rowspan > 1 else ""),
                          ("colspan", str(colspan) if colspan > 1 else ""),
-                         ("style", f"text-align: {align}" if align else "")]
+                         *(self.style(f"text-align: {align}") if align else [])]
                 rendered.append(f"<{tag}{_attributes(pairs)}>{self.blocks(blocks)}</{tag}>")
             lines.append("<tr>\n" + "\n".join(rendered) + "\n</tr>")  # whitespace keeps cell words apart in text
         return "\n".join(lines)
@@ -279,8 +291,9 @@ class _Renderer:
             parts.append(f'<aside{_attributes(pairs)}>\n<p class="note-number">{number}.</p>\n{body}\n</aside>')
         if not parts:
             return ""
-        return (f'<section class="footnotes"{_attributes(self.epub_type("footnotes"))}>\n' + "\n".join(parts)
-                + "\n</section>")
+        # A <div>: the notes have no heading of their own, and a <section> without one is a Nu warning.
+        return (f'<div class="footnotes"{_attributes(self.epub_type("footnotes"))}>\n' + "\n".join(parts)
+                + "\n</div>")
 
 
 def _note_inlines(blocks: list[Node]) -> list[Node]:
