@@ -653,8 +653,10 @@ def unpacked_books(built, tmp_path_factory) -> dict[str, Path]:
     return {name: folder / name for name in ("kitchen-sink", "nested-lists", "table-image", "essay")}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while it is open,
+    # and later tests run asyncio loops of their own.
     from pipeline import browser
 
     if browser.missing(axe=True):
