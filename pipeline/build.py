@@ -194,7 +194,7 @@ def _write(job: Job, files: dict[Path, bytes], documents: dict[Path, Document], 
         atomic_write(path, data)
     folder = job.edition.is_folder
     removed = remove_unmade(cache.written_files(job.output), list(files), job.output) if folder else ()
-    resources = [r.path for source in job.sources for r in documents[source].resources]
+    resources = [path for source in job.sources for path in documents[source].local_files()]
     cache.record(job.output, job.key, resources, list(files) if folder else [])
     return Written(job.edition.name, job.output, sum(len(d) for d in files.values()),
                    time.perf_counter() - started, removed=removed)

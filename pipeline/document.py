@@ -83,6 +83,17 @@ class Document:
         """The only folder (besides styles/) a build may read resources from."""
         return self.source.parent.resolve()
 
+    def local_files(self) -> list[Path]:
+        """Every file besides the source that its editions read (its images and its cover image), so a
+        change to any of them rebuilds them."""
+        files = [resource.path for resource in self.resources]
+        if self.meta.cover:
+            from pipeline.resources import resolve_local
+
+            cover, _reason = resolve_local(self.meta.cover, self.resource_folder)
+            files += [cover] if cover else []
+        return files
+
     def with_blocks(self, blocks: list[Node]) -> Document:
         """A copy with other blocks (transforms return new documents)."""
         return replace(self, blocks=blocks)

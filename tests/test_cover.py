@@ -95,3 +95,19 @@ def test_a_bad_cover_is_refused_with_one_clear_line(tmp_path, name, make, says):
     message = str(caught.value)
     assert says in message and "\n" not in message
     assert message.startswith(str(folder / "book.md"))
+
+
+def test_a_cover_replaced_under_the_same_name_rebuilds_the_book(tmp_path, monkeypatch):
+    from pipeline.build import build
+
+    monkeypatch.setenv("CHAPBOOK_CACHE_DIR", str(tmp_path / "cache"))
+    source = tmp_path / "book.md"
+    source.write_text("---\ntitle: t\ncover: cover.png\n---\n\ntext\n", encoding="utf-8")
+    _png(tmp_path / "cover.png")
+    out = tmp_path / "out"
+    build([source], out, ["epub"])
+    first = (out / "book.epub").read_bytes()
+    assert build([source], out, ["epub"])[0].cached
+    _png(tmp_path / "cover.png", size=(900, 1440))
+    rebuilt = build([source], out, ["epub"])[0]
+    assert not rebuilt.cached and (out / "book.epub").read_bytes() != first
