@@ -1,4 +1,9 @@
-"""Atomic writes: every output goes to a temporary file beside it, then is renamed into place."""
+"""Atomic writes: every output goes to a temporary file beside it, then is renamed into place.
+
+Temporary files and the write-test probe are created with O_CREAT | O_EXCL | O_NOFOLLOW (that is
+what `tempfile.mkstemp` does), so a symbolic link planted under a predictable name in a shared
+output folder is never followed and never truncates the file it points at.
+"""
 
 from __future__ import annotations
 
@@ -21,11 +26,22 @@ def atomic_write(path: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
+            os.fchmod(stream.fileno(), 0o644)  # the file we made, not whatever now has its name
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def probe_writable(folder: Path) -> None:
+    """Prove that files can be created in `folder` by making and removing a fresh one; raises OSError.
+
+    The probe is a new file with a random name made with O_EXCL | O_NOFOLLOW, so a planted
+    `.chapbook-write-test-<pid>` link cannot make the probe write through it.
+    """
+    handle, probe = tempfile.mkstemp(prefix=f".chapbook-write-test-{os.getpid()}.", dir=folder)
+    os.close(handle)
+    os.unlink(probe)
 
 
 def _alive(pid: int) -> bool:

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from pipeline.bounded import FileTooLarge, NotRegularFile, read_regular_file
 from pipeline.paths import is_inside
 
 log = logging.getLogger("chapbook")
@@ -23,6 +24,8 @@ log = logging.getLogger("chapbook")
 # Types WeasyPrint needs to know (a stylesheet must say text/css); mimetypes guesses the others.
 _MEDIA_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".woff2": "font/woff2", ".woff": "font/woff",
                 ".ttf": "font/ttf", ".otf": "font/otf"}
+# An image or font larger than this is refused: WeasyPrint holds every resource in memory.
+MAX_RESOURCE_BYTES = 64 * 1024 * 1024
 
 
 class RefusedResource(ValueError):
@@ -49,6 +52,8 @@ class SandboxedFetcher(URLFetcher):
             return None, f"{scheme or 'relative'} URLs are not served (only files in the source's folder and styles/)"
         if parts.netloc not in ("", "localhost"):
             return None, "file: URLs on another host are never fetched"
+        if "\x00" in unquote(parts.path):
+            return None, "a file name never holds a NUL character (%00)"
         path = Path(unquote(parts.path)).resolve()  # resolve() follows symlinks, so none leads out
         if not any(is_inside(path, folder) for folder in self.allowed_folders):
             return None, "it is outside the source's folder and styles/"
@@ -59,6 +64,14 @@ class SandboxedFetcher(URLFetcher):
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         """The resource at `url` if the sandbox allows it; otherwise a warning and RefusedResource."""
         path, reason = self.local_path(url)
+        body = b""
+        if path is not None:
+            try:
+                body = read_regular_file(path, MAX_RESOURCE_BYTES)
+            except (NotRegularFile, FileTooLarge) as error:
+                path, reason = None, str(error).removeprefix(f"{path} ")
+            except OSError as error:
+                path, reason = None, f"it cannot be read ({error.strerror})"
         if path is None:
             self.refused.append(url)
             shown = url if len(url) <= 120 else url[:117] + "..."
@@ -66,4 +79,4 @@ class SandboxedFetcher(URLFetcher):
             raise RefusedResource(f"chapbook refused {shown}: {reason}")
         media_type = _MEDIA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
         headers = {"Content-Type": media_type or "application/octet-stream"}
-        return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers=headers)
+        return URLFetcherResponse(path.as_uri(), body=body, headers=headers)

@@ -11,11 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import ChapbookError
+from pipeline.terminal import shown
 
 STATE_ENV = "CHAPBOOK_STATE_DIR"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 SIDECAR = ".meta"  # agate's per-folder file: `page.gmi: ;lang=en` adds parameters to the page's MIME type
 CERTIFICATE_DAYS = 3650  # clients pin the first certificate they see (TOFU); a short life means false alarms
+MAX_REQUEST_BYTES = 1024  # the Gemini specification's limit for a request's URL
 
 
 def state_folder(environ: dict[str, str]) -> Path:
@@ -90,11 +92,39 @@ def ensure_certificate(folder: Path, names: list[str]) -> tuple[Path, Path]:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.part")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
+    temporary.unlink(missing_ok=True)
+    # O_EXCL | O_NOFOLLOW: a link planted under the temporary name is never written through.
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(handle, "wb") as stream:
         stream.write(data)
     os.replace(temporary, path)
+
+
+def request_problem(line: bytes) -> str:
+    """Why a Gemini request line is malformed, in a few words for the 59 answer; "" if it is not."""
+    if len(line) > MAX_REQUEST_BYTES:
+        return f"request longer than {MAX_REQUEST_BYTES} bytes"
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return "request is not UTF-8"
+    if shown(text) != text:
+        return "request holds control characters"
+    return ""
+
+
+def inside_capsule(root: Path, relative: str) -> bool:
+    """Whether `root/relative`, every symbolic link followed, stays inside `root` (a resolved folder)."""
+    if "\x00" in relative:
+        return False
+    try:
+        target = Path(os.path.realpath(root / relative))
+        if target.is_dir():
+            target = Path(os.path.realpath(target / "index.gmi"))  # what jetforce serves for a folder
+    except (OSError, ValueError):
+        return False
+    return target.is_relative_to(root)
 
 
 def sidecar_parameters(page: Path) -> str:
@@ -124,6 +154,8 @@ def _capsule_application(root: Path):
         def serve_static_file(self, request):
             if any(part.startswith(".") for part in PurePosixPath(request.path).parts):
                 return Response(Status.NOT_FOUND, "Not Found")  # .meta, half-written .part files
+            if not inside_capsule(self.root, os.path.normpath(request.path.strip("/") or ".")):
+                return Response(Status.NOT_FOUND, "Not Found")  # a link out of the capsule is never followed
             response = super().serve_static_file(request)
             if isinstance(response, Response) and response.status == Status.SUCCESS and \
                     response.meta.startswith("text/gemini"):
@@ -141,6 +173,36 @@ def _capsule_application(root: Path):
             return meta + "; charset=utf-8" if meta.startswith("text/gemini") else meta
 
     return CapsuleApplication()
+
+
+def _capsule_server_class():
+    """jetforce's GeminiServer, answering malformed requests in one log line and escaping what it logs."""
+    from jetforce import GeminiServer, Status
+    from jetforce.protocol import GeminiProtocol
+
+    class CapsuleProtocol(GeminiProtocol):
+        async def _handle_request_noblock(self) -> None:
+            problem = request_problem(self.request)
+            if not problem:
+                await super()._handle_request_noblock()
+                return
+            # jetforce would log a traceback and re-raise into Twisted ("Unhandled error in Deferred").
+            self.url = self.request[:MAX_REQUEST_BYTES].decode("utf-8", "backslashreplace")
+            self.write_status(Status.BAD_REQUEST, problem)
+            self.flush_status()
+            self.log_request()
+            self.finish_connection()
+
+    class CapsuleServer(GeminiServer):
+        protocol_class = CapsuleProtocol
+
+        def log_access(self, message: str) -> None:
+            print(shown(message), flush=True)  # a request's escape sequences never reach the terminal
+
+        def log_message(self, message: str) -> None:
+            print("\n".join(shown(line) for line in message.split("\n")), file=sys.stderr, flush=True)
+
+    return CapsuleServer
 
 
 def _stop_on_interrupt(reactor) -> None:
@@ -161,14 +223,13 @@ def serve_capsule(folder: Path, host: str = "127.0.0.1", port: int = 1965) -> No
     folder = Path(folder)
     if not (folder / "index.gmi").is_file():
         raise ChapbookError(folder, "no Gemini capsule here", "run chapbook build -f gemini first")
-    from jetforce import GeminiServer
     from jetforce.tls import GeminiCertificateOptions
     from twisted.internet import reactor
     from twisted.internet.error import CannotListenError
     from twisted.protocols.tls import TLSMemoryBIOFactory
 
     certfile, keyfile = ensure_certificate(state_folder(dict(os.environ)) / "tls", certificate_names(host))
-    server = GeminiServer(_capsule_application(folder.resolve()), reactor=reactor, host=host, port=port,
+    server = _capsule_server_class()(_capsule_application(folder.resolve()), reactor=reactor, host=host, port=port,
                           hostname="localhost", certfile=str(certfile), keyfile=str(keyfile))
     # Bound here rather than by GeminiServer.run(), which drops a failed bind and serves nothing.
     tls = TLSMemoryBIOFactory(GeminiCertificateOptions(certfile=str(certfile), keyfile=str(keyfile)), False, server)
