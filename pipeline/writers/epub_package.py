@@ -140,7 +140,8 @@ def reproducible_zip(data: bytes, when: datetime, lang: str) -> bytes:
     `mimetype` as the first entry, uncompressed (EPUBCheck PKG-006, PKG-007). The package document gets its
     `xml:lang` here too.
     """
-    stamp = max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0))  # the earliest date a ZIP entry can hold
+    # A ZIP entry's date runs from 1980 to 2107 (7 bits of years); the package's own dates are not limited.
+    stamp = min(max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0)), (2107, 12, 31, 23, 59, 58))
     output = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w") as target:
         names = source.namelist()
