@@ -239,7 +239,10 @@ class _GemtextRenderer:
             blocks = self.notes[number]
             number += 1
             first = self.blocks(blocks[:1]) if blocks else [""]
-            first[0] = f"[{number}] " + first[0].removeprefix(ESCAPE)
+            if first[0].startswith(("```", "=>")):  # a preformat toggle or link line must stay at column 0
+                first.insert(0, f"[{number}]")
+            else:
+                first[0] = f"[{number}] " + first[0].removeprefix(ESCAPE)
             out += ["", *first]
             for block in blocks[1:]:
                 out += ["", *self.block(block, 0)]
