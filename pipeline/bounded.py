@@ -6,6 +6,7 @@ memory runs out. Sources, the build cache and the PDF's resources are read throu
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -37,23 +38,33 @@ def file_kind(mode: int) -> str:
                 "a special file")
 
 
-def read_regular_file(path: Path, limit: int, *, follow_links: bool = True) -> bytes:
-    """The bytes of the regular file at `path`, refusing anything else and anything over `limit` bytes.
+def open_regular_file(path: Path, *, follow_links: bool = True) -> int:
+    """A descriptor open for reading on the regular file at `path`; NotRegularFile for anything else.
 
-    Raises NotRegularFile, FileTooLarge, or the OSError of opening it (with `follow_links=False`, a
-    symbolic link gives ELOOP). Never blocks on a FIFO and never reads more than `limit + 1` bytes,
-    even from a file that grows while it is read.
+    Never blocks on a FIFO. With `follow_links=False`, a symbolic link gives OSError (ELOOP).
     """
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC  # O_NONBLOCK: opening a FIFO without a writer returns at once
     if not follow_links:
         flags |= os.O_NOFOLLOW
     descriptor = os.open(path, flags)
+    mode = os.fstat(descriptor).st_mode  # of what was opened, so a swap after a check cannot fool it
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise NotRegularFile(Path(path), file_kind(mode))
+    return descriptor
+
+
+def read_regular_file(path: Path, limit: int, *, follow_links: bool = True) -> bytes:
+    """The bytes of the regular file at `path`, refusing anything else and anything over `limit` bytes.
+
+    Raises NotRegularFile, FileTooLarge, or the OSError of opening it. Never blocks on a FIFO and
+    never reads more than `limit + 1` bytes, even from a file that grows while it is read.
+    """
+    descriptor = open_regular_file(path, follow_links=follow_links)
     try:
-        info = os.fstat(descriptor)  # of what was opened, so a swap after a check cannot fool it
-        if not stat.S_ISREG(info.st_mode):
-            raise NotRegularFile(Path(path), file_kind(info.st_mode))
-        if info.st_size > limit:
-            raise FileTooLarge(Path(path), info.st_size, limit)
+        size = os.fstat(descriptor).st_size
+        if size > limit:
+            raise FileTooLarge(Path(path), size, limit)
         chunks, total = [], 0
         while total <= limit:
             chunk = os.read(descriptor, min(_CHUNK, limit + 1 - total))
@@ -66,3 +77,10 @@ def read_regular_file(path: Path, limit: int, *, follow_links: bool = True) -> b
         return b"".join(chunks)
     finally:
         os.close(descriptor)
+
+
+def regular_file_sha256(path: Path) -> str:
+    """The SHA-256 of a regular file's bytes, read in chunks; NotRegularFile or OSError otherwise."""
+    descriptor = open_regular_file(path)
+    with os.fdopen(descriptor, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()

@@ -9,18 +9,19 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.atomic import atomic_write, remove_stale_parts
+from pipeline.atomic import atomic_write, probe_writable, remove_stale_parts
 from pipeline.cache import BuildCache, cache_folder, environment_snapshot, file_digest, input_key
 from pipeline.document import Document
 from pipeline.editions import EDITIONS, Companion, Edition, in_build_order
 from pipeline.editions import edition as edition_named
 from pipeline.errors import ChapbookError
-from pipeline.paths import plain_file_inside
+from pipeline.paths import is_inside, plain_file_inside
 from pipeline.reader import read_document
 from pipeline.settings import Settings, apply, as_dict, load_project_settings
 from pipeline.transforms import apply_transforms
@@ -57,15 +58,38 @@ def available_editions() -> list[str]:
 
 
 def default_sources(folder: Path = Path("source")) -> list[Path]:
-    """Every `source/*.md`, in name order."""
-    return sorted(folder.glob("*.md"))
+    """Every `source/*.md`, in name order; a symbolic link among them to a file outside the project is refused.
+
+    Named on the command line, such a file is built: the author chose it.
+    """
+    sources = sorted(folder.glob("*.md"))
+    project = Path.cwd()
+    for source in sources:
+        if source.is_symlink() and not is_inside(source, project):
+            raise ChapbookError(source, f"this source is a symbolic link to {source.resolve()}, outside the project",
+                                "name it on the command line to publish it anyway, or remove the link")
+    return sources
+
+
+def _epoch_time(epoch: str) -> datetime | None:
+    """SOURCE_DATE_EPOCH as a time, or None (with a warning) when it is no whole number of seconds up to 9999."""
+    if not epoch:
+        return None
+    try:
+        if epoch.isascii() and epoch.isdigit():
+            return datetime.fromtimestamp(int(epoch), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        pass
+    log.warning("SOURCE_DATE_EPOCH=%s is not a whole number of seconds between 1970 and 9999; ignored: the editions "
+                "are stamped with the source's date or file time", epoch[:40])
+    return None
 
 
 def edition_time(document: Document, environment: dict[str, str]) -> datetime:
     """The time stamped into editions: SOURCE_DATE_EPOCH if set, else the source's date, else its mtime."""
-    epoch = environment.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    epoch = _epoch_time(environment.get("SOURCE_DATE_EPOCH", "").strip())
+    if epoch is not None:
+        return epoch
     day = document.meta.day()
     if day is not None:
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
@@ -88,9 +112,7 @@ def check_output_folder(outdir: Path) -> None:
         raise ChapbookError(outdir, "the output folder is a file", "choose another folder with -o")
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        probe = outdir / f".chapbook-write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        probe_writable(outdir)  # never through a planted link (O_EXCL | O_NOFOLLOW)
     except OSError as error:
         raise ChapbookError(outdir, f"cannot write to the output folder ({error.strerror})",
                             "choose another folder with -o or fix its permissions") from None
@@ -108,6 +130,35 @@ def _check_sources(sources: list[Path], outdir: Path) -> None:
         if outdir.resolve() == source.parent.resolve():
             raise ChapbookError(outdir, "the output folder is the source folder",
                                 "choose another folder with -o; chapbook never writes into the source folder")
+
+
+def _check_outputs(jobs: list[Job], sources: list[Path]) -> None:
+    """Refuse a build that would write over a source, or into a folder that holds one (real paths compared)."""
+    real_sources = {source.resolve(): source for source in sources}
+    for job in jobs:
+        output = job.output.resolve()
+        if output in real_sources:
+            raise ChapbookError(real_sources[output], f"writing {job.output} would overwrite this source",
+                                "choose another folder with -o; chapbook never writes over a source")
+        if job.edition.is_folder:
+            inside = next((source for real, source in real_sources.items() if real.is_relative_to(output)), None)
+            if inside is not None:
+                raise ChapbookError(inside, f"this source lies inside {job.output}, which the {job.edition.name} "
+                                    "edition writes", "move the source, or choose another folder with -o")
+
+
+def _worker_died(job: Job) -> ChapbookError:
+    """The error for a worker process killed under the build (the OOM killer's SIGKILL, seen from here)."""
+    return ChapbookError(job.output, f"the {job.edition.name} worker process died before it finished (killed by the "
+                         "system, most often for lack of memory)", "close other programs or split the source, "
+                         "then build again")
+
+
+def _submit(pool, job: Job, documents: dict[Path, Document], settings: Settings) -> tuple[float, Future]:
+    try:
+        return time.perf_counter(), pool.submit(render_job, job, documents, settings)
+    except BrokenProcessPool:
+        raise _worker_died(job) from None
 
 
 def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Settings) -> list[Job]:
@@ -214,6 +265,7 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     settings = apply(project, overrides, "command line")
     cache = BuildCache(cache_folder(dict(os.environ)))
     jobs = plan(sources, outdir, editions, settings)
+    _check_outputs(jobs, sources)
     results: list[Written] = []
     stale: list[Job] = []
     for job in jobs:
@@ -239,13 +291,17 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
             log.debug("%s: read (one pandoc call) and transformed in %.2f s", source, time.perf_counter() - reading)
         check_output_folder(outdir)
         remove_stale_parts(outdir)
-        pending = {job: (time.perf_counter(), pool.submit(render_job, job, documents, settings)) for job in separate}
+        pending = {job: _submit(pool, job, documents, settings) for job in separate}
 
         def finish(job: Job) -> None:
             started, future = pending.pop(job)
             if on_started:
                 on_started(job.edition.name)
-            results.append(_announce(_write(job, future.result(), documents, cache, started), on_written))
+            try:
+                files = future.result()
+            except BrokenProcessPool:
+                raise _worker_died(job) from None
+            results.append(_announce(_write(job, files, documents, cache, started), on_written))
 
         try:
             for job in stale:

@@ -17,9 +17,12 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.atomic import atomic_write
+from pipeline.bounded import read_regular_file, regular_file_sha256
 from pipeline.resources import STYLES
 
 PACKAGE = Path(__file__).resolve().parent
+# The cache holds a few hundred bytes per output; anything near this size is not chapbook's.
+MAX_CACHE_BYTES = 64 * 1024 * 1024
 
 
 @functools.cache
@@ -47,7 +50,7 @@ def file_digest(path: Path) -> str:
             for item in sorted(p for p in path.rglob("*") if p.is_file()):
                 digest.update(f"{item.relative_to(path)}={file_digest(item)}\0".encode())
             return digest.hexdigest()
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return regular_file_sha256(path)  # a FIFO or a device is no input: "missing", without waiting on it
     except OSError:
         return "missing"
 
@@ -75,9 +78,11 @@ class BuildCache:
     def __init__(self, folder: Path) -> None:
         self.path = folder / "outputs.json"
         try:
-            entries = json.loads(self.path.read_text(encoding="utf-8"))
+            # chapbook writes this file itself: a link, a FIFO, a device or a giant in its place is damage.
+            data = read_regular_file(self.path, MAX_CACHE_BYTES, follow_links=False)
+            entries = json.loads(data.decode("utf-8"))
             self.entries = entries if isinstance(entries, dict) else {}
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             self.entries = {}
 
     def is_fresh(self, outputs: list[Path], key: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -14,12 +15,12 @@ from pipeline.editions import names as edition_names
 from pipeline.errors import ChapbookError
 from pipeline.measure import human_size
 from pipeline.settings import SETTINGS
+from pipeline.terminal import EscapingFormatter, shown
 
 
-class _WarningFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        prefix = "warning: " if record.levelno >= logging.WARNING else "  "
-        return f"{prefix}{record.getMessage()}"
+class _WarningFormatter(EscapingFormatter):
+    def prefix(self, record: logging.LogRecord) -> str:
+        return "warning: " if record.levelno >= logging.WARNING else "  "
 
 
 def _configure_logging(quiet: bool, verbose: bool) -> None:
@@ -77,7 +78,7 @@ def _run(action, debug: bool) -> None:
     except ChapbookError as error:
         if debug:
             raise
-        click.echo(str(error), err=True)  # "chapbook: …" when the error has no path of its own
+        click.echo(shown(str(error)), err=True)  # "chapbook: …" when the error has no path of its own
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("chapbook: interrupted; earlier outputs are untouched", err=True)
@@ -247,14 +248,18 @@ def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], deb
     from pipeline.resources import STYLES
 
     _configure_logging(quiet=False, verbose=False)
-    paths = list(sources) or default_sources()
+    paths: list[Path] = []
 
     def rebuild(editions: list[str]) -> None:
         started = time.perf_counter()
         try:
             written = run_build(paths, outdir, editions)
         except ChapbookError as error:
-            click.echo(str(error), err=True)
+            click.echo(shown(str(error)), err=True)
+            return
+        except Exception as error:  # noqa: BLE001 - one bad save must not end the watch
+            click.echo(shown(f"chapbook: unexpected {type(error).__name__} ({error}); still watching; "
+                             "chapbook build --debug shows where"), err=True)
             return
         rebuilt = [item for item in written if not item.cached]
         for item in rebuilt:
@@ -268,8 +273,11 @@ def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], deb
         from pipeline.build import check_output_folder
 
         editions = _chosen_editions(formats)
+        paths.extend(list(sources) or default_sources())
         if not paths:
             raise ChapbookError("source", "no Markdown sources found", "give a file, or put .md files in source/")
+        # A background job starts with SIGINT ignored, and watchfiles stops only on a KeyboardInterrupt.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         check_output_folder(outdir)  # a source error is worth waiting out; an unusable folder is not
         rebuild(editions)
         folders = {path.resolve().parent for path in paths} | ({STYLES} if STYLES.is_dir() else set())

@@ -5,25 +5,45 @@ from __future__ import annotations
 import json
 import logging
 import re
+import resource
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from pipeline.ast import Node, stringify, walk_blocks
+from pipeline.bounded import FileTooLarge, NotRegularFile, read_regular_file
 from pipeline.document import Document, Metadata, iso_day
 from pipeline.errors import ChapbookError
 from pipeline.settings import SETTING_NAMES, Settings, apply
 
 log = logging.getLogger("chapbook")
 
-# markdown-smart: the author's `--`, `...` and straight quotes are kept as typed.
-READER_FORMAT = "markdown-smart"
+# markdown-smart: the author's `--`, `...` and straight quotes are kept as typed. An author's text is
+# text: these extensions would swallow it as markup for another format, so they are off. raw_tex read
+# `C:\Users\alice` and `\emph{very}` as LaTeX (the words vanished from every edition); raw_attribute
+# hides `code`{=latex}; latex_macros applies \newcommand; pandoc_title_block eats a first line
+# starting with %.
+READER_FORMAT = "markdown-smart-raw_tex-raw_attribute-latex_macros-pandoc_title_block"
 METADATA_NAMES = ("title", "subtitle", "author", "date", "lang", "identifier", "description", "rights", "cover")
 TEXT_FIELDS = tuple(name for name in METADATA_NAMES if name != "author")  # each one line of text
 MAX_NESTING = 64
 # pandoc peaks at about 300 bytes of memory per source byte (191 MB for a 620 kB source): 4 MB keeps
 # a build near 1.5 GB. Book-length essays are well under 1 MB.
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
+# pandoc's bounds, so that no source (a YAML alias bomb of 400 bytes ran 57 s in 1.8 GB) runs away:
+# its heap (GHC's +RTS -M) and its processor time (RLIMIT_CPU: a busy machine stretches the clock,
+# not the work), both growing with the source. A 1 MB source takes about 2.1 s of processor time and
+# 210 MB, a 4 MB one 440 MB. The clock limit is only a last resort against a pandoc that hangs.
+PANDOC_BASE_MEMORY = 512 * 1024 * 1024
+PANDOC_MEMORY_PER_BYTE = 400
+PANDOC_BASE_SECONDS = 5
+PANDOC_SECONDS_PER_MB = 5
+PANDOC_CLOCK_FACTOR = 20
+# More blocks than this (paragraphs, list items, cells, headings...) or headings than that, and the PDF
+# alone would take minutes: WeasyPrint lays out about 100 blocks a second, and its contents page
+# updates every entry each time a heading's page number settles, so headings cost their square.
+MAX_BLOCKS = 20_000
+MAX_HEADINGS = 2_000
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _PANDOC_LINE = re.compile(r"line (\d+)")
@@ -42,27 +62,49 @@ def decode_source(path: Path, data: bytes) -> str:
         line = data.count(b"\n", 0, error.start) + 1
         raise ChapbookError(path, f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})",
                             "save the file as UTF-8", line) from None
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")  # CRLF and old Mac CR
     if not text.strip():
         raise ChapbookError(path, "the file is empty", "write the essay in it, starting with a title")
     return text
 
 
+def pandoc_limits(size: int) -> tuple[int, float]:
+    """The memory (bytes) and time (seconds) pandoc may use to read a source of `size` bytes."""
+    return (PANDOC_BASE_MEMORY + PANDOC_MEMORY_PER_BYTE * size,
+            PANDOC_BASE_SECONDS + PANDOC_SECONDS_PER_MB * size / 1_000_000)
+
+
 def run_pandoc(path: Path, text: str) -> dict[str, Any]:
-    """Pandoc's JSON AST for `text`: the build's one and only pandoc call."""
+    """Pandoc's JSON AST for `text`: the build's one and only pandoc call, bounded in memory and time."""
     import pypandoc
 
-    command = [pypandoc.get_pandoc_path(), "--sandbox", "--from", READER_FORMAT, "--to", "json"]
-    result = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, check=False)
-    messages = result.stderr.decode("utf-8", "replace")
-    if result.returncode != 0:
+    data = text.encode("utf-8")
+    memory, seconds = pandoc_limits(len(data))
+    command = [pypandoc.get_pandoc_path(), "+RTS", f"-M{memory // (1024 * 1024)}m", "-RTS",
+               "--sandbox", "--from", READER_FORMAT, "--to", "json"]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    limit = int(seconds) + 1
+    resource.prlimit(process.pid, resource.RLIMIT_CPU, (limit, limit + 1))  # SIGXCPU, then SIGKILL
+    try:
+        output, errors = process.communicate(data, timeout=seconds * PANDOC_CLOCK_FACTOR)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, errors = process.communicate()
+    messages = errors.decode("utf-8", "replace")
+    where = f"chapbook's limit for a source of {len(data):,} bytes"
+    runaway = "look for YAML anchors and aliases (&name, *name) that repeat each other, or split the file"
+    if process.returncode < 0:  # killed: by RLIMIT_CPU, or by the clock above
+        raise ChapbookError(path, f"pandoc was stopped after {limit} s of work, {where}", runaway)
+    if "Heap exhausted" in messages:
+        raise ChapbookError(path, f"pandoc was stopped at {memory // (1024 * 1024)} MB of memory, {where}", runaway)
+    if process.returncode != 0:
         raise _pandoc_error(path, messages)
     for message in messages.split("[WARNING]"):
         if "unclosed" in message:
             line = _PANDOC_LINE.search(message)
             raise ChapbookError(path, "a fenced div (:::) is opened here but never closed",
                                 "add a closing ::: line", int(line.group(1)) if line else None)
-    return json.loads(result.stdout)
+    return json.loads(output)
 
 
 def _pandoc_error(path: Path, messages: str) -> ChapbookError:
@@ -124,6 +166,9 @@ def _metadata(path: Path, raw: dict[str, Any], lines: dict[str, int]) -> tuple[M
     authors = values.get("author") or ()
     if isinstance(authors, str):
         authors = (authors,)
+    if not isinstance(authors, (list, tuple)) or not all(isinstance(a, str) for a in authors):
+        raise ChapbookError(path, "'author' must be a name, or a list of names, each one line of text",
+                            "write author: a name, or one '- a name' line per author", lines.get("author"))
     title = values.get("title")
     if not isinstance(title, str) or not title.strip():
         title = path.stem  # documented fallback: a source without a title is named after its file
@@ -146,17 +191,76 @@ def _check_front_matter(path: Path, text: str) -> None:
                             "end it with a line of three dashes (---) before the essay begins", 1)
 
 
-def _check_structure(path: Path, text: str, blocks: list[Node]) -> None:
-    """Refuse what no edition can carry faithfully: undefined notes, absurd nesting."""
+_YAML_ALIAS = re.compile(r"(?:^|[\s\[{,:])\*[^\s,\]}]", re.M)
+
+
+def _check_front_matter_keys(path: Path, text: str, lines: dict[str, int]) -> None:
+    """Refuse an unknown metadata key whose block uses YAML aliases before pandoc expands them (a 400-byte
+    block of aliases expands to gigabytes); other blocks are left to pandoc, whose errors name the YAML."""
+    match = _FRONT_MATTER.match(text)
+    if not match or not _YAML_ALIAS.search(match.group(1)):
+        return
+    for key, line in lines.items():
+        if key not in METADATA_NAMES and key not in SETTING_NAMES:
+            raise ChapbookError(path, f"unknown metadata key '{key}'",
+                                f"use one of: {', '.join(METADATA_NAMES + SETTING_NAMES)}", line)
+
+
+def _plain_text(inlines: list[Node]) -> str:
+    """The text of inlines as written, without code (a `[^1]` in code is an example, not a reference)."""
+    parts = []
+    for node in inlines:
+        kind, content = node.get("t"), node.get("c")
+        if kind == "Str":
+            parts.append(content)
+        elif kind in ("Space", "SoftBreak", "LineBreak"):
+            parts.append(" ")
+        elif kind in ("Emph", "Strong", "Strikeout", "Underline", "Superscript", "Subscript", "SmallCaps"):
+            parts.append(_plain_text(content))
+        elif kind in ("Link", "Span", "Quoted", "Cite"):
+            parts.append(_plain_text(content[1]))
+    return "".join(parts)
+
+
+def _check_notes(path: Path, text: str, blocks: list[Node]) -> None:
+    """Refuse a footnote reference that is never defined: pandoc leaves `[^label]` as text, written as such.
+
+    An escaped `\\[^label\\]` or one inside code is text the author meant, and is kept.
+    """
     for block in walk_blocks(blocks):
-        for inline_text in (stringify(block),) if block.get("t") in ("Para", "Plain") else ():
-            missing = re.search(r"\[\^([^\]\s]+)\]", inline_text)
-            if missing:
-                label = missing.group(0)
-                line = next((n for n, src in enumerate(text.splitlines(), start=1) if label in src), None)
+        if block.get("t") not in ("Para", "Plain"):
+            continue
+        for label in re.findall(r"\[\^[^\]\s]+\]", _plain_text(block["c"])):
+            written = re.compile(r"(?<!\\)" + re.escape(label))
+            line = next((n for n, src in enumerate(text.splitlines(), start=1) if written.search(src)), None)
+            if line is not None:
                 raise ChapbookError(path, f"footnote {label} is referenced but never defined",
                                     f"add a line '{label}: the note' or remove the reference", line)
+
+
+_HUGE_NUMBER = re.compile(r"^[ \t>]*(\d{10,})[.)][ \t]")
+
+
+def _check_structure(path: Path, text: str, blocks: list[Node]) -> None:
+    """Refuse what no edition can carry faithfully: undefined notes, absurd nesting, size, huge list numbers."""
     _check_depth(path, text, blocks)
+    _check_notes(path, text, blocks)
+    counts = {"blocks": 0, "headings": 0}
+    for block in walk_blocks(blocks):
+        counts["blocks"] += 1
+        counts["headings"] += block.get("t") == "Header"
+    for what, limit in (("blocks (paragraphs, list items, table cells, headings)", MAX_BLOCKS),
+                        ("headings", MAX_HEADINGS)):
+        count = counts[what.split()[0]]
+        if count > limit:
+            raise ChapbookError(path, f"the source has {count:,} {what}, more than chapbook's limit of {limit:,} "
+                                "(its PDF would take many minutes)", "split it into several sources")
+    for number, line in enumerate(text.splitlines(), start=1):
+        huge = _HUGE_NUMBER.match(line)
+        if huge and any(block.get("t") == "OrderedList" for block in walk_blocks(blocks)):
+            raise ChapbookError(path, f"the list number {huge.group(1)} has more than 9 digits (pandoc keeps only "
+                                "64 bits of it, so every edition would print another number)",
+                                "number the list with at most 9 digits", number)
 
 
 _LIST_LINE = re.compile(r"^( *)(?:[-+*]|\(?[0-9a-zA-Z]{1,4}[.)])\s")
@@ -199,11 +303,13 @@ def read_document(path: Path, base: Settings | None = None, overrides: dict[str,
     if path.is_dir():
         raise ChapbookError(path, "this is a folder, not a Markdown file", "name a .md file inside it")
     try:
-        size = path.stat().st_size
-        if size > MAX_SOURCE_BYTES:
-            raise ChapbookError(path, f"the source is {size:,} bytes, more than chapbook's limit of "
-                                f"{MAX_SOURCE_BYTES:,} bytes", "split it into several sources")
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_SOURCE_BYTES)
+    except FileTooLarge as error:
+        raise ChapbookError(path, f"the source is {error.size:,} bytes, more than chapbook's limit of "
+                            f"{MAX_SOURCE_BYTES:,} bytes", "split it into several sources") from None
+    except NotRegularFile as error:
+        raise ChapbookError(path, f"this is {error.kind}, not a regular file", "give chapbook a Markdown file; "
+                            "a pipe or a device never ends") from None
     except FileNotFoundError:
         raise ChapbookError(path, "no such file", "check the path, or run chapbook build with no arguments "
                             "to build every source/*.md") from None
@@ -211,8 +317,9 @@ def read_document(path: Path, base: Settings | None = None, overrides: dict[str,
         raise ChapbookError(path, f"cannot read the file ({error.strerror})", "check its permissions") from None
     text = decode_source(path, data)
     _check_front_matter(path, text)
-    tree = run_pandoc(path, text)
     lines = _key_lines(text)
+    _check_front_matter_keys(path, text, lines)
+    tree = run_pandoc(path, text)
     meta, setting_values = _metadata(path, tree.get("meta", {}), lines)
     settings = apply(base or Settings(), setting_values, path, lines, scope="document")
     settings = apply(settings, overrides or {}, "command line")

@@ -21,6 +21,8 @@ def resolve_local(url: str, folder: Path) -> tuple[Path | None, str]:
     relative = unquote(parts.path)
     if not relative or relative.startswith("/"):
         return None, "absolute paths are outside the source's folder"
+    if "\x00" in relative:
+        return None, "a file name never holds a NUL character (%00)"
     candidate = (folder / relative).resolve()
     if not is_inside(candidate, folder):
         return None, "it is outside the source's folder"

@@ -94,8 +94,9 @@ def _shown(value: Any) -> str:
 def checked_value(setting: Setting, value: Any, where: Path | str, line: int | None = None) -> Any:
     """`value` validated against its declaration (and converted: metadata arrives as text), or an error
     naming where it came from."""
-    if isinstance(setting.default, int) and isinstance(value, str) and value.strip().isdigit():
-        value = int(value)  # YAML metadata arrives from pandoc as text
+    if isinstance(setting.default, int) and isinstance(value, str) and value.strip().isascii() and \
+            value.strip().isdigit():
+        value = int(value)  # YAML metadata arrives from pandoc as text ("²" is a digit to isdigit, not to int)
     wrong = isinstance(value, bool) or not isinstance(value, type(setting.default))
     if not wrong and isinstance(value, int):
         wrong = not setting.minimum <= value <= setting.maximum

@@ -39,13 +39,20 @@ def _source_text(document: Document) -> str:
                       _note_text(document.blocks)])
 
 
+def _notes(node) -> list[list[Node]]:
+    """The blocks of every footnote anywhere in a pandoc JSON tree (cells, quotes, notes in notes)."""
+    if isinstance(node, list):
+        return [note for child in node for note in _notes(child)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["c"]] if node.get("t") == "Note" else []
+    return own + _notes(node.get("c"))
+
+
 def _note_text(blocks: list[Node]) -> str:
-    parts = []
-    for block in walk_blocks(blocks):
-        for inline in block.get("c", []) if block.get("t") in ("Para", "Plain") else []:
-            if isinstance(inline, dict) and inline.get("t") == "Note":
-                parts.append(stringify(inline["c"]))
-    return " ".join(parts)
+    # Block by block: stringify() of a note's blocks would glue the last word of one to the first of the next.
+    return " ".join(stringify(block) for note in _notes(blocks) for block in walk_blocks(note)
+                    if block.get("t") in _TEXT_BLOCKS)
 
 
 def _urls(node) -> list[str]:
@@ -148,3 +155,46 @@ def _depth_finding(expected: list[tuple[int, str]], shown: list[tuple[int, str]]
     return Finding("ok", label, "every list item at its depth", f"{len(expected)} items")
 
 
+
+
+# Markup a source's words pass through on their way into the tree, removed before comparing (a rough
+# Markdown scan: it may miss a lost word, never invent one). Order matters: whole elements first.
+_SOURCE_MARKUP = [
+    (re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*\n", re.S), "\n"),       # the metadata block
+    (re.compile(r"<!--.*?-->", re.S), " "),                                        # comments
+    (re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I), " "),               # sanitised away, with a warning
+    (re.compile(r"<[^<>\n]*>"), " "),                                              # tags and autolinks
+    (re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]+\S+.*$", re.M), " "),                  # reference definitions
+    (re.compile(r"\]\([^)\n]*\)"), "] "),                                          # link and image targets
+    (re.compile(r"\]\[[^\]\n]*\]"), "] "),                                         # reference links
+    (re.compile(r"\[\^[^\]\s]+\]:?"), " "),                                        # note calls and labels
+    (re.compile(r"\{[^{}\n]*\}"), " "),                                            # attributes
+    (re.compile(r"^[ \t]*(?::::|```|~~~).*$", re.M), " "),                         # div and code fences
+    (re.compile(r"^(?:[ \t]*>)*[ \t]*(?:[-+*]|\(?[0-9a-zA-Z]{1,4}[.)])[ \t]+", re.M), " "),  # list markers
+    (re.compile(r"(?<!\\)\*+"), ""),                                               # emphasis marks
+    (re.compile(r"\\(?=[!-/:-@\[-`{-~])"), ""),                                    # backslash escapes
+]
+
+
+_LETTERS = re.compile(r"[^\W_]+")  # runs of letters and digits: punctuation splits them the same on both sides
+
+
+def source_words(markdown: str) -> set[str]:
+    """The runs of letters and digits an author wrote in a Markdown source, its markup left out (roughly)."""
+    import html
+
+    for pattern, replacement in _SOURCE_MARKUP:
+        markdown = pattern.sub(replacement, markdown)
+    return set(_LETTERS.findall(html.unescape(markdown)))
+
+
+def lost_words_finding(document: Document, markdown: str) -> Finding:
+    """Whether every word written in the source reached the document tree the editions are made from.
+
+    The per-edition voice check compares editions with that tree; a word the reader itself swallowed
+    (as pandoc's raw TeX once did with `C:\\Users\\alice`) is missing from both, and only this sees it.
+    """
+    read = set(_LETTERS.findall(_source_text(document))) | _url_words(document)
+    lost = sorted(source_words(markdown) - read)
+    return Finding("fail" if lost else "ok", str(document.source), "every word of the source read",
+                   f"not in any edition: {', '.join(lost[:8])}" + (" …" if len(lost) > 8 else "") if lost else "")

@@ -13,17 +13,19 @@ import ssl
 import subprocess
 import sys
 import time
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_chapbook
+from conftest import ESSAY, ROOT, run_chapbook
 
 from pipeline.atomic import atomic_write, probe_writable
 from pipeline.bounded import FileTooLarge, NotRegularFile, read_regular_file
 from pipeline.terminal import EscapingFormatter, shown
 
 OUTSIDE_TEXT = b"OUTSIDE-FILE-THAT-MUST-SURVIVE\n"
+MARKDOWN = b"---\ntitle: a source\nlang: en\n---\n\nthe author's only copy.\n"
 
 
 @contextmanager
@@ -247,3 +249,340 @@ def test_malformed_requests_get_an_answer_and_no_traceback(hostile_capsule):
         assert not any(byte < 0x20 and byte not in b"\n" for byte in log), log
         assert b"\xc2\x9b" not in log and b"\x7f" not in log
     assert b"\\x1b]0;pwned\\x07" in access  # the client's escape is shown, escaped
+
+
+# --- the source never overwritten, links out of the project, special files ---------------------------------
+
+def test_a_linked_source_is_never_overwritten_through_its_real_folder(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "notes.txt").write_bytes(MARKDOWN)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "notes.md").symlink_to(real / "notes.txt")
+    result = run_chapbook("build", str(tmp_path / "src" / "notes.md"), "-o", str(real), "-f", "txt")
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "would overwrite this source" in result.stderr
+    assert (real / "notes.txt").read_bytes() == MARKDOWN
+
+
+def test_a_source_inside_a_folder_an_edition_writes_is_refused(tmp_path):
+    capsule = tmp_path / "book" / "gemini"
+    capsule.mkdir(parents=True)
+    (capsule / "index.gmi").write_bytes(MARKDOWN)
+    result = run_chapbook("build", str(capsule / "index.gmi"), "-o", str(tmp_path / "book"), "-f", "gemini")
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "inside" in result.stderr and (capsule / "index.gmi").read_bytes() == MARKDOWN
+
+
+def _project(tmp_path) -> Path:
+    project = tmp_path / "project"
+    (project / "source").mkdir(parents=True)
+    (project / "source" / "essay.md").write_bytes(MARKDOWN)
+    return project
+
+
+def test_a_source_link_leaving_the_project_is_refused_unless_named(tmp_path, outside):
+    project = _project(tmp_path)
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\ntitle: secret\n---\n\nSECRET-WORDS from elsewhere.\n", encoding="utf-8")
+    (project / "source" / "secret.md").symlink_to(secret)
+    result = run_chapbook("build", "-f", "txt", cwd=project)
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "source/secret.md" in result.stderr and "outside the project" in result.stderr
+    assert not (project / "build").exists() or not any((project / "build").rglob("secret*"))
+    named = run_chapbook("build", "-f", "txt", "source/secret.md", cwd=project)
+    assert named.returncode == 0, named.stderr
+    assert "SECRET-WORDS" in (project / "build" / "secret.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_special_file_as_a_source_is_refused_at_once(tmp_path, kind):
+    project = _project(tmp_path)
+    special = project / "source" / "special.md"
+    if kind == "fifo":
+        os.mkfifo(special)
+    else:
+        special.symlink_to("/dev/zero")
+    result = run_chapbook("build", "-f", "txt", str(special), cwd=project, timeout=30)
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "not a regular file" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- bounded pandoc, line endings --------------------------------------------------------------------------
+
+def _alias_bomb(levels: int) -> str:
+    lines = ['---', 'title: a bomb', 'author:', '  - &a0 [' + ', '.join(['"lol"'] * 9) + ']']
+    for level in range(1, levels):
+        lines.append(f'  - &a{level} [' + ", ".join([f"*a{level - 1}"] * 9) + "]")
+    return "\n".join(lines + ["---", "", "text", ""])
+
+
+def test_a_yaml_alias_bomb_is_stopped_with_one_line(tmp_path):
+    source = tmp_path / "bomb.md"
+    source.write_text(_alias_bomb(9), encoding="utf-8")
+    started = time.monotonic()
+    result = run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt", timeout=120)
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"{source}:") and "pandoc" in result.stderr and "aliases" in result.stderr
+    assert time.monotonic() - started < 60
+
+
+def test_unknown_metadata_keys_are_refused_before_pandoc_reads_them(tmp_path):
+    source = tmp_path / "bomb.md"
+    source.write_text(_alias_bomb(12).replace("author:", "lols:"), encoding="utf-8")
+    started = time.monotonic()
+    result = run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt", timeout=120)
+    assert result.returncode == 1 and f"{source}:3: unknown metadata key 'lols'" in result.stderr
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n"])
+def test_cr_line_endings_read_like_lf(tmp_path, ending):
+    source = tmp_path / "old-mac.md"
+    source.write_bytes(ending.join(["---", "title: carriage", "lang: en", "---", "", "first paragraph.", "",
+                                    "second paragraph.", ""]).encode())
+    out = tmp_path / "out"
+    assert run_chapbook("build", str(source), "-o", str(out), "-f", "txt").returncode == 0
+    text = (out / "old-mac.txt").read_text(encoding="utf-8")
+    assert text.startswith("========\ncarriage\n========\n") and "\r" not in text
+    assert "first paragraph.\n\nsecond paragraph." in text
+
+
+# --- one line instead of a traceback -----------------------------------------------------------------------
+
+def _source(tmp_path, metadata: str = "", body: str = "text.\n", name: str = "doc.md") -> Path:
+    source = tmp_path / name
+    source.write_text(f"---\ntitle: t\nlang: en\n{metadata}---\n\n{body}", encoding="utf-8")
+    return source
+
+
+def _one_line(result, source) -> str:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(str(source)), result.stderr
+    return result.stderr
+
+
+def test_a_wrap_that_is_a_digit_but_no_number_is_one_line(tmp_path):
+    source = _source(tmp_path, 'wrap: "²"\n')
+    message = _one_line(run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt"), source)
+    assert f"{source}:4:" in message and "wrap" in message
+
+
+def test_an_image_url_with_a_nul_is_refused_like_any_bad_image(tmp_path):
+    source = _source(tmp_path, body="![a picture](a%00b.png) and words after it.\n")
+    result = run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt", "-f", "epub")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "refused" in result.stderr
+    assert "a picture" in (tmp_path / "out" / "doc.txt").read_text(encoding="utf-8")
+
+
+def test_a_date_in_2200_builds_every_edition(tmp_path):
+    source = _source(tmp_path, "date: 2200-01-01\n")
+    result = run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt", "-f", "epub", "-f", "gemini")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "out" / "doc.epub") as book:
+        assert book.testzip() is None
+        assert b"2200-01-01" in book.read("EPUB/content.opf")
+
+
+@pytest.mark.parametrize("epoch", ["253402300800", "99999999999999999999", "soon", "1.5e9"])
+def test_a_bad_source_date_epoch_is_warned_about_and_ignored(tmp_path, epoch):
+    source = _source(tmp_path, "date: 2024-07-31\n")
+    result = run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "epub",
+                          env={"SOURCE_DATE_EPOCH": epoch})
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "SOURCE_DATE_EPOCH" in result.stderr and "ignored" in result.stderr
+    with zipfile.ZipFile(tmp_path / "out" / "doc.epub") as book:
+        assert b"2024-07-31T00:00:00Z" in book.read("EPUB/content.opf")
+
+
+def test_a_deeply_nested_cache_is_ignored(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "outputs.json").write_text("[" * 200_000 + "]" * 200_000)
+    source = _source(tmp_path)
+    result = run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt",
+                          env={"CHAPBOOK_CACHE_DIR": str(cache)})
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge"])
+def test_a_cache_file_that_is_no_regular_file_is_ignored(tmp_path, kind):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    if kind == "fifo":
+        os.mkfifo(cache / "outputs.json")
+    elif kind == "dev-zero":
+        (cache / "outputs.json").symlink_to("/dev/zero")
+    else:
+        with (cache / "outputs.json").open("wb") as stream:
+            stream.truncate(8 * 1024 * 1024 * 1024)
+    source = _source(tmp_path)
+    result = run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt",
+                          env={"CHAPBOOK_CACHE_DIR": str(cache)}, timeout=30)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def test_a_pdf_worker_killed_by_the_system_is_one_line(tmp_path):
+    out = tmp_path / "out"
+    build = subprocess.Popen([sys.executable, "-m", "pipeline", "build", str(ESSAY), "-o", str(out), "-f", "pdf",
+                              "-f", "txt", "--force"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    started = time.monotonic()
+    while not _children(build.pid) and build.poll() is None and time.monotonic() - started < 30:
+        time.sleep(0.05)
+    for worker in _children(build.pid):
+        os.kill(worker, signal.SIGKILL)  # what the OOM killer does
+    _out, errors = build.communicate(timeout=120)
+    assert build.returncode == 1 and "Traceback" not in errors and len(errors.splitlines()) == 1, errors
+    assert "pdf worker" in errors and "memory" in errors
+    assert not (out / "essay.pdf").exists()
+
+
+# --- check: damaged editions are findings, not tracebacks; no false failures or refusals ---------------------
+
+@pytest.fixture(scope="module")
+def small_build(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("small")
+    source = _source(folder, body="a [link](https://example.org/) and words.\n\n# one\n\n- a\n    - b\n")
+    result = run_chapbook("build", str(source), "-o", str(folder / "out"), "-q")
+    assert result.returncode == 0, result.stderr
+    return source, folder / "out"
+
+
+@pytest.mark.parametrize("damage", ["epub", "pdf", "gemtext"])
+def test_check_reports_a_corrupt_edition_as_a_failure(small_build, tmp_path, damage):
+    import shutil
+
+    source, built = small_build
+    out = tmp_path / "out"
+    shutil.copytree(built, out)
+    if damage == "epub":
+        (out / "doc.epub").write_bytes(b"PK\x03\x04 this is no zip")
+    elif damage == "pdf":
+        (out / "doc.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage")
+    else:
+        page = next(p for p in (out / "gemini" / "gemlog").glob("*.gmi") if p.name != "index.gmi")
+        page.write_bytes(b"# t\n\xff\xfe not utf-8\n")
+    result = run_chapbook("check", str(out), "-s", str(source))
+    assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout, result.stderr
+    assert any(line.startswith("fail") for line in result.stdout.splitlines()), result.stdout
+
+
+FALSE_REFUSALS = {
+    "code": "a footnote is written `[^1]` in Markdown.\n",
+    "escaped": "the syntax \\[^note\\] makes a footnote.\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FALSE_REFUSALS))
+def test_footnote_syntax_that_is_no_footnote_is_not_refused(tmp_path, name):
+    source = _source(tmp_path, body=FALSE_REFUSALS[name])
+    result = run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt")
+    assert result.returncode == 0, result.stderr
+    assert "[^" in (tmp_path / "out" / "doc.txt").read_text(encoding="utf-8")
+
+
+# --- no word silently dropped ------------------------------------------------------------------------------
+
+BACKSLASHES = ("a path C:\\Users\\alice\\Documents and \\emph{very} plain, `kept`{=latex} too,\n"
+               "and \\newcommand{\\x}{y} \\x as typed.\n")
+
+
+def test_backslash_words_reach_every_edition(tmp_path):
+    source = _source(tmp_path, body="% not a title block\n\n" + BACKSLASHES)
+    out = tmp_path / "out"
+    result = run_chapbook("build", str(source), "-o", str(out), "-f", "txt", "-f", "epub", "-f", "gemini")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(out / "doc.epub") as book:
+        epub = " ".join(book.read(name).decode() for name in book.namelist() if name.endswith(".xhtml"))
+    page = next(p for p in (out / "gemini" / "gemlog").glob("*.gmi") if p.name != "index.gmi")
+    for text in ((out / "doc.txt").read_text(encoding="utf-8"), epub, page.read_text(encoding="utf-8")):
+        flat = " ".join(text.split())
+        for written in ("C:\\Users\\alice\\Documents", "\\emph{very}", "{=latex}", "\\newcommand{\\x}{y} \\x",
+                        "% not a title block"):
+            assert written in flat, written
+
+
+def test_the_check_sees_a_word_the_reader_lost(tmp_path, monkeypatch):
+    from pipeline import reader
+    from pipeline.build import prepare
+    from pipeline.check import _source_finding
+
+    source = _source(tmp_path, body=BACKSLASHES)
+    assert _source_finding(prepare(source)).status == "ok"
+    monkeypatch.setattr(reader, "READER_FORMAT", "markdown-smart")  # pandoc's default: raw TeX on
+    finding = _source_finding(prepare(source))
+    assert finding.status == "fail" and "Users" in finding.detail and "alice" in finding.detail
+
+
+def test_watch_survives_each_bad_save_and_keeps_watching(tmp_path):
+    source = _source(tmp_path, name="essay.md")
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "watch", str(source), "-o", str(out), "-f", "txt",
+                                "-f", "epub"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def wait_for(text: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if (out / "essay.txt").exists() and text in (out / "essay.txt").read_text(encoding="utf-8"):
+                return
+            assert process.poll() is None, process.communicate()[0]
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never arrived")
+
+    bad_saves = ['wrap: "²"\n', "", "lols: &a [1]\n", "date: 2200-01-01\n"]
+    bodies = ["text.\n", "![x](a%00b.png) broken image.\n", "text.\n", "after 2200.\n"]
+    try:
+        wait_for("text.")
+        time.sleep(1.0)  # let the watcher start
+        for number, (metadata, body) in enumerate(zip(bad_saves, bodies, strict=True)):
+            _source(tmp_path, metadata, body + f"save {number}.\n", name="essay.md")
+            time.sleep(2.5)
+            assert process.poll() is None, process.communicate()[0]
+        _source(tmp_path, body="the good save.\n", name="essay.md")
+        wait_for("the good save.")
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0 and "Traceback" not in output, output
+    assert "wrap" in output and "unknown metadata key 'lols'" in output and "stopped watching" in output
+
+
+# --- gemtext: no injection through a note ------------------------------------------------------------------
+
+def _gemtext_lines(path: Path):
+    import trimgmi
+
+    document = trimgmi.Document()
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        document.append(line)
+    return list(document.emit_line_objects(auto_tidy=False))
+
+
+def test_a_note_opening_with_code_cannot_inject_gemtext(tmp_path):
+    import trimgmi
+
+    body = ("a claim.[^1] and more text after it.\n\n[^1]:\n    ```\n    => https://evil.example/ click me\n"
+            "    # a fake heading\n    ```\n\n    the note's words.\n")
+    source = _source(tmp_path, body=body)
+    out = tmp_path / "out"
+    assert run_chapbook("build", str(source), "-o", str(out), "-f", "gemini").returncode == 0
+    page = next(p for p in (out / "gemini" / "gemlog").glob("*.gmi") if p.name != "index.gmi")
+    lines = _gemtext_lines(page)
+    links = [line.extra for line in lines if line.type == trimgmi.LineType.LINK]
+    headings = [line.text for line in lines if line.type in (trimgmi.LineType.HEADING1, trimgmi.LineType.HEADING2,
+                                                              trimgmi.LineType.HEADING3)]
+    assert not any("evil.example" in link for link in links), links
+    assert "a fake heading" not in " ".join(headings)
+    assert links[-2:] == ["index.gmi", "../"]  # the navigation is still made of live links
+    result = run_chapbook("check", str(out), "-s", str(source))
+    assert "Traceback" not in result.stderr and result.returncode == 0, result.stdout + result.stderr
