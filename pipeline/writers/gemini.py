@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from pipeline.atom import FeedEntry, render_atom, stable_id
 from pipeline.document import Document
@@ -86,7 +87,7 @@ def _image_files(posts: list[Post]) -> tuple[dict[str, dict[str, str]], dict[str
                 folder, _, file_name = name.rpartition("/")
                 name = f"{folder}/{post.page.removesuffix('.gmi')}-{file_name}"
             files[name] = data
-            links[post.page][resource.url] = name
+            links[post.page][resource.url] = quote(name)  # a file name may hold #, ? or %
     return links, files
 
 

@@ -24,6 +24,7 @@ from pipeline.document import Document
 from pipeline.gemtext_marks import DEPTH_MARK, ESCAPE
 from pipeline.tables import cell_texts, text_grid
 from pipeline.transforms.disclaimers import DISCLAIMER_CLASS
+from pipeline.wrapping import words_of
 
 MARKUP_STARTS = ("=>", "#", ">", "*", "```", ESCAPE)
 NOTES_HEADING = "notes"
@@ -147,7 +148,8 @@ class _GemtextRenderer:
 
     def paragraph(self, text: str) -> list[str]:
         """A paragraph: one text line (more only where the author forced a line break), then its links."""
-        return [text_line(" ".join(piece.split())) for piece in text.split("\n")] + self.take_links()
+        # ASCII whitespace only: a no-break space (a line block's indentation) is the author's.
+        return [text_line(" ".join(words_of(piece))) for piece in text.split("\n")] + self.take_links()
 
     def list_items(self, items: list[list[Node]], markers: list[str], depth: int) -> list[str]:
         out: list[str] = []
@@ -255,7 +257,7 @@ def render_gemtext(document: Document, image_links: dict[str, str] | None = None
     `image_links` maps an image's source URL to the link the page should use for the copy beside it;
     by default each usable local image links to its edition name (`images/pixel.png`).
     """
-    links = image_links if image_links is not None else {r.url: r.name for r in document.resources}
+    links = image_links if image_links is not None else {r.url: quote(r.name) for r in document.resources}
     renderer = _GemtextRenderer(links)
     meta = document.meta
     out = ["# " + " ".join(meta.title.split())]
