@@ -14,6 +14,7 @@ from pipeline.ast import Node, stringify, walk_blocks
 from pipeline.bounded import FileTooLarge, NotRegularFile, read_regular_file
 from pipeline.document import Document, Metadata, iso_day
 from pipeline.errors import ChapbookError
+from pipeline.langtag import is_language_tag
 from pipeline.settings import SETTING_NAMES, Settings, apply
 
 log = logging.getLogger("chapbook")
@@ -160,6 +161,9 @@ def _metadata(path: Path, raw: dict[str, Any], lines: dict[str, int]) -> tuple[M
         if key in values and not isinstance(values[key], str):
             raise ChapbookError(path, f"'{key}' must be one line of text", f"write it as {key}: some text",
                                 lines.get(key))
+    if "lang" in values and not is_language_tag(values["lang"]):
+        raise ChapbookError(path, f"'lang' must be a language tag such as en, fr or pt-BR, not {values['lang']!r}",
+                            "write e.g. lang: en", lines.get("lang"))
     if "date" in values and iso_day(values["date"]) is None:
         log.warning("%s:%s: date %r does not start with YYYY-MM-DD: the gemlog files the post under, and the "
                     "editions are stamped with, the file's time instead", path, lines.get("date", 1), values["date"])

@@ -586,3 +586,188 @@ def test_a_note_opening_with_code_cannot_inject_gemtext(tmp_path):
     assert links[-2:] == ["index.gmi", "../"]  # the navigation is still made of live links
     result = run_chapbook("check", str(out), "-s", str(source))
     assert "Traceback" not in result.stderr and result.returncode == 0, result.stdout + result.stderr
+
+
+# --- metadata and structure bounds ------------------------------------------------------------------------
+
+def test_an_author_given_as_a_map_is_one_line(tmp_path):
+    source = _source(tmp_path, "author:\n  name: alice\n  email: a@example.org\n")
+    message = _one_line(run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt"), source)
+    assert f"{source}:4:" in message and "'author'" in message
+
+
+def test_a_list_number_pandoc_cannot_hold_is_one_line(tmp_path):
+    source = _source(tmp_path, body="intro.\n\n99999999999999999999. big\n100000000000000000000. next\n")
+    message = _one_line(run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt"), source)
+    assert f"{source}:8:" in message and "99999999999999999999" in message
+
+
+@pytest.mark.parametrize("what, body", [("headings", "".join(f"# h{n}\n\n" for n in range(2001))),
+                                        ("blocks", "".join(f"- i{n}\n" for n in range(20_001)))])
+def test_structure_beyond_the_bounds_is_refused_quickly(tmp_path, what, body):
+    source = _source(tmp_path, body=body)
+    started = time.monotonic()
+    message = _one_line(run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "pdf"), source)
+    assert f"more than chapbook's limit of {2_000 if what == 'headings' else 20_000:,}" in message
+    assert what in message and "split it" in message
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("lang", ['""', "en_US!", "'fr fr'"])
+def test_a_language_that_is_no_tag_is_one_line(tmp_path, lang):
+    source = tmp_path / "doc.md"
+    source.write_text(f"---\ntitle: t\nlang: {lang}\n---\n\ntext.\n", encoding="utf-8")
+    message = _one_line(run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "epub"), source)
+    assert f"{source}:3:" in message and "'lang'" in message
+
+
+# --- every container sanitised; images kept wherever they sit; check without false failures ---------------
+
+CONTAINERS = """---
+title: containers
+lang: en
+---
+
+# Intro {#same}
+
+A Paragraph with an inline ![Inline Alt Words](pixel.png) image and [a span]{#same} reusing the heading's id.
+
+Term With Capitals
+:   a definition with <span onclick="steal()">handler</span> and <a href="javascript:alert(1)">a js link</a>.
+
+    <script>alert("definition")</script>
+
+| cell | image |
+|------|-------|
+| <img src="http://127.0.0.1:9/cell.png" onload="steal()"> raw | ![Cell Alt](pixel.png) |
+
+> a quote with <a href="javascript:alert(2)">quoted js</a>
+>
+> <style>@import url(http://127.0.0.1:9/quote.css);</style>
+
+- an item with <span onmouseover="steal()">hover</span>
+
+::: {.box}
+a div with <a href="javascript:alert(3)">div js</a>
+:::
+
+~~struck ![Struck Alt](pixel.png)~~ and ^![Sup Alt](pixel.png)^ here.
+
+a claim.[^1]
+
+[^1]: a note with <a href="javascript:alert(4)">note js</a>, <img src="http://127.0.0.1:9/note.png"> and
+    ![Note Alt](pixel.png).
+
+    <script>alert("note")</script>
+"""
+IMAGE_ALTS = ("Inline Alt Words", "Cell Alt", "Struck Alt", "Sup Alt", "Note Alt")
+
+
+@pytest.fixture(scope="module")
+def containers(tmp_path_factory):
+    import shutil
+
+    from conftest import FIXTURES
+
+    folder = tmp_path_factory.mktemp("containers")
+    source = folder / "containers.md"
+    source.write_text(CONTAINERS, encoding="utf-8")
+    shutil.copy(FIXTURES / "pixel.png", folder / "pixel.png")
+    result = run_chapbook("build", str(source), "-o", str(folder / "out"), "-f", "epub", "-f", "pdf", "-f", "txt",
+                          "-f", "gemini")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(folder / "out" / "containers.epub") as book:
+        xhtml = {name: book.read(name).decode("utf-8") for name in book.namelist() if name.endswith(".xhtml")}
+        names = book.namelist()
+    return source, folder / "out", xhtml, names, result.stderr
+
+
+def test_raw_html_is_sanitised_in_every_container(containers):
+    from pypdf import PdfReader
+
+    _source_path, out, xhtml, _names, warnings = containers
+    for name, page in xhtml.items():
+        lowered = page.lower()
+        for unsafe in ("<script", "<style", "@import", "javascript:", "onclick", "onload", "onmouseover",
+                       "127.0.0.1"):
+            assert unsafe not in lowered, (name, unsafe)
+    uris = [annotation.get_object().get("/A", {}).get("/URI", "")
+            for page in PdfReader(out / "containers.pdf").pages for annotation in page.get("/Annots") or []]
+    assert not any(str(uri).lower().startswith("javascript") for uri in uris), uris
+    assert "removed" in warnings or "refused" in warnings
+
+
+def test_images_in_cells_notes_and_struck_or_raised_text_are_kept(containers):
+    _source_path, out, xhtml, names, _warnings = containers
+    every_page = " ".join(xhtml.values())
+    for alt in IMAGE_ALTS:
+        assert f'alt="{alt}"' in every_page, alt
+    assert any(name.endswith("pixel.png") for name in names)
+    text = (out / "containers.txt").read_text(encoding="utf-8")
+    for alt in IMAGE_ALTS:
+        assert f"[image: {alt}]" in " ".join(text.split()), alt
+
+
+def test_check_is_clean_on_every_container(containers):
+    source, out, _xhtml, _names, _warnings = containers
+    result = run_chapbook("check", str(out), "-s", str(source))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    assert "EPUBCheck" in result.stdout
+
+
+# --- the text and gemtext editions: linear wrapping, display width, the author's spaces, odd file names -----
+
+def test_wrapping_does_linear_work():
+    from pipeline.measure import display_width
+    from pipeline.writers.text import wrap_without_markers
+
+    calls = []
+
+    def counting(text: str) -> int:
+        calls.append(text)
+        return display_width(text)
+
+    words = ("a - list 1. of it. words [4] and o more " * 2000).split()
+    from pipeline.wrapping import wrap_words
+
+    lines = wrap_words(" ".join(words), 30, counting, "", "  ")
+    assert len(calls) <= 2 * len(words) + len(lines) + 2
+    started = time.perf_counter()
+    wrapped = wrap_without_markers(" ".join(words * 5), 72, "", "")  # about 280 kB, one paragraph
+    assert time.perf_counter() - started < 10  # the quadratic re-wrapping took minutes
+    assert " ".join(wrapped).split() == words * 5
+
+
+def test_wide_characters_count_two_columns_and_no_break_spaces_hold(tmp_path):
+    from pipeline.measure import display_width
+
+    korean = "한국어 문장은 띄어쓰기로 단어를 나눕니다 " * 30
+    body = f"{korean}\n\n| first line\n|     indented  with\u00a0a no-break space\n"
+    source = _source(tmp_path, body=body)
+    out = tmp_path / "out"
+    assert run_chapbook("build", str(source), "-o", str(out), "-f", "txt", "-f", "gemini").returncode == 0
+    text = (out / "doc.txt").read_text(encoding="utf-8")
+    assert max(display_width(line) for line in text.splitlines()) <= 72
+    assert "\u00a0\u00a0\u00a0\u00a0indented with\u00a0a no-break space" in text
+    page = next(p for p in (out / "gemini" / "gemlog").glob("*.gmi") if p.name != "index.gmi")
+    assert "\u00a0\u00a0\u00a0\u00a0indented with\u00a0a no-break space" in page.read_text(encoding="utf-8")
+
+
+def test_image_file_names_with_url_characters_link_in_gemtext(tmp_path):
+    import shutil
+
+    import trimgmi
+    from conftest import FIXTURES
+
+    shutil.copy(FIXTURES / "pixel.png", tmp_path / "a#b?c%d.png")
+    source = _source(tmp_path, body="![odd name](a%23b%3Fc%25d.png)\n")
+    out = tmp_path / "out"
+    assert run_chapbook("build", str(source), "-o", str(out), "-f", "gemini").returncode == 0
+    page = next(p for p in (out / "gemini" / "gemlog").glob("*.gmi") if p.name != "index.gmi")
+    [target] = [line.extra for line in _gemtext_lines(page)
+                if line.type == trimgmi.LineType.LINK and "images/" in line.extra]
+    from urllib.parse import unquote, urlsplit
+
+    assert urlsplit(target).path == target  # no fragment or query cut off
+    assert (page.parent / unquote(target)).read_bytes() == (FIXTURES / "pixel.png").read_bytes()

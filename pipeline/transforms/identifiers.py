@@ -1,16 +1,35 @@
-"""Unique ids: every heading gets an anchor no other heading has."""
+"""Unique ids: every heading gets an anchor no other element has, and no two elements share an id."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from pipeline.ast import Node, map_blocks, stringify
 from pipeline.document import Document
-from pipeline.naming import slug, unique_name
+from pipeline.naming import slug
+
+# The ids the XHTML writer gives footnotes and their calls; an author's id must not take one.
+_WRITER_IDS = re.compile(r"(?:note|noteref)-\d+")
+# Where a node keeps its [id, classes, pairs]: Header at c[1], these at c[0].
+_ATTR_FIRST = frozenset({"Div", "CodeBlock", "Table", "Figure", "Span", "Code", "Link", "Image"})
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    name, number = base, 1
+    while name in taken or _WRITER_IDS.fullmatch(name):
+        number += 1
+        name = f"{base}-{number}"
+    taken.add(name)
+    return name
 
 
 def make_ids_unique(document: Document) -> Document:
-    """Give every heading an id, and suffix -2, -3 … where two headings would share one.
+    """Give every heading an id, and suffix -2, -3 … where two headings would share one; then suffix
+    the id of any other element (a span, a div, a code block…) that repeats one already given.
 
-    Headings are named in document order wherever they live (lists, quotes, divs, notes, table cells).
+    Headings are named first, in document order wherever they live, so the contents' links keep
+    their targets; a duplicate id is invalid XHTML, and EPUBCheck rejects the book.
     """
     taken: set[str] = set()
 
@@ -18,6 +37,23 @@ def make_ids_unique(document: Document) -> Document:
         if block.get("t") != "Header":
             return block
         level, (identifier, classes, pairs), inlines = block["c"]
-        identifier = unique_name(identifier or slug(stringify(inlines)), taken)
+        identifier = _unique(identifier or slug(stringify(inlines)), taken)
         return {"t": "Header", "c": [level, [identifier, classes, pairs], inlines]}
-    return document.with_blocks(map_blocks(document.blocks, rename))
+
+    return document.with_blocks(_renamed_others(map_blocks(document.blocks, rename), taken))
+
+
+def _renamed_others(value: Any, taken: set[str]) -> Any:
+    """`value` with each non-heading id that repeats a taken one suffixed (a new tree; the input is kept)."""
+    if isinstance(value, list):
+        return [_renamed_others(item, taken) for item in value]
+    if not isinstance(value, dict) or "c" not in value:
+        return value
+    kind, content = value["t"], _renamed_others(value["c"], taken)
+    if kind in _ATTR_FIRST and content and content[0] and content[0][0]:
+        identifier = content[0][0]
+        if identifier in taken or _WRITER_IDS.fullmatch(identifier):
+            content = [[_unique(identifier, taken), *content[0][1:]], *content[1:]]
+        else:
+            taken.add(identifier)
+    return {"t": kind, "c": content}

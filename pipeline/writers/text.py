@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import textwrap
 
 from pipeline.ast import Node, ordered_marker, stringify
 from pipeline.document import Document
 from pipeline.measure import display_width
 from pipeline.tables import cell_texts, text_grid
+from pipeline.wrapping import wrap_words
 
 # One marker per depth (then repeating), never `*`: asterisks belong to the author's notes.
 BULLETS = ("-", "+", "o", "~")
@@ -20,23 +20,14 @@ INDENT = "  "
 _LOOKS_LIKE_MARKER = re.compile(r"^([-+o~>]|\(?[0-9a-zA-Z]{1,4}[.)]|\[\^?\d+\])( |$)")
 
 
-_GLUE = "\x00"  # holds two words together through textwrap; a space again afterwards
-
-
 def wrap_without_markers(text: str, width: int, first: str, rest: str) -> list[str]:
-    """`text` wrapped to `width`, so that no continuation line starts with what reads as a list
-    marker, a quote or a link number: the word before such a break is glued to it and the text
-    wrapped again, which keeps every line within the width."""
-    text = " ".join(text.split())
-    for _round in range(len(text) + 1):  # each round glues one break, so this ends
-        lines = textwrap.wrap(text, width=width, initial_indent=first, subsequent_indent=rest,
-                              break_long_words=False, break_on_hyphens=False)
-        bad = next((n for n in range(1, len(lines)) if _LOOKS_LIKE_MARKER.match(lines[n][len(rest):])), None)
-        if bad is None:
-            break
-        offset = len(lines[0]) - len(first) + sum(len(line) - len(rest) + 1 for line in lines[1:bad])
-        text = text[:offset] + _GLUE + text[offset + 1:]  # the space textwrap broke at
-    return [line.replace(_GLUE, " ") for line in lines]
+    """`text` wrapped to `width` display columns, so that no continuation line starts with what reads
+    as a list marker, a quote or a link number: such a word goes down with the word before it.
+
+    Linear in the length of `text` (pipeline/wrapping.py); words are split at ASCII spaces only, so a
+    no-break space holds, and wide characters (Korean, Chinese) count two columns.
+    """
+    return wrap_words(text, width, display_width, first, rest, lambda word: not _LOOKS_LIKE_MARKER.match(word))
 
 
 class _TextRenderer:
