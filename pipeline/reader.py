@@ -101,6 +101,10 @@ def run_pandoc(path: Path, text: str) -> dict[str, Any]:
     if process.returncode != 0:
         raise _pandoc_error(path, messages)
     for message in messages.split("[WARNING]"):
+        duplicate = re.search(r"Duplicate note reference '(.*)' at line (\d+)", message)
+        if duplicate:  # pandoc keeps one definition: the other's words would vanish from every edition
+            raise ChapbookError(path, f"footnote [^{duplicate.group(1)}] is defined twice",
+                                "give each note its own label", int(duplicate.group(2)))
         if "unclosed" in message:
             line = _PANDOC_LINE.search(message)
             raise ChapbookError(path, "a fenced div (:::) is opened here but never closed",

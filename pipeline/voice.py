@@ -186,7 +186,7 @@ _SOURCE_MARKUP = [
     (re.compile(r"\[\^[^\]\s]+\]:?"), " "),                                        # note calls and labels
     (re.compile(r"\{[^{}\n]*\}"), " "),                                            # attributes
     (re.compile(r"^[ \t]*(?::::|```|~~~).*$", re.M), " "),                         # div and code fences
-    (re.compile(r"^(?:[ \t]*>)*[ \t]*(?:[-+*]|\(?[0-9a-zA-Z]{1,4}[.)])[ \t]+", re.M), " "),  # list markers
+    (re.compile(r"^(?:[ \t]*[>:~])*[ \t]*(?:(?:[-+*]|\(?[0-9a-zA-Z]{1,4}[.)])[ \t]+)+", re.M), " "),  # list markers
     (re.compile(r"(?<!\\)\*+"), ""),                                               # emphasis marks
     (re.compile(r"\\(?=[!-/:-@\[-`{-~])"), ""),                                    # backslash escapes
 ]

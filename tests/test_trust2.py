@@ -771,3 +771,9 @@ def test_image_file_names_with_url_characters_link_in_gemtext(tmp_path):
 
     assert urlsplit(target).path == target  # no fragment or query cut off
     assert (page.parent / unquote(target)).read_bytes() == (FIXTURES / "pixel.png").read_bytes()
+
+
+def test_a_footnote_defined_twice_is_one_line(tmp_path):
+    source = _source(tmp_path, body="x.[^c]\n\n[^c]: one\n\ny.[^c]\n\n[^c]: two\n")
+    message = _one_line(run_chapbook("build", str(source), "-o", str(tmp_path / "out"), "-f", "txt"), source)
+    assert f"{source}:12:" in message and "[^c] is defined twice" in message
