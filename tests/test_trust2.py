@@ -453,7 +453,7 @@ def test_a_pdf_worker_killed_by_the_system_is_one_line(tmp_path):
 def small_build(tmp_path_factory):
     folder = tmp_path_factory.mktemp("small")
     source = _source(folder, body="a [link](https://example.org/) and words.\n\n# one\n\n- a\n    - b\n")
-    result = run_chapbook("build", str(source), "-o", str(folder / "out"), "-q")
+    result = run_chapbook("build", str(source), "-o", str(folder / "out"), "-q", "-f", "gemini")
     assert result.returncode == 0, result.stderr
     return source, folder / "out"
 
@@ -464,12 +464,13 @@ def test_check_reports_a_corrupt_edition_as_a_failure(small_build, tmp_path, dam
 
     source, built = small_build
     out = tmp_path / "out"
-    shutil.copytree(built, out)
-    if damage == "epub":
+    out.mkdir()
+    if damage == "epub":  # only the damaged edition is copied: check judges what it finds
         (out / "doc.epub").write_bytes(b"PK\x03\x04 this is no zip")
     elif damage == "pdf":
         (out / "doc.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage")
     else:
+        shutil.copytree(built / "gemini", out / "gemini")
         page = next(p for p in (out / "gemini" / "gemlog").glob("*.gmi") if p.name != "index.gmi")
         page.write_bytes(b"# t\n\xff\xfe not utf-8\n")
     result = run_chapbook("check", str(out), "-s", str(source))
