@@ -40,16 +40,22 @@ def markdown_documents(draw):
     return "---\ntitle: a generated essay\n---\n\n" + "\n\n".join(blocks) + "\n"
 
 
+def prepared_or_clean_error(source, markdown: str):
+    """The document read from `markdown` written at `source`, or None after checking its error is one clean line."""
+    source.write_text(markdown, encoding="utf-8")
+    try:
+        return prepare(source)
+    except ChapbookError as error:
+        assert "\n" not in str(error) and str(error).startswith(str(source))
+        return None
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(markdown_documents())
 def test_generated_documents_build_cleanly_or_fail_clearly(tmp_path_factory, markdown):
     folder = tmp_path_factory.mktemp("generated")
-    source = folder / "generated.md"
-    source.write_text(markdown, encoding="utf-8")
-    try:
-        document = prepare(source)
-    except ChapbookError as error:
-        assert "\n" not in str(error) and str(error).startswith(str(source))
+    document = prepared_or_clean_error(folder / "generated.md", markdown)
+    if document is None:
         return
     output = folder / "generated.txt"
     output.write_bytes(render(document))
@@ -110,12 +116,8 @@ def test_every_container_is_sanitised_and_keeps_its_words(tmp_path_factory, mark
     from pipeline.writers.xhtml import HtmlOptions, render_blocks
 
     folder = tmp_path_factory.mktemp("contained")
-    source = folder / "contained.md"
-    source.write_text(markdown, encoding="utf-8")
-    try:
-        document = prepare(source)
-    except ChapbookError as error:
-        assert "\n" not in str(error) and str(error).startswith(str(source))
+    document = prepared_or_clean_error(folder / "contained.md", markdown)
+    if document is None:
         return
     rendered = render_blocks(document.blocks, document, HtmlOptions(epub=True))
     assert unsafe_markup(rendered.body + rendered.notes) == [], markdown
