@@ -198,14 +198,16 @@ class PageView:
           return pairs;
         }""", selector)
 
-    def axe(self, tags: tuple[str, ...] = ()) -> list[Violation]:
-        """axe-core's violations on this page (all rules, or only those with the given tags, e.g. "wcag2aa")."""
+    def axe(self, tags: tuple[str, ...] = (), rules: tuple[str, ...] = ()) -> list[Violation]:
+        """axe-core's violations on this page: its default rules, or only those with the given tags (e.g.
+        "wcag2aa", which also runs rules off by default) or the given rule ids (e.g. "color-contrast")."""
         if not AXE_SCRIPT.is_file():
             raise BrowserUnavailable(AXE_INSTALL)
         # Evaluated, not added as a <script>: the pages forbid scripts, and the check must not need them.
         if not self.page.evaluate("typeof axe !== 'undefined'"):
             self.page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
-        options = {"runOnly": {"type": "tag", "values": list(tags)}} if tags else {}
+        options = {"runOnly": {"type": "rule", "values": list(rules)}} if rules else \
+            {"runOnly": {"type": "tag", "values": list(tags)}} if tags else {}
         rows = self.page.evaluate(_AXE_RUN_JS, options)
         return [Violation(rule, impact, text, tuple(targets)) for rule, impact, text, targets in rows]
 

@@ -149,6 +149,8 @@ def test_axe_finds_a_missing_alt_and_passes_a_clean_page(chromium, tmp_path):
     with chromium.open(bad, 1280) as view:
         rules = {violation.rule for violation in view.axe()}
     assert {"image-alt", "color-contrast"} <= rules
+    with chromium.open(bad, 1280) as view:
+        assert [violation.rule for violation in view.axe(rules=("color-contrast",))] == ["color-contrast"]
     with chromium.open(good, 1280) as view:
         assert view.axe() == []
 
