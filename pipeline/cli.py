@@ -45,10 +45,13 @@ def _edition_options(command):
 def _setting_options(command):
     """A --name option for each setting declared with flag=True (see pipeline/settings.py)."""
     for setting in reversed([s for s in SETTINGS if s.flag]):
+        helped = setting.help[:1].upper() + setting.help[1:] + "."
+        if isinstance(setting.default, bool):  # a bare --name; absent leaves the file's or metadata's value
+            command = click.option(setting.option, setting.name, is_flag=True, default=None, help=helped)(command)
+            continue
         kind = click.Choice(setting.choices) if setting.choices else \
             click.IntRange(setting.minimum, setting.maximum) if isinstance(setting.default, int) else str
-        command = click.option(setting.option, setting.name, type=kind, help=setting.help[:1].upper()
-                               + setting.help[1:] + ".")(command)
+        command = click.option(setting.option, setting.name, type=kind, help=helped)(command)
     return command
 
 

@@ -21,7 +21,7 @@ PROJECT_FILE = "chapbook.toml"
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting's declaration. Its type is its default's type (a whole number or text)."""
+    """One setting's declaration. Its type is its default's type (a whole number, text or yes/no)."""
 
     name: str
     default: Any
@@ -34,6 +34,8 @@ class Setting:
     minimum: int | None = None
     maximum: int | None = None
     prefix: str = ""  # a text value, when not empty, must start with this
+    pattern: str = ""  # a text value must match this regular expression (described by the example)
+    multiple_of: int | None = None  # a whole number must be a multiple of this (0 included)
     flag: bool = False  # offered as --name on build and watch
 
     @property
@@ -45,14 +47,26 @@ class Setting:
         """Its allowed values in words, for errors and the README."""
         if self.choices:
             return f"one of {', '.join(self.choices)}"
+        if isinstance(self.default, bool):
+            return "true or false"
         if isinstance(self.default, int):
-            return f"a whole number from {self.minimum} to {self.maximum}"
+            multiple = f"a multiple of {self.multiple_of} " if self.multiple_of else "a whole number "
+            return f"{multiple}from {self.minimum} to {self.maximum}"
+        if self.pattern:
+            return f"a value like {self.example}"
         return f"text starting with {self.prefix}, or empty" if self.prefix else "text"
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("wrap", 72, "line width of the plain-text edition", 72, minimum=20, maximum=1000, flag=True),
-    Setting("paper", "a5", "paper size of the PDF", "a5", choices=PAPER_NAMES, flag=True),
+    Setting("paper", "a5", "page (trim) size of the PDF, booklet and print editions", "a5", choices=PAPER_NAMES,
+            flag=True),
+    Setting("signature", 0, "pages per folded gathering of the booklet; 0: one booklet", 16, minimum=0,
+            maximum=1000, multiple_of=4, flag=True),
+    Setting("creep", "0mm", "how far each sheet of the booklet moves its pages towards the fold, per sheet "
+            "around it", "0.1mm", pattern=r"\d+(\.\d+)?(mm|cm|pt|in)"),
+    Setting("marks", False, "crop marks and registration crosses on the print edition, for a copy shop", True,
+            flag=True),
     Setting("gemini_base_url", "", "`gemini://` base for absolute links in the capsule's Atom feed",
             "gemini://example.org/", scope="project", prefix="gemini://"),
     Setting("web_base_url", "", "`https://` address of the web edition, for its feed, canonical links and "
@@ -80,9 +94,9 @@ def _example(setting: Setting, where: Path | str) -> str:
     """How to write a good value where it went wrong: TOML, YAML metadata, or the command line."""
     value = setting.example
     if str(where).endswith(".toml"):
-        return f"write e.g. {setting.name} = {value!r}".replace("'", '"')
+        return f"write e.g. {setting.name} = {_shown(value)}".replace("'", '"')
     if where == "command line":
-        return f"pass e.g. {setting.option} {value}"
+        return f"pass e.g. {setting.option}" + ("" if isinstance(value, bool) else f" {value}")
     return f"write e.g. {setting.name}: {value}"
 
 
@@ -94,12 +108,21 @@ def _shown(value: Any) -> str:
 def checked_value(setting: Setting, value: Any, where: Path | str, line: int | None = None) -> Any:
     """`value` validated against its declaration (and converted: metadata arrives as text), or an error
     naming where it came from."""
+    if isinstance(setting.default, bool):
+        value = {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
+        if isinstance(value, bool):
+            return value
+        raise ChapbookError(where, f"setting '{setting.name}' must be {setting.describe()}, not {_shown(value)}",
+                            _example(setting, where), line)
     if isinstance(setting.default, int) and isinstance(value, str) and value.strip().isascii() and \
             value.strip().isdigit():
         value = int(value)  # YAML metadata arrives from pandoc as text ("²" is a digit to isdigit, not to int)
     wrong = isinstance(value, bool) or not isinstance(value, type(setting.default))
     if not wrong and isinstance(value, int):
         wrong = not setting.minimum <= value <= setting.maximum
+        wrong = wrong or bool(setting.multiple_of and value % setting.multiple_of)
+    if not wrong and setting.pattern:
+        wrong = not re.fullmatch(setting.pattern, value)
     if not wrong and setting.choices:
         wrong = value not in setting.choices
     if not wrong and setting.prefix:
@@ -161,7 +184,7 @@ def settings_table() -> str:
     """The README's table of settings, made from the declarations."""
     rows = ["| key | default | scope | allowed | meaning |", "|-----|---------|-------|---------|---------|"]
     for setting in SETTINGS:
-        default = f"`{setting.default!r}`".replace("'", '"')
+        default = f"`{_shown(setting.default)}`".replace("'", '"')
         where = "project (`chapbook.toml`)" if setting.scope == "project" else "project or source"
         flag = f" (`{setting.option}`)" if setting.flag else ""
         rows.append(f"| `{setting.name}` | {default} | {where} | {setting.describe()} | {setting.help}{flag} |")

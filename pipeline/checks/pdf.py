@@ -10,18 +10,26 @@ from pipeline.findings import Finding
 from pipeline.voice import voice_findings
 
 POPPLER_INSTALL = "sudo apt-get install -y poppler-utils"
+NO_POPPLER = f"poppler is missing; install it: {POPPLER_INSTALL}"
+
+
+def font_rows(path: Path) -> list[tuple[str, bool, bool]]:
+    """Each font pdffonts lists: (name, embedded, subset)."""
+    import subprocess
+
+    listing = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=False).stdout
+    rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
+    # Counted from the right (emb, sub, uni, object, generation): a font's name or type may hold spaces.
+    return [(row[0], row[-5] == "yes", row[-4] == "yes") for row in rows if len(row) >= 6]
 
 
 def check_pdf(document: Document, path: Path) -> list[Finding]:
     """PDF: every font embedded, bookmarks present, title metadata, then the voice on the extracted text."""
     label = str(path)
     if not readback.pdftotext_available():
-        return [Finding("skipped", label, "PDF text and fonts", f"poppler is missing; install it: {POPPLER_INSTALL}")]
-    import subprocess
-
-    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=False).stdout
-    rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
-    unembedded = [row[0] for row in rows if len(row) >= 6 and row[-5] != "yes"]  # emb is 5th from the right
+        return [Finding("skipped", label, "PDF text and fonts", NO_POPPLER)]
+    rows = font_rows(path)
+    unembedded = [name for name, embedded, _subset in rows if not embedded]
     findings = [Finding("fail" if unembedded or not rows else "ok", label, "every font embedded",
                         ", ".join(unembedded) if unembedded else f"{len(rows)} fonts")]
     from pypdf import PdfReader

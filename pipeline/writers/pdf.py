@@ -8,12 +8,16 @@ come only from the source's folder and styles/ (pipeline.fetcher); the output is
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC
 from html import escape
+from pathlib import Path
 
+from pipeline.ast import map_inlines
+from pipeline.balance import balanced_lines, text_width
 from pipeline.document import Document, Heading
-from pipeline.fonts import check_coverage
-from pipeline.paper import PAGE_FORMATS
+from pipeline.fonts import TEXT_FAMILY, check_coverage, font_files
+from pipeline.paper import PAGE_FORMATS, length_in_points
 from pipeline.resources import STYLES
 
 PRINT_CSS = STYLES / "print.css"
@@ -24,7 +28,24 @@ CONTENTS_DEPTH = 2  # sections and subsections; bookmarks keep every level
 CONTENTS_LABEL = "contents"
 # Text chapbook itself sets (contents label, page and note numbers, list markers from
 # print.css, brackets around printed URLs), so the coverage check sees it too.
-GENERATED_TEXT = f"{CONTENTS_LABEL} 0123456789 . ( ) • – ‣ › · +"
+GENERATED_TEXT = f"{CONTENTS_LABEL} 0123456789 . ( ) • – ‣ ◊ + × ·"
+# The title's size and side padding in print.css (.title-page .title), for balancing its lines.
+TITLE_SCALE, TITLE_PADDING = 2.0, 1.5  # times the base size; ems of the title's own size, each side
+LAST_WORD_CLASS = "last-word"  # print.css sets it without hyphenation
+
+
+@dataclass(frozen=True)
+class BookOptions:
+    """What differs between the books laid out from one frame: the screen PDF and the print file.
+
+    `extra_css` comes after print.css and the paper's page rules; `extra_folders` are read besides
+    the source's folder and styles/ (the print file's ICC profile).
+    """
+
+    variant: str = PDF_VARIANT
+    extra_css: str = ""
+    full_fonts: bool = False
+    extra_folders: tuple[Path, ...] = ()
 
 
 def page_css(paper: str) -> str:
@@ -55,11 +76,61 @@ def head_html(document: Document) -> str:
 
 
 def title_page_html(document: Document) -> str:
-    """The title page: title, subtitle, authors and date, each exactly as the source writes it."""
+    """The title page: title, subtitle, authors and date, each exactly as the source writes it.
+
+    The title is broken into balanced lines (`<br/>` between them), not filled greedily.
+    """
     meta = document.meta
-    parts = [f'<p class="title">{escape(meta.title)}</p>']
+    lines = balanced_title(meta.title, document.settings.paper)
+    parts = [f'<p class="title">{" <br/>".join(escape(line) for line in lines)}</p>']
     parts += [f'<p class="{kind}">{escape(text)}</p>' for kind, text in meta.title_page()]
     return '<header class="title-page">\n' + "\n".join(parts) + "\n</header>"
+
+
+def balanced_title(title: str, paper: str) -> list[str]:
+    """The title's lines: as many as its measure on `paper` needs, as even as they can be."""
+    bold = next((path for path in font_files(TEXT_FAMILY) if path.stem.lower().endswith("-bold")), None)
+    if bold is None:
+        return [title]  # no font to measure with: WeasyPrint's own line breaking
+    page = PAGE_FORMATS[paper]
+    size = TITLE_SCALE * length_in_points(page.font_size)
+    measure = page.trim[0] - length_in_points(page.inner) - length_in_points(page.outer) - 2 * TITLE_PADDING * size
+    words = title.split(" ")
+    return [" ".join(line) for line in balanced_lines(words, lambda text: text_width(text, bold, size), measure)]
+
+
+def whole_last_words(blocks: list) -> list:
+    """Blocks whose paragraphs' last words sit in a span print.css never hyphenates.
+
+    A paragraph ending on the tail of a hyphenated word ("draw-" / "ing") reads as an accident, and
+    WeasyPrint has no `hyphenate-limit-last`. Notes called at the end are skipped over.
+    """
+    return map_inlines(blocks, _whole_last_word)
+
+
+_CONTAINERS = {"Emph": 0, "Strong": 0, "Underline": 0, "Strikeout": 0, "Superscript": 0, "Subscript": 0,
+               "SmallCaps": 0, "Span": 1, "Link": 1, "Quoted": 1}  # where each keeps its inlines
+_TRAILING = ("Space", "SoftBreak", "LineBreak", "Note")
+
+
+def _whole_last_word(inlines: list) -> list:
+    for index in range(len(inlines) - 1, -1, -1):
+        node = inlines[index]
+        kind = node.get("t")
+        if kind in _TRAILING:
+            continue
+        if kind == "Str":
+            span = {"t": "Span", "c": [["", [LAST_WORD_CLASS], []], [node]]}
+            return [*inlines[:index], span, *inlines[index + 1:]]
+        if kind in _CONTAINERS:
+            content = node["c"]
+            if _CONTAINERS[kind] == 0:
+                return [*inlines[:index], {"t": kind, "c": _whole_last_word(content)}, *inlines[index + 1:]]
+            position = _CONTAINERS[kind]
+            changed = [*content[:position], _whole_last_word(content[position]), *content[position + 1:]]
+            return [*inlines[:index], {"t": kind, "c": changed}, *inlines[index + 1:]]
+        return inlines  # code, math, an image: nothing to hyphenate
+    return inlines
 
 
 def contents_html(headings: list[Heading]) -> str:
@@ -94,14 +165,20 @@ def body_html(document: Document) -> str:
     from pipeline.writers.xhtml import HtmlOptions, render_blocks
 
     options = HtmlOptions(notes="inline", image_src=lambda resource: resource.path.as_uri())
-    return label_headings(render_blocks(document.blocks, document, options).body, document.outline())
+    body = render_blocks(whole_last_words(document.blocks), document, options).body
+    return label_headings(body, document.outline())
 
 
 def page_html(document: Document) -> str:
     """The whole book as one HTML page: title page, contents, then the essay."""
     lang = escape(document.meta.lang or "en")
+    # Pages before the first section show the title as their running head (print.css). An empty
+    # element sets it: set on <main>, WeasyPrint would assign it again on every page main continues.
+    first = document.blocks[0] if document.blocks else {}
+    opens_a_section = first.get("t") == "Header" and first["c"][0] == 1
+    running_head = "" if opens_a_section else f'<div data-running-head="{escape(document.meta.title)}"></div>\n'
     parts = [title_page_html(document), contents_html(document.outline()),
-             f'<main class="essay">\n{body_html(document)}\n</main>']
+             f'<main class="essay">\n{running_head}{body_html(document)}\n</main>']
     return (f'<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="{lang}" xml:lang="{lang}">\n'
             f"{head_html(document)}\n<body>\n" + "\n".join(part for part in parts if part) + "\n</body>\n</html>\n")
 
@@ -131,23 +208,29 @@ def _speed_up_pydyf() -> None:
         pydyf.PDF.page_references = property(_cached_page_references)
 
 
-def _stylesheets(fetcher, paper: str) -> list:
+def _stylesheets(fetcher, paper: str, extra_css: str = "", color_profiles: dict | None = None) -> list:
     import weasyprint
 
-    return [weasyprint.CSS(filename=str(PRINT_CSS), url_fetcher=fetcher),
-            weasyprint.CSS(string=page_css(paper), url_fetcher=fetcher)]
+    sheets = [weasyprint.CSS(filename=str(PRINT_CSS), url_fetcher=fetcher),
+              weasyprint.CSS(string=page_css(paper), url_fetcher=fetcher)]
+    if extra_css:
+        sheets.append(weasyprint.CSS(string=extra_css, url_fetcher=fetcher, color_profiles=color_profiles))
+    return sheets
 
 
-def write_pdf(html: str, document: Document) -> bytes:
+def write_pdf(html: str, document: Document, options: BookOptions = BookOptions()) -> bytes:
     """Lay `html` out with print.css and the paper setting; only sandboxed local resources are read."""
     import weasyprint
 
     from pipeline.fetcher import SandboxedFetcher
 
     _speed_up_pydyf()
-    fetcher = SandboxedFetcher((document.resource_folder, STYLES), str(document.source))
+    fetcher = SandboxedFetcher((document.resource_folder, STYLES, *options.extra_folders), str(document.source))
     page = weasyprint.HTML(string=html, base_url=document.resource_folder.as_uri() + "/", url_fetcher=fetcher)
-    return page.write_pdf(stylesheets=_stylesheets(fetcher, document.settings.paper), pdf_variant=PDF_VARIANT)
+    profiles: dict = {}  # filled by an @color-profile rule in extra_css: the print file's output intent
+    stylesheets = _stylesheets(fetcher, document.settings.paper, options.extra_css, profiles)
+    return page.write_pdf(stylesheets=stylesheets, pdf_variant=options.variant, full_fonts=options.full_fonts,
+                          color_profiles=profiles)
 
 
 # A page that uses every face, the hyphenation dictionary, a footnote and the running heads.
@@ -175,7 +258,12 @@ def warm_up() -> None:
         stylesheets=_stylesheets(fetcher, "a5"), pdf_variant=PDF_VARIANT)
 
 
-def render(document: Document, companions: dict | None = None) -> bytes:
-    """The PDF edition of `document`, after warning about any character its fonts cannot set."""
+def render_book(document: Document, options: BookOptions) -> bytes:
+    """The book of `document` laid out as `options` say, after warning about characters its fonts lack."""
     check_coverage(document, GENERATED_TEXT)
-    return write_pdf(page_html(document), document)
+    return write_pdf(page_html(document), document, options)
+
+
+def render(document: Document, companions: dict | None = None) -> bytes:
+    """The PDF edition of `document`: the tagged screen book."""
+    return render_book(document, BookOptions())
