@@ -140,3 +140,19 @@ def test_breaks_that_would_read_as_markers_are_avoided_within_the_width(essay):
         for line in text.splitlines():
             unbreakable = " " not in line.strip() or re.fullmatch(r"\s*\[\d+\] \S+", line)  # a listed URL
             assert display_width(line) <= width or unbreakable, (width, line)
+
+
+def test_a_table_too_wide_for_the_page_is_wrapped_row_by_row(tmp_path):
+    from conftest import document_from_text
+
+    from pipeline.checks.text import check_text
+    from pipeline.writers.text import render
+
+    long_cell = " ".join(["gpt·4"] * 20)
+    document = document_from_text(tmp_path, f"| a | b |\n|---|---|\n| {long_cell} | x |\n")
+    output = tmp_path / "doc.txt"
+    output.write_bytes(render(document))
+    text = output.read_text(encoding="utf-8")
+    assert all(len(line) <= document.settings.wrap for line in text.splitlines())
+    assert "a | b" in text and text.count("gpt·4") == 20 and "| x" in text
+    assert [f for f in check_text(document, output) if f.status == "fail"] == []

@@ -173,6 +173,9 @@ class _TextRenderer:
                             for b in blocks)
         cells, header_rows = cell_texts(content, cell_text)
         lines = [(indent + line).rstrip() for line in text_grid(cells, header_rows)]
+        if any(display_width(line) > self.width for line in lines):
+            # Too wide for the page as columns: each row becomes a wrapped paragraph, cells apart by " | ".
+            lines = [line for row in cells for line in [*self.wrap(" | ".join(row), indent, indent + INDENT), ""]][:-1]
         caption_text = stringify(content[1][1])
         return lines + ([""] + self.wrap(caption_text, indent, indent) if caption_text else [])
 
