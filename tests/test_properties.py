@@ -89,7 +89,9 @@ def unsafe_markup(xhtml: str) -> list[str]:
             if tag in ("script", "style", "iframe", "object", "embed", "link"):
                 found.append(tag)
             for name, value in attrs:
-                if name.startswith("on") or any(bad in (value or "").lower() for bad in ("javascript:", "127.0.0.1")):
+                # An id is an anchor made from the heading's text, never fetched: only other attributes count.
+                fetching = name != "id" and "127.0.0.1" in (value or "")
+                if name.startswith("on") or "javascript:" in (value or "").lower() or fetching:
                     found.append(f"{tag} {name}={value}")
 
     Finder().feed(xhtml)

@@ -425,8 +425,10 @@ def test_a_cache_file_that_is_no_regular_file_is_ignored(tmp_path, kind):
 
 
 def _children(pid: int) -> list[int]:
+    """The Python processes `pid` started (the PDF worker), not pandoc or other programs it runs."""
     try:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return [child for child in children if "python" in Path(f"/proc/{child}/exe").resolve().name]
     except OSError:
         return []
 
