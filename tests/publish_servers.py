@@ -118,8 +118,12 @@ class SFTPHost:
         return [_final_name(name) for name in names]
 
     def close(self) -> None:
-        self.server.close()
-        asyncio.run_coroutine_threadsafe(self.server.wait_closed(), self.loop).result(30)
+        # The server belongs to the loop's thread: closing it from this thread raced with the loop
+        # (asyncio servers are not thread-safe), so it is closed there.
+        async def shut() -> None:
+            self.server.close()
+            await self.server.wait_closed()
+        asyncio.run_coroutine_threadsafe(shut(), self.loop).result(30)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(30)
 
