@@ -11,14 +11,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from pipeline.atom import FeedEntry, render_atom, stable_id
 from pipeline.document import Document
 from pipeline.langtag import language_or_empty
 from pipeline.measure import human_size
-from pipeline.naming import slug, unique_name
+from pipeline.posts import Post, plan_posts
 from pipeline.settings import Settings
 from pipeline.writers.gemtext import render_gemtext, text_line
 
@@ -26,41 +25,13 @@ GEMLOG = "gemlog"
 FEED = f"{GEMLOG}/atom.xml"  # where the feed lives in the capsule (publish tells aggregators its address)
 # Labels the tool adds, in the essay's own lowercase.
 LABELS = {"gemlog": "gemlog", "feed": "atom feed", "home": "home"}
+PAGE = ".gmi"  # a post's page: gemlog/<date>-<slug>.gmi
 EDITION_LABELS = {"epub": "ebook", "pdf": "printable book", "txt": "plain text"}
-
-
-@dataclass(frozen=True)
-class Post:
-    """One document's place in the capsule: its page name and the date it is filed under."""
-
-    document: Document
-    date: str
-    page: str
-
-    @property
-    def title(self) -> str:
-        return " ".join(self.document.meta.title.split())
-
-
-def post_date(document: Document) -> str:
-    """The YYYY-MM-DD a post is filed under: its own date, else the edition's date (never the clock)."""
-    return (document.meta.day() or document.modified.date()).isoformat()
 
 
 def page_language(document: Document) -> str:
     """The document's language tag if it is a well-formed BCP 47 tag, else "" (so it cannot inject anything)."""
     return language_or_empty(document.meta.lang)
-
-
-def plan_posts(documents: list[Document]) -> list[Post]:
-    """Every document with its page name (`<date>-<slug>.gmi`, unique), newest first."""
-    posts: list[Post] = []
-    taken: set[str] = set()
-    for document in documents:
-        day = post_date(document)
-        name = unique_name(f"{day}-{slug(document.meta.title, fallback=slug(document.stem, fallback='post'))}", taken)
-        posts.append(Post(document, day, f"{name}.gmi"))
-    return sorted(posts, key=lambda post: (post.date, post.document.modified, post.page), reverse=True)
 
 
 def capsule_title(settings: Settings) -> str:
@@ -79,15 +50,15 @@ def _image_files(posts: list[Post]) -> tuple[dict[str, dict[str, str]], dict[str
     links: dict[str, dict[str, str]] = {}
     files: dict[str, bytes] = {}
     for post in posts:
-        links[post.page] = {}
+        links[post.file(PAGE)] = {}
         for resource in post.document.resources:
             data = resource.path.read_bytes()
             name = resource.name
             if files.get(name, data) != data:  # two sources, two different images of the same name
                 folder, _, file_name = name.rpartition("/")
-                name = f"{folder}/{post.page.removesuffix('.gmi')}-{file_name}"
+                name = f"{folder}/{post.base}-{file_name}"
             files[name] = data
-            links[post.page][resource.url] = quote(name)  # a file name may hold #, ? or %
+            links[post.file(PAGE)][resource.url] = quote(name)  # a file name may hold #, ? or %
     return links, files
 
 
@@ -106,7 +77,7 @@ def render_home(posts: list[Post], settings: Settings) -> str:
     lines = ["# " + capsule_title(settings), ""]
     author = " ".join(settings.capsule_author.split())
     lines += [text_line(author), ""] if author else []
-    lines += [f"=> {GEMLOG}/{post.page} {post.title}" for post in posts]
+    lines += [f"=> {GEMLOG}/{post.file(PAGE)} {post.title}" for post in posts]
     lines += ["", f"=> {GEMLOG}/ {LABELS['gemlog']}", f"=> {GEMLOG}/atom.xml {LABELS['feed']}"]
     return "\n".join(lines) + "\n"
 
@@ -114,7 +85,7 @@ def render_home(posts: list[Post], settings: Settings) -> str:
 def render_gemlog_index(posts: list[Post], settings: Settings) -> str:
     """`gemini/gemlog/index.gmi`: a `# ` feed title, then `=> page YYYY-MM-DD title` per post, newest first."""
     lines = ["# " + capsule_title(settings), ""]
-    lines += [f"=> {post.page} {post.date} {post.title}" for post in posts]
+    lines += [f"=> {post.file(PAGE)} {post.date} {post.title}" for post in posts]
     lines += ["", f"=> atom.xml {LABELS['feed']}", f"=> ../ {LABELS['home']}"]
     return "\n".join(lines) + "\n"
 
@@ -128,7 +99,7 @@ def render_feed(posts: list[Post], settings: Settings) -> bytes:
     base_url = settings.gemini_base_url
     gemlog = f"{base_url.rstrip('/')}/{GEMLOG}/" if base_url else ""
     entries = [FeedEntry(id=stable_id("entry", post.date, post.title), title=post.title,
-                         updated=post.document.modified, link=gemlog + post.page,
+                         updated=post.document.modified, link=gemlog + post.file(PAGE),
                          authors=post.document.meta.authors, lang=page_language(post.document),
                          summary=post.document.meta.subtitle or post.document.meta.description)
                for post in posts]
@@ -149,13 +120,13 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
     image_links, images = _image_files(posts)
     files: dict[str, bytes] = {}
     for post in posts:
-        page = render_gemtext(post.document, image_links[post.page])
+        page = render_gemtext(post.document, image_links[post.file(PAGE)])
         editions = (companions or {}).get(post.document.source, {})
         for companion in editions.values():
             files[f"{GEMLOG}/{companion.name}"] = companion.data
         footer = ["", *edition_links(editions), *([""] if editions else []),
                   f"=> ./ {LABELS['gemlog']}", f"=> ../ {LABELS['home']}"]
-        files[f"{GEMLOG}/{post.page}"] = (page + "\n".join(footer) + "\n").encode("utf-8")
+        files[f"{GEMLOG}/{post.file(PAGE)}"] = (page + "\n".join(footer) + "\n").encode("utf-8")
     for name, data in images.items():
         files[f"{GEMLOG}/{name}"] = data
     files["index.gmi"] = render_home(posts, settings).encode("utf-8")
@@ -164,7 +135,7 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
     shared = _shared_language(posts)
     for path, languages in ((".meta", {"index.gmi": shared}),
                             (f"{GEMLOG}/.meta", {"index.gmi": shared} |
-                             {post.page: page_language(post.document) for post in posts})):
+                             {post.file(PAGE): page_language(post.document) for post in posts})):
         if any(languages.values()):
             files[path] = _meta_file(languages)
     return files

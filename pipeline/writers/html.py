@@ -13,7 +13,6 @@ says so to the browser too. Footnotes become sidenotes, placed by the stylesheet
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from html import escape
 from pathlib import PurePosixPath
 
@@ -22,7 +21,7 @@ from pipeline.atom import FeedEntry, render_atom, stable_id
 from pipeline.document import Document, Heading
 from pipeline.langtag import language_or_empty
 from pipeline.measure import human_size
-from pipeline.naming import slug, unique_name
+from pipeline.posts import Post, plan_posts
 from pipeline.resources import STYLES
 from pipeline.settings import Settings
 from pipeline.writers.xhtml import HtmlOptions, render_blocks
@@ -40,31 +39,17 @@ _EDITIONS = {"epub": ("ebook", "application/epub+zip"), "pdf": ("book to print",
              "txt": ("plain text", "text/plain")}
 
 
-@dataclass(frozen=True)
-class Page:
-    """One source's place in the site: its file name without suffix and the date it is filed under."""
-
-    document: Document
-    date: str
-    base: str
+class Page(Post):
+    """A post as the web edition files it: `<date>-<slug>.html`."""
 
     @property
     def name(self) -> str:
-        return f"{self.base}.html"
-
-    @property
-    def title(self) -> str:
-        return " ".join(self.document.meta.title.split())
+        return self.file(".html")
 
 
 def plan_pages(documents: list[Document]) -> list[Page]:
-    """Every document with its page name (`<date>-<slug>`, unique, as in the capsule), newest first."""
-    pages, taken = [], set()
-    for document in documents:
-        day = (document.meta.day() or document.modified.date()).isoformat()
-        fallback = slug(document.stem, fallback="post")
-        pages.append(Page(document, day, unique_name(f"{day}-{slug(document.meta.title, fallback=fallback)}", taken)))
-    return sorted(pages, key=lambda page: (page.date, page.document.modified, page.base), reverse=True)
+    """Every document with its page, named as in the capsule, newest first."""
+    return [Page(post.document, post.date, post.base) for post in plan_posts(documents)]
 
 
 def site_title(pages: list[Page]) -> str:
