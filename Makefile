@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-su
 # A Java runtime for EPUBCheck (tests and `chapbook check`); any java on PATH will do.
 JAVA_PACKAGE := default-jre-headless
 
-.PHONY: all build test lint bench clean system
+.PHONY: all build test lint bench clean system declarations
 
 all: build
 
@@ -40,7 +40,13 @@ $(INSTALLED): pyproject.toml $(SYSTEM_OK)
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
 	$(PYTHON) -m pip install -q -e '.[test]'
+	$(PYTHON) -m pipeline.weasyprint_start
 	@touch $@
+
+# WeasyPrint's C declarations compiled for the installed WeasyPrint and cffi, so that no PDF worker runs
+# pycparser at start (pipeline/weasyprint_start.py); checked on every build, written only when stale.
+declarations: $(INSTALLED)
+	@$(PYTHON) -m pipeline.weasyprint_start >/dev/null
 
 system: $(SYSTEM_OK)
 
@@ -51,18 +57,18 @@ $(TOOLS_OK): tools/package.json $(SYSTEM_OK)
 
 # Byte-compile chapbook itself first: with PYTHONDONTWRITEBYTECODE set (as on CI), every run
 # would otherwise compile its modules again at start-up.
-build: $(INSTALLED) $(TOOLS_OK)
+build: $(INSTALLED) $(TOOLS_OK) declarations
 	@$(PYTHON) -m compileall -q pipeline
 	$(VENV)/bin/chapbook build
 
-test: $(INSTALLED) $(TOOLS_OK)
+test: $(INSTALLED) $(TOOLS_OK) declarations
 	$(VENV)/bin/ruff check pipeline tests
 	$(PYTHON) -m pytest
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check pipeline tests
 
-bench: $(INSTALLED)
+bench: $(INSTALLED) declarations
 	$(PYTHON) -m pip install -q -e '.[test,bench]'
 	@$(PYTHON) -m compileall -q pipeline
 	$(PYTHON) tests/benchmarks/run.py

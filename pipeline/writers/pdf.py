@@ -19,6 +19,7 @@ from pipeline.document import Document, Heading
 from pipeline.fonts import TEXT_FAMILY, check_coverage, font_files
 from pipeline.paper import PAGE_FORMATS, length_in_points
 from pipeline.resources import STYLES
+from pipeline.weasyprint_start import import_weasyprint
 
 PRINT_CSS = STYLES / "print.css"
 # Tagged PDF: structure, /Alt for images, /Lang and the title shown by viewers. Text extraction,
@@ -209,7 +210,7 @@ def _speed_up_pydyf() -> None:
 
 
 def _stylesheets(fetcher, paper: str, extra_css: str = "", color_profiles: dict | None = None) -> list:
-    import weasyprint
+    weasyprint = import_weasyprint()
 
     sheets = [weasyprint.CSS(filename=str(PRINT_CSS), url_fetcher=fetcher),
               weasyprint.CSS(string=page_css(paper), url_fetcher=fetcher)]
@@ -220,7 +221,7 @@ def _stylesheets(fetcher, paper: str, extra_css: str = "", color_profiles: dict 
 
 def write_pdf(html: str, document: Document, options: BookOptions = BookOptions()) -> bytes:
     """Lay `html` out with print.css and the paper setting; only sandboxed local resources are read."""
-    import weasyprint
+    weasyprint = import_weasyprint()
 
     from pipeline.fetcher import SandboxedFetcher
 
@@ -245,7 +246,7 @@ def warm_up() -> None:
     The build runs this in the PDF's worker process while the main process reads the source, so a
     long source's PDF starts laying out warm. It reads only styles/ and writes nothing.
     """
-    import weasyprint
+    weasyprint = import_weasyprint()
 
     from pipeline.fetcher import SandboxedFetcher
     from pipeline.fonts import CODE_FAMILY, TEXT_FAMILY, covered_characters

@@ -1,0 +1,89 @@
+"""WeasyPrint started from compiled C declarations: no pycparser, the same PDF, compiled again when stale."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, ROOT
+
+from pipeline.weasyprint_start import generate, is_current, weasyprint_declarations
+
+SOURCE = FIXTURES / "kitchen-sink.md"  # tables, an image, code, notes, nested lists: most of what WeasyPrint draws
+
+# Renders SOURCE's PDF in a fresh interpreter, starting WeasyPrint through the artefact named in
+# argv[1] ("-" for a plain `import weasyprint`), and reports how WeasyPrint started.
+RENDER = """
+import json, sys
+from pathlib import Path
+from pipeline.weasyprint_start import import_weasyprint
+if sys.argv[1] == "-":
+    import weasyprint
+else:
+    import_weasyprint(Path(sys.argv[1]))
+from pipeline.build import prepare
+from pipeline.writers import pdf
+Path(sys.argv[3]).write_bytes(pdf.render(prepare(Path(sys.argv[2]))))
+ffi = sys.modules["weasyprint.text.ffi"].ffi
+print(json.dumps({"pycparser": "pycparser" in sys.modules, "ffi": type(ffi).__name__}))
+"""
+
+
+def render(artefact: str, output: Path) -> dict:
+    """SOURCE's PDF bytes and how WeasyPrint started, from a fresh interpreter."""
+    environment = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+    result = subprocess.run([sys.executable, "-c", RENDER, artefact, str(SOURCE), str(output)], cwd=ROOT,
+                            capture_output=True, text=True, env=environment, check=True)
+    return {**json.loads(result.stdout.splitlines()[-1]), "pdf": output.read_bytes()}
+
+
+@pytest.fixture(scope="module")
+def current(tmp_path_factory) -> str:
+    """The text of an artefact generated for the installed WeasyPrint and cffi."""
+    artefact = tmp_path_factory.mktemp("declarations") / "current.py"
+    assert generate(artefact)
+    assert not generate(artefact)  # current: not written again
+    return artefact.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def usual(tmp_path_factory) -> dict:
+    """SOURCE's PDF with WeasyPrint imported the usual way."""
+    return render("-", tmp_path_factory.mktemp("usual") / "usual.pdf")
+
+
+def test_a_pdf_made_from_compiled_declarations_never_runs_pycparser_and_is_the_same_pdf(current, usual, tmp_path):
+    artefact = tmp_path / "current.py"
+    artefact.write_text(current, encoding="utf-8")
+    compiled = render(str(artefact), tmp_path / "compiled.pdf")
+    assert usual["pycparser"] and usual["ffi"] == "FFI"  # the test can tell the two starts apart
+    assert not compiled["pycparser"] and compiled["ffi"] == "CompiledFFI"
+    assert compiled["pdf"] == usual["pdf"]
+    assert compiled["pdf"].startswith(b"%PDF")
+
+
+STALE = {"other declarations": ("CDEF_SHA256 = '", "CDEF_SHA256 = '0"),
+         "another weasyprint": ("WEASYPRINT_VERSION = '", "WEASYPRINT_VERSION = '0."),
+         "missing": None}
+
+
+@pytest.mark.parametrize("stale", STALE)
+def test_the_first_start_with_a_stale_or_missing_artefact_compiles_it_again(stale, current, usual, tmp_path):
+    artefact = tmp_path / "declarations.py"
+    if STALE[stale]:
+        artefact.write_text(current.replace(*STALE[stale]), encoding="utf-8")
+    started = render(str(artefact), tmp_path / "stale.pdf")
+    assert started["pdf"] == usual["pdf"]
+    assert started["pycparser"] and started["ffi"] == "CompiledFFI"  # parsed once, to write the new artefact
+    assert is_current(artefact, weasyprint_declarations())
+
+
+def test_an_artefact_that_cannot_be_written_means_the_usual_start(usual, tmp_path):
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    started = render(str(tmp_path / "a-file" / "declarations.py"), tmp_path / "usual.pdf")
+    assert started["pycparser"] and started["ffi"] == "FFI"
+    assert started["pdf"] == usual["pdf"]
