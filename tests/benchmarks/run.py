@@ -344,7 +344,11 @@ def compare_phases(bench: Bench, essays: dict[str, Path]) -> None:
     levels = {name: first[name]["zlib_levels_used"] for name in runs}
     print("\n  zlib level for the 20x PDF: a documented choice, not a default change (pydyf hard-codes "
           "zlib.compressobj(level=9) in Stream.data; each level is serialised from the same finished PDF)")
-    level_times = {level: [r["notes"][f"zlib {level}"] for r in runs["20x"]] for level in (9, 6)}
+    level_times = {level: [r["notes"][f"zlib {level}"] for r in runs["20x"] if f"zlib {level}" in r["notes"]]
+                   for level in (9, 6)}
+    if not all(level_times.values()):
+        print("    not measured: the render serialised no PDF with pydyf in this process")
+        return
     for level, results in level_times.items():
         print(f"    level {level}: serialisation {median([r['seconds'] for r in results]):5.2f} s, "
               f"{median([r['bytes'] for r in results]) / 1000:7.0f} kB")
