@@ -18,7 +18,7 @@ from pathlib import Path
 from pipeline.atomic import atomic_write, probe_writable, remove_stale_parts
 from pipeline.cache import BuildCache, cache_folder, environment_snapshot, file_digest, input_key
 from pipeline.document import Document
-from pipeline.editions import EDITIONS, Companion, Edition, in_build_order
+from pipeline.editions import EDITIONS, PREVIOUS, Companion, Edition, in_build_order
 from pipeline.editions import edition as edition_named
 from pipeline.errors import ChapbookError
 from pipeline.paths import is_inside, plain_file_inside
@@ -193,7 +193,8 @@ def warm_up(module_name: str) -> None:
 def companions_of(job: Job) -> dict:
     """The finished files of the jobs `job` uses, read from where they were written.
 
-    Per-source editions get {edition: Companion}; folder editions {source: {edition: Companion}}.
+    Per-source editions get {edition: Companion}; folder editions {source: {edition: Companion}}. An edition
+    that reads_previous also gets its own last output, if any, as companions[PREVIOUS].
     """
     found: dict = {}
     for used in job.uses:
@@ -204,6 +205,9 @@ def companions_of(job: Job) -> dict:
             found.setdefault(used.sources[0], {})[used.edition.name] = companion
         else:
             found[used.edition.name] = companion
+    previous = plain_file_inside(job.output.parent, job.output.name) if job.edition.reads_previous else None
+    if previous is not None:
+        found[PREVIOUS] = Companion(job.edition.name, previous.name, previous.read_bytes())
     return found
 
 

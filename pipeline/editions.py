@@ -30,6 +30,9 @@ class Edition:
     checker: str | None = None  # "module:function": (document, path) or, for a folder, (documents, folder)
     worker: bool = False  # laid out in the worker process while the other editions are written
     uses: tuple[str, ...] = ()  # editions whose finished files it receives as companions
+    # Its writer receives its own output of the last build, if there is one (companions[PREVIOUS]),
+    # to save work; what it writes must not depend on it.
+    reads_previous: bool = False
 
     @property
     def is_folder(self) -> bool:
@@ -61,13 +64,15 @@ class Companion:
     data: bytes
 
 
+PREVIOUS = "previous"  # the companion that is an edition's own output of the last build (reads_previous)
+
 EDITIONS: tuple[Edition, ...] = (
     Edition("epub", "pipeline.writers.epub", ".epub", "EPUB 3 ebook", stylesheets=("epub.css",),
             checker="pipeline.checks.epub:check_epub"),
     Edition("kepub", "pipeline.writers.kepub", ".kepub.epub", "Kobo ebook (kepub)",
             checker="pipeline.checks.epub:check_epub", uses=("epub",)),
     Edition("pdf", "pipeline.writers.pdf", ".pdf", "PDF book, tagged", stylesheets=("print.css",),
-            checker="pipeline.checks.pdf:check_pdf", worker=True),
+            checker="pipeline.checks.pdf:check_pdf", worker=True, reads_previous=True),
     Edition("booklet", "pipeline.writers.booklet", "-booklet.pdf", "the PDF's pages two-up to print, fold and staple",
             checker="pipeline.checks.printing:check_booklet", uses=("pdf",)),
     Edition("print", "pipeline.writers.print_pdf", "-print.pdf", "PDF/X-4 with bleed for a print shop",

@@ -7,6 +7,7 @@ come only from the source's folder and styles/ (pipeline.fetcher); the output is
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC
@@ -16,10 +17,13 @@ from pathlib import Path
 from pipeline.ast import map_inlines
 from pipeline.balance import balanced_lines, text_width
 from pipeline.document import Document, Heading
+from pipeline.editions import PREVIOUS
 from pipeline.fonts import TEXT_FAMILY, check_coverage, font_files
 from pipeline.paper import PAGE_FORMATS, length_in_points
 from pipeline.resources import STYLES
 from pipeline.weasyprint_start import import_weasyprint
+
+log = logging.getLogger("chapbook")
 
 PRINT_CSS = STYLES / "print.css"
 # Tagged PDF: structure, /Alt for images, /Lang and the title shown by viewers. Text extraction,
@@ -134,13 +138,25 @@ def _whole_last_word(inlines: list) -> list:
     return inlines
 
 
-def contents_html(headings: list[Heading]) -> str:
-    """The contents: sections and subsections linked to their pages; "" if none."""
-    entries = [heading for heading in headings if heading.level <= CONTENTS_DEPTH and heading.identifier]
+def contents_entries(headings: list[Heading]) -> list[Heading]:
+    """The headings the contents lists: sections and subsections that have an id to link to."""
+    return [heading for heading in headings if heading.level <= CONTENTS_DEPTH and heading.identifier]
+
+
+def contents_html(headings: list[Heading], page_numbers: dict[str, int] | None = None) -> str:
+    """The contents: sections and subsections linked to their pages; "" if none.
+
+    With `page_numbers` (heading id -> page), each entry carries its number (data-page), which print.css
+    prints instead of asking WeasyPrint for the target's page (target-counter), which costs extra
+    layout passes over the contents.
+    """
+    entries = contents_entries(headings)
     if not entries:
         return ""
-    items = [f'<li class="level-{heading.level}"><a href="#{escape(heading.identifier)}">{escape(heading.text)}'
-             "</a></li>" for heading in entries]
+    numbers = page_numbers or {}
+    items = [f'<li class="level-{heading.level}"><a href="#{escape(heading.identifier)}"'
+             + (f' data-page="{numbers[heading.identifier]}"' if heading.identifier in numbers else "")
+             + f">{escape(heading.text)}</a></li>" for heading in entries]
     return (f'<nav class="contents" role="doc-toc">\n<h2 class="contents-label">{CONTENTS_LABEL}</h2>\n<ol>\n'
             + "\n".join(items) + "\n</ol>\n</nav>")
 
@@ -170,15 +186,15 @@ def body_html(document: Document) -> str:
     return label_headings(body, document.outline())
 
 
-def page_html(document: Document) -> str:
-    """The whole book as one HTML page: title page, contents, then the essay."""
+def page_html(document: Document, page_numbers: dict[str, int] | None = None) -> str:
+    """The whole book as one HTML page: title page, contents (see contents_html), then the essay."""
     lang = escape(document.meta.lang or "en")
     # Pages before the first section show the title as their running head (print.css). An empty
     # element sets it: set on <main>, WeasyPrint would assign it again on every page main continues.
     first = document.blocks[0] if document.blocks else {}
     opens_a_section = first.get("t") == "Header" and first["c"][0] == 1
     running_head = "" if opens_a_section else f'<div data-running-head="{escape(document.meta.title)}"></div>\n'
-    parts = [title_page_html(document), contents_html(document.outline()),
+    parts = [title_page_html(document), contents_html(document.outline(), page_numbers),
              f'<main class="essay">\n{running_head}{body_html(document)}\n</main>']
     return (f'<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="{lang}" xml:lang="{lang}">\n'
             f"{head_html(document)}\n<body>\n" + "\n".join(part for part in parts if part) + "\n</body>\n</html>\n")
@@ -219,8 +235,11 @@ def _stylesheets(fetcher, paper: str, extra_css: str = "", color_profiles: dict 
     return sheets
 
 
-def write_pdf(html: str, document: Document, options: BookOptions = BookOptions()) -> bytes:
-    """Lay `html` out with print.css and the paper setting; only sandboxed local resources are read."""
+def lay_out(html: str, document: Document, options: BookOptions = BookOptions()):
+    """Lay `html` out with print.css and the paper setting (a WeasyPrint Document, not yet a PDF).
+
+    Only sandboxed local resources are read: the source's folder, styles/ and `options.extra_folders`.
+    """
     weasyprint = import_weasyprint()
 
     from pipeline.fetcher import SandboxedFetcher
@@ -230,8 +249,36 @@ def write_pdf(html: str, document: Document, options: BookOptions = BookOptions(
     page = weasyprint.HTML(string=html, base_url=document.resource_folder.as_uri() + "/", url_fetcher=fetcher)
     profiles: dict = {}  # filled by an @color-profile rule in extra_css: the print file's output intent
     stylesheets = _stylesheets(fetcher, document.settings.paper, options.extra_css, profiles)
-    return page.write_pdf(stylesheets=stylesheets, pdf_variant=options.variant, full_fonts=options.full_fonts,
-                          color_profiles=profiles)
+    return page.render(stylesheets=stylesheets, pdf_variant=options.variant, full_fonts=options.full_fonts,
+                       color_profiles=profiles)
+
+
+def write_pdf(html: str, document: Document, options: BookOptions = BookOptions()) -> bytes:
+    """`html` laid out (see lay_out) and written as a PDF."""
+    return _pdf_bytes(lay_out(html, document, options), options)
+
+
+def _pdf_bytes(rendering, options: BookOptions) -> bytes:
+    return rendering.write_pdf(pdf_variant=options.variant, full_fonts=options.full_fonts)
+
+
+def anchor_pages(rendering) -> dict[str, int]:
+    """Each anchor (element id) of a laid-out WeasyPrint Document and the 1-based page it is on."""
+    return {name: number for number, page in enumerate(rendering.pages, start=1) for name in page.anchors}
+
+
+def known_contents_pages(document: Document, previous: bytes | None) -> dict[str, int]:
+    """The page of each contents entry in the previous PDF of this book, or {} when it does not name them all.
+
+    Only a guess: the source may have changed since. render_book checks it after layout.
+    """
+    if not previous:
+        return {}
+    from pipeline.destinations import destination_pages
+
+    pages = destination_pages(previous)
+    entries = [heading.identifier for heading in contents_entries(document.outline())]
+    return {name: pages[name] for name in entries} if entries and all(name in pages for name in entries) else {}
 
 
 # A page that uses every face, the hyphenation dictionary, a footnote and the running heads.
@@ -259,12 +306,30 @@ def warm_up() -> None:
         stylesheets=_stylesheets(fetcher, "a5"), pdf_variant=PDF_VARIANT)
 
 
-def render_book(document: Document, options: BookOptions) -> bytes:
-    """The book of `document` laid out as `options` say, after warning about characters its fonts lack."""
+def render_book(document: Document, options: BookOptions, previous: bytes | None = None) -> bytes:
+    """The book of `document` laid out as `options` say, after warning about characters its fonts lack.
+
+    `previous`, the last PDF written for this book, may give the contents' page numbers: the book is
+    then laid out once with them, and they are checked against where each heading landed. Otherwise,
+    or when one is wrong, WeasyPrint finds them itself (target-counter, which lays the contents out
+    again until the numbers settle). Both ways give the same bytes.
+    """
     check_coverage(document, GENERATED_TEXT)
+    known = known_contents_pages(document, previous)
+    if known:
+        rendering = lay_out(page_html(document, known), document, options)
+        landed = anchor_pages(rendering)
+        if all(landed.get(name) == number for name, number in known.items()):
+            log.debug("%s: the contents' page numbers of the previous PDF still hold", document.source)
+            return _pdf_bytes(rendering, options)
+        log.debug("%s: a section moved to another page since the previous PDF; laid out again", document.source)
     return write_pdf(page_html(document), document, options)
 
 
 def render(document: Document, companions: dict | None = None) -> bytes:
-    """The PDF edition of `document`: the tagged screen book."""
-    return render_book(document, BookOptions())
+    """The PDF edition of `document`: the tagged screen book.
+
+    The previous PDF (`companions[PREVIOUS]`, when the build hands it in) only saves layout time.
+    """
+    previous = (companions or {}).get(PREVIOUS)
+    return render_book(document, BookOptions(), previous.data if previous else None)
