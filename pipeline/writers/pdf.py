@@ -14,7 +14,7 @@ from datetime import UTC
 from html import escape
 from pathlib import Path
 
-from pipeline.ast import map_inlines
+from pipeline.ast import map_blocks, map_inlines, stringify
 from pipeline.balance import balanced_lines, text_width
 from pipeline.document import Document, Heading
 from pipeline.editions import PREVIOUS
@@ -33,10 +33,18 @@ CONTENTS_DEPTH = 2  # sections and subsections; bookmarks keep every level
 CONTENTS_LABEL = "contents"
 # Text chapbook itself sets (contents label, page and note numbers, list markers from
 # print.css, brackets around printed URLs), so the coverage check sees it too.
-GENERATED_TEXT = f"{CONTENTS_LABEL} 0123456789 . ( ) • – ‣ ◊ + × ·"
+GENERATED_TEXT = f"{CONTENTS_LABEL} 0123456789 . ( ) • – ‣ ◊ + × · …"
 # The title's size and side padding in print.css (.title-page .title), for balancing its lines.
 TITLE_SCALE, TITLE_PADDING = 2.0, 1.5  # times the base size; ems of the title's own size, each side
 LAST_WORD_CLASS = "last-word"  # print.css sets it without hyphenation
+# WeasyPrint breaks a run with no break opportunity by laying out the rest of the run again for each
+# line: a 30,000-character word took 51 s, a 1 MB one hours. Runs this long get an invisible break
+# opportunity (U+200B, which text extraction leaves out) every BREAK_EVERY characters.
+LONG_RUN, BREAK_EVERY = 200, 40
+ZERO_WIDTH_SPACE = "\u200b"
+# print.css: a link to a long address; that address printed after it; the unlinked rest of a bare one.
+LONG_URL_CLASS, PRINTED_URL_CLASS, URI_REST_CLASS = "long-url", "printed-url", "uri-rest"
+RUNNING_HEAD_LIMIT = 60  # characters, one line at 8 pt on every trim; longer: shortened in the running heads only
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,8 @@ def title_page_html(document: Document) -> str:
     """
     meta = document.meta
     lines = balanced_title(meta.title, document.settings.paper)
-    parts = [f'<p class="title">{" <br/>".join(escape(line) for line in lines)}</p>']
+    parts = [f'<p class="title" data-running-head="{escape(running_head(meta.title))}">'
+             f'{" <br/>".join(escape(breakable(line)) for line in lines)}</p>']
     parts += [f'<p class="{kind}">{escape(text)}</p>' for kind, text in meta.title_page()]
     return '<header class="title-page">\n' + "\n".join(parts) + "\n</header>"
 
@@ -111,6 +120,82 @@ def whole_last_words(blocks: list) -> list:
     WeasyPrint has no `hyphenate-limit-last`. Notes called at the end are skipped over.
     """
     return map_inlines(blocks, _whole_last_word)
+
+
+def breakable(text: str) -> str:
+    """`text` with a zero-width space every BREAK_EVERY characters of each run longer than LONG_RUN.
+
+    A run is a stretch without whitespace; shorter runs, and so every ordinary word, are left alone.
+    """
+    if len(text) <= LONG_RUN:
+        return text
+    return re.sub(rf"\S{{{LONG_RUN + 1},}}", _broken_run, text)
+
+
+def running_head(text: str) -> str:
+    """`text` as a running head: whole up to RUNNING_HEAD_LIMIT characters, else cut after a word and "…".
+
+    A single word longer than the limit is cut inside it. Bookmarks and the contents keep the whole text.
+    """
+    if len(text) <= RUNNING_HEAD_LIMIT:
+        return text
+    cut = text[:RUNNING_HEAD_LIMIT]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut).rstrip() + "…"
+
+
+def _broken_run(match: re.Match) -> str:
+    run = match.group(0)
+    return ZERO_WIDTH_SPACE.join(run[start:start + BREAK_EVERY] for start in range(0, len(run), BREAK_EVERY))
+
+
+def breakable_long_runs(blocks: list) -> list:
+    """Blocks whose very long words, addresses and code lines can be broken between lines in linear time.
+
+    A link to a long address is live on its first BREAK_EVERY characters only (WeasyPrint writes the
+    whole address into an annotation for every line the link spans), and the address print.css
+    would print after a link's text from its href is printed from the text instead, so it breaks too.
+    """
+    def in_block(block: dict) -> dict:
+        if block.get("t") == "CodeBlock":
+            return {"t": "CodeBlock", "c": [block["c"][0], breakable(block["c"][1])]}
+        return block
+    return map_inlines(map_blocks(blocks, in_block), _breakable_inlines)
+
+
+def _breakable_inlines(inlines: list) -> list:
+    result = []
+    for node in inlines:
+        kind, content = node.get("t"), node.get("c")
+        if kind == "Str":
+            result.append({"t": "Str", "c": breakable(content)})
+        elif kind == "Code":
+            result.append({"t": "Code", "c": [content[0], breakable(content[1])]})
+        elif kind == "Link" and len(content[2][0]) > LONG_RUN:
+            result += _long_link(content)
+        elif kind in _CONTAINERS:
+            position = _CONTAINERS[kind]
+            if position == 0:
+                result.append({"t": kind, "c": _breakable_inlines(content)})
+            else:
+                result.append({"t": kind, "c": [*content[:position], _breakable_inlines(content[position]),
+                                                *content[position + 1:]]})
+        else:
+            result.append(node)
+    return result
+
+
+def _long_link(content: list) -> list:
+    (identifier, classes, pairs), text, (url, title) = content
+    attribute = [identifier, [*classes, LONG_URL_CLASS], pairs]
+    if "uri" in classes:  # a bare address: its first characters are the link, the rest plain text
+        shown = stringify(text)
+        return [{"t": "Link", "c": [attribute, [{"t": "Str", "c": shown[:BREAK_EVERY]}], [url, title]]},
+                {"t": "Span", "c": [["", [URI_REST_CLASS], []], [{"t": "Str", "c": breakable(shown[BREAK_EVERY:])}]]}]
+    link = {"t": "Link", "c": [attribute, _breakable_inlines(text), [url, title]]}
+    if not url.startswith("http"):
+        return [link]
+    return [link, {"t": "Span", "c": [["", [PRINTED_URL_CLASS], []], [{"t": "Str", "c": f" ({breakable(url)})"}]]}]
 
 
 _CONTAINERS = {"Emph": 0, "Strong": 0, "Underline": 0, "Strikeout": 0, "Superscript": 0, "Subscript": 0,
@@ -156,7 +241,7 @@ def contents_html(headings: list[Heading], page_numbers: dict[str, int] | None =
     numbers = page_numbers or {}
     items = [f'<li class="level-{heading.level}"><a href="#{escape(heading.identifier)}"'
              + (f' data-page="{numbers[heading.identifier]}"' if heading.identifier in numbers else "")
-             + f">{escape(heading.text)}</a></li>" for heading in entries]
+             + f">{escape(breakable(heading.text))}</a></li>" for heading in entries]
     return (f'<nav class="contents" role="doc-toc">\n<h2 class="contents-label">{CONTENTS_LABEL}</h2>\n<ol>\n'
             + "\n".join(items) + "\n</ol>\n</nav>")
 
@@ -173,7 +258,9 @@ def label_headings(body: str, headings: list[Heading]) -> str:
 
     def labelled(match: re.Match) -> str:
         label = labels.get(match.group(2))
-        return match.group(0) if label is None else f'{match.group(0)} data-label="{escape(label)}"'
+        if label is None:
+            return match.group(0)
+        return f'{match.group(0)} data-label="{escape(label)}" data-running-head="{escape(running_head(label))}"'
     return _HEADING_TAG.sub(labelled, body)
 
 
@@ -182,7 +269,7 @@ def body_html(document: Document) -> str:
     from pipeline.writers.xhtml import HtmlOptions, render_blocks
 
     options = HtmlOptions(notes="inline", image_src=lambda resource: resource.path.as_uri())
-    body = render_blocks(whole_last_words(document.blocks), document, options).body
+    body = render_blocks(whole_last_words(breakable_long_runs(document.blocks)), document, options).body
     return label_headings(body, document.outline())
 
 
@@ -193,9 +280,10 @@ def page_html(document: Document, page_numbers: dict[str, int] | None = None) ->
     # element sets it: set on <main>, WeasyPrint would assign it again on every page main continues.
     first = document.blocks[0] if document.blocks else {}
     opens_a_section = first.get("t") == "Header" and first["c"][0] == 1
-    running_head = "" if opens_a_section else f'<div data-running-head="{escape(document.meta.title)}"></div>\n'
+    head = escape(running_head(document.meta.title))
+    title_head = "" if opens_a_section else f'<div data-running-head="{head}"></div>\n'
     parts = [title_page_html(document), contents_html(document.outline(), page_numbers),
-             f'<main class="essay">\n{running_head}{body_html(document)}\n</main>']
+             f'<main class="essay">\n{title_head}{body_html(document)}\n</main>']
     return (f'<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="{lang}" xml:lang="{lang}">\n'
             f"{head_html(document)}\n<body>\n" + "\n".join(part for part in parts if part) + "\n</body>\n</html>\n")
 
