@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import functools
 import gc
+import hashlib
 import inspect
 import io
 import json
@@ -188,6 +189,8 @@ def _compare_levels(phases: Phases, proxy: ZlibProxy, write, timed_write, levels
     """PDF.write wrapped: first serialise at each of `levels` to memory (timed, sized), then as chapbook asks."""
     @functools.wraps(write)
     def write_compared(pdf, output, *args, **kwargs):
+        if phases.absorbing:  # the warm-up's sample page: not the PDF being compared
+            return timed_write(pdf, output, *args, **kwargs)
         kept = len(pdf.objects)
         phases.begin(COMPARISON)
         for level in levels:
@@ -198,6 +201,7 @@ def _compare_levels(phases: Phases, proxy: ZlibProxy, write, timed_write, levels
             seen = phases.notes.setdefault(f"zlib {level}", {"seconds": 0.0, "bytes": 0})  # added up over writes
             seen["seconds"] += time.perf_counter() - started
             seen["bytes"] += len(buffer.getvalue())
+            seen["sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest()
             del pdf.objects[kept:]  # write() appends the info, object and xref streams; a new write adds them again
             pdf.current_position, pdf.xref_position = 0, None
         proxy.level = None
@@ -318,7 +322,7 @@ def measure(source: Path, zlib_levels: list[int]) -> dict:
 
     pages = len(PdfReader(io.BytesIO(data)).pages)
     return {
-        "seconds": dict(phases.seconds), "calls": dict(phases.calls),
+        "sha256": hashlib.sha256(data).hexdigest(), "seconds": dict(phases.seconds), "calls": dict(phases.calls),
         "full_collections": dict(phases.full_collections), "collections": dict(phases.collections),
         "gc_seconds": phases.gc_seconds, "render_wall": render_wall, "render_cpu_self": render_cpu_self,
         "render_cpu_children": render_cpu_children, "total": total, "bytes": len(data), "pages": pages,

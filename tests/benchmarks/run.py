@@ -209,11 +209,9 @@ def compare_posts(bench: Bench) -> None:
         times["stock"].append(timed_all([command for post in posts for command in stock_commands(post, out)],
                                         ROOT, bench.env))
 
-    seconds: list[dict[str, float]] = []
-
     def eight() -> None:  # one run: no goal, and two layouts of 30 PDFs
         if not times["eight"]:
-            eight_editions(bench, posts, times["eight"], seconds)
+            eight_editions(bench, posts, times["eight"], [])
 
     size = sum(post.stat().st_size for post in posts)
     table_head(f"{len(posts)} posts cut from the essay at its sections ({size / 1000:.0f} kB in all, each with its "
@@ -226,7 +224,6 @@ def compare_posts(bench: Bench) -> None:
     print(timing_row(f"chapbook -f epub -f pdf -f txt -f gemini, {len(posts)} sources, cold", times["cold"]))
     print(timing_row(f"stock route run per file ({4 * len(posts)} tool runs)", times["stock"]))
     print(timing_row("chapbook, all eight editions, cold (1 run, no ratio)", times["eight"]))
-    print(f"    each edition's jobs added up, as chapbook prints them (s): {per_edition(seconds)}")
     print(f"  peak memory of the cold four-format build and its workers (a run of its own): {memory / 2**20:.0f} MiB")
     ratio = median([s.wall for s in times["cold"]]) / median([s.wall for s in times["stock"]])
     cores = median([s.cores for s in times["cold"]])
@@ -356,6 +353,8 @@ def compare_phases(bench: Bench, essays: dict[str, Path]) -> None:
     size9, size6 = (median([r["bytes"] for r in level_times[level]]) for level in (9, 6))
     print(f"    level 6 against 9: {six - nine:+.2f} s, {100 * (size6 / size9 - 1):+.1f} % bytes; "
           f"chapbook's PDF uses level {', '.join(map(str, levels['20x'])) or '?'} now")
+    same = all(r["notes"]["zlib 9"].get("sha256") == r["sha256"] for r in runs["20x"] if "zlib 9" in r["notes"])
+    print(f"    the bench's level-9 serialisation is byte-identical to chapbook's PDF: {'yes' if same else 'no'}")
 
 
 def machine_facts() -> list[str]:
