@@ -1,6 +1,6 @@
 """Where one PDF's time goes: chapbook's own PDF writer, in this process, with timers around WeasyPrint's phases.
 
-Run by run.py as `python phases.py SOURCE [--zlib 9,6]` in a fresh process (so `import weasyprint`
+Run by run.py as `python phases.py SOURCE [--zlib 9,6] [--previous PDF]` in a fresh process (so `import weasyprint`
 is cold); prints one JSON object. The timers are wrapped around functions of the installed
 WeasyPrint and pydyf in this process only (chapbook is never patched): each phase's time excludes
 the phases nested in it, so the rows add up to the render. `--zlib` also serialises the finished
@@ -10,6 +10,7 @@ compare time and size; the PDF's real serialisation keeps whatever level chapboo
 
 from __future__ import annotations
 
+import argparse
 import builtins
 import functools
 import gc
@@ -283,7 +284,16 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(source: Path, zlib_levels: list[int]) -> dict:
+def _companions(previous: bytes | None) -> dict:
+    """What a build hands the PDF writer: its last PDF, when given (and when this chapbook reads one)."""
+    from pipeline import editions
+
+    if previous is None or not hasattr(editions, "PREVIOUS"):
+        return {}
+    return {editions.PREVIOUS: editions.Companion("pdf", "essay.pdf", previous)}
+
+
+def measure(source: Path, zlib_levels: list[int], previous: bytes | None = None, save: Path | None = None) -> dict:
     """Read `source`, run the PDF writer's warm-up (if it has one) and render the PDF, timing every phase."""
     phases = Phases()
     gc.callbacks.append(phases.on_gc)
@@ -307,7 +317,7 @@ def measure(source: Path, zlib_levels: list[int]) -> dict:
     cpu_self, cpu_children = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     render_started = time.perf_counter()
     phases.begin("chapbook's own part of the render")
-    data = pdf.render(document, {})
+    data = pdf.render(document, _companions(previous))
     phases.end()
     render_wall = time.perf_counter() - render_started - phases.seconds.get(COMPARISON, 0.0)
     render_cpu_children = _cpu(resource.RUSAGE_CHILDREN) - cpu_children
@@ -318,6 +328,8 @@ def measure(source: Path, zlib_levels: list[int]) -> dict:
     total = time.perf_counter() - started
     gc.callbacks.remove(phases.on_gc)
     proxy = phases.notes.pop("zlib proxy", None)
+    if save is not None:
+        save.write_bytes(data)
     from pypdf import PdfReader
 
     pages = len(PdfReader(io.BytesIO(data)).pages)
@@ -334,9 +346,15 @@ def measure(source: Path, zlib_levels: list[int]) -> dict:
 
 
 def main() -> None:
-    source = Path(sys.argv[1])
-    levels = [int(level) for level in sys.argv[3].split(",")] if sys.argv[2:3] == ["--zlib"] else []
-    json.dump(measure(source, levels), sys.stdout)
+    parser = argparse.ArgumentParser(description="Time the phases of one PDF; prints JSON.")
+    parser.add_argument("source", type=Path)
+    parser.add_argument("--zlib", default="", help="levels to serialise the finished PDF at too, e.g. 9,6")
+    parser.add_argument("--previous", type=Path, help="the book's last PDF, handed to the writer as a build does")
+    parser.add_argument("--save", type=Path, help="where to write the PDF")
+    arguments = parser.parse_args()
+    levels = [int(level) for level in arguments.zlib.split(",") if level]
+    previous = arguments.previous.read_bytes() if arguments.previous else None
+    json.dump(measure(arguments.source, levels, previous, arguments.save), sys.stdout)
 
 
 if __name__ == "__main__":

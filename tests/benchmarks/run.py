@@ -283,9 +283,11 @@ PHASE_ROWS = (
 )
 
 
-def _phase_run(bench: Bench, source: Path, zlib: str | None) -> dict:
-    command = [sys.executable, str(Path(__file__).with_name("phases.py")), str(source)]
-    command += ["--zlib", zlib] if zlib else []
+def _phase_run(bench: Bench, source: Path, zlib: str = "", previous: Path | None = None,
+               save: Path | None = None) -> dict:
+    command = [sys.executable, str(Path(__file__).with_name("phases.py")), str(source), "--zlib", zlib]
+    command += ["--previous", str(previous)] if previous else []
+    command += ["--save", str(save)] if save else []
     cwd = bench.fresh_folder("phases")
     result = subprocess.run(command, cwd=cwd, env=bench.with_cache(bench.fresh_folder("cache")),
                             capture_output=True, text=True)
@@ -294,15 +296,23 @@ def _phase_run(bench: Bench, source: Path, zlib: str | None) -> dict:
     return json.loads(result.stdout)
 
 
+PREVIOUS = "20x, last PDF"  # the 20x essay laid out again with its previous PDF, as --force and watch do
+
+
 def compare_phases(bench: Bench, essays: dict[str, Path]) -> None:
-    """The PDF's phases for the essay and the 20x essay (fresh processes, alternating), and zlib 6 against 9."""
+    """The PDF's phases for the essay and the 20x essay (fresh processes, alternating), and zlib 6 against 9.
+
+    The 20x essay is laid out cold, then again handed its last PDF (as a build over earlier outputs is).
+    """
     table_head(f"PDF phases in-process: pipeline.writers.pdf.render on pipeline.build.prepare's document, WeasyPrint's "
                f"functions timed (exclusive seconds), median of {RUNS} fresh processes, alternating", columns=False)
-    runs: dict[str, list[dict]] = {"essay": [], "20x": []}
+    runs: dict[str, list[dict]] = {"essay": [], "20x": [], PREVIOUS: []}
+    last_pdf = bench.folder / "phases-20x.pdf"
     for run in range(RUNS):
         for name in rotated(["essay", "20x"], run):
-            zlib = ("9,6" if run % 2 == 0 else "6,9") if name == "20x" else None
-            runs[name].append(_phase_run(bench, essays[name], zlib))
+            zlib = ("9,6" if run % 2 == 0 else "6,9") if name == "20x" else ""
+            runs[name].append(_phase_run(bench, essays[name], zlib, save=last_pdf if name == "20x" else None))
+        runs[PREVIOUS].append(_phase_run(bench, essays["20x"], previous=last_pdf))
 
     def cell(name: str, key: str) -> str:
         values = [result["seconds"].get(key) for result in runs[name]]
@@ -312,17 +322,18 @@ def compare_phases(bench: Bench, essays: dict[str, Path]) -> None:
         return f"{median([value or 0.0 for value in values]):8.2f} {gc:3.0f}"
 
     first = {name: results[0] for name, results in runs.items()}
-    print(f"  {'phase':<46} {'essay':>8} {'gc2':>3} {'20x':>8} {'gc2':>3}   (gc2: full collections in the phase)")
+    print(f"  {'phase':<46}" + "".join(f" {name:>13} {'gc2':>3}" for name in runs)
+          + "   (gc2: full collections in the phase)")
     for key, label in PHASE_ROWS:
         if key == "layout":
             passes = "/".join(str(first[name]["notes"].get("layout passes (make_all_pages)", "?")) for name in runs)
             label = f"layout ({passes} passes)"
         if key == "font coverage check" and not first["essay"]["coverage_in_render"]:
             label += " (outside the render)"
-        print(f"  {label:<46} {cell('essay', key)} {cell('20x', key)}")
+        print(f"  {label:<46}" + "".join(f" {' ' * 5}{cell(name, key)}" for name in runs))
 
     def stat(label: str, values) -> None:
-        print(f"  {label:<46} {values('essay'):>12} {values('20x'):>12}")
+        print(f"  {label:<46}" + "".join(f" {values(name):>17}" for name in runs))
 
     stat("pdf.render wall (excludes warm-up and import)",
          lambda n: f"{median([r['render_wall'] for r in runs[n]]):.2f} s")
@@ -335,6 +346,9 @@ def compare_phases(bench: Bench, essays: dict[str, Path]) -> None:
     stat("gc while laying out", lambda n: first[n]["notes"].get("gc during layout", "?").split(",")[0])
     stat("pages, PDF size", lambda n: f"{first[n]['pages']}, {first[n]['bytes'] / 1000:.0f} kB")
     stat("peak RSS of the process", lambda n: f"{median([r['peak_rss'] for r in runs[n]]) / 2**20:.0f} MiB")
+    same = {r["sha256"] for r in runs["20x"] + runs[PREVIOUS]}
+    print("  the 20x PDF laid out with and without its last PDF: "
+          + ("the same bytes" if len(same) == 1 else "DIFFERENT BYTES"))
     missing = first["essay"]["notes"].get("not found in this WeasyPrint")
     if missing:
         print(f"  not timed (not found in this WeasyPrint): {', '.join(missing)}")
