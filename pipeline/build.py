@@ -1,18 +1,17 @@
-"""Builds: which editions for which sources, the cache, the PDF in its own process, atomic writes."""
+"""Builds: which editions for which sources, the cache, the PDFs in worker processes, atomic writes."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import logging
-import multiprocessing
 import os
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from pipeline.atomic import atomic_write, probe_writable, remove_stale_parts
@@ -25,6 +24,7 @@ from pipeline.paths import is_inside, plain_file_inside
 from pipeline.reader import read_document
 from pipeline.settings import Settings, apply, as_dict, load_project_settings
 from pipeline.transforms import apply_transforms
+from pipeline.workers import WorkerDied, WorkerPool, cores
 
 log = logging.getLogger("chapbook")
 
@@ -154,13 +154,6 @@ def _worker_died(job: Job) -> ChapbookError:
                          "then build again")
 
 
-def _submit(pool, job: Job, documents: dict[Path, Document], settings: Settings) -> tuple[float, Future]:
-    try:
-        return time.perf_counter(), pool.submit(render_job, job, documents, settings)
-    except BrokenProcessPool:
-        raise _worker_died(job) from None
-
-
 def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Settings) -> list[Job]:
     """Every output the build would make, in an order where each job follows the jobs it uses."""
     environment = environment_snapshot()
@@ -257,11 +250,13 @@ def _write(job: Job, files: dict[Path, bytes], documents: dict[Path, Document], 
 
 def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dict | None = None,
           force: bool = False, on_written: Callable[[Written], None] | None = None,
-          on_started: Callable[[str], None] | None = None) -> list[Written]:
+          on_started: Callable[[str], None] | None = None, pool: WorkerPool | None = None) -> list[Written]:
     """Read each source once, then write every requested edition (and those they use) whose inputs changed.
 
-    Errors in reading stop the build before any output is touched; worker editions (the PDF) are laid
-    out in a worker process while the other editions are written, so both cores work.
+    Errors in reading stop the build before any output is touched. Worker editions (the PDFs) are
+    laid out in worker processes, one per core, each queued as soon as its source is read, while the
+    main process reads the rest and writes the other editions. `pool` lends workers that outlive the
+    build (watch keeps them warm); without it the build starts its own when it has worker jobs.
     """
     overrides = overrides or {}
     _check_sources(sources, outdir)
@@ -282,61 +277,114 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
             stale.append(job)
     if not stale:
         return results
-    separate = [job for job in stale if job.edition.worker] if len(stale) > 1 else []
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) if separate else _NoPool() as pool:
-        for module in dict.fromkeys(job.edition.writer for job in separate):
-            pool.submit(warm_up, module)  # the worker warms up (WeasyPrint: about a second) while pandoc reads
-            log.debug("%s: made in a worker process while the other editions are written", module)
-        documents = {}
+    # One job alone is made in this process: a worker would only add its start-up, unless it is already warm.
+    separate = [job for job in stale if job.edition.worker] if pool is not None or len(stale) > 1 else []
+    # The quick editions of one source are offered to workers that would otherwise idle; the main
+    # process takes back, in plan order, each that no worker has started.
+    spare = [job for job in stale if not (job.edition.worker or job.uses or job.edition.is_folder)] if separate else []
+    with _workers_for(separate, pool) as workers:
+        run = _Run(workers, settings, cache, on_written, on_started, results)
         for source in sorted({s for job in stale for s in job.sources}):
             reading = time.perf_counter()
-            documents[source] = prepare(source, overrides, project)
+            run.documents[source] = prepare(source, overrides, project)
             log.debug("%s: read (one pandoc call) and transformed in %.2f s", source, time.perf_counter() - reading)
+            for job in [*separate, *spare]:  # PDFs first; one that uses other jobs is sent after them, below
+                if not job.uses and job not in run.sent and set(job.sources) <= run.documents.keys():
+                    run.send(job, spare=not job.edition.worker)
         check_output_folder(outdir)
         remove_stale_parts(outdir)
-        pending = {job: _submit(pool, job, documents, settings) for job in separate}
-
-        def finish(job: Job) -> None:
-            started, future = pending.pop(job)
-            if on_started:
-                on_started(job.edition.name)
-            try:
-                files = future.result()
-            except BrokenProcessPool:
-                raise _worker_died(job) from None
-            results.append(_announce(_write(job, files, documents, cache, started), on_written))
-
         try:
             for job in stale:
-                if job in separate:
-                    continue
                 for used in job.uses:
-                    if used in pending:
-                        finish(used)
-                if on_started:
-                    on_started(job.edition.name)
-                started = time.perf_counter()
-                results.append(_announce(_write(job, render_job(job, documents, settings), documents, cache,
-                                                started), on_written))
-            for job in list(pending):
-                finish(job)
+                    if used in run.pending:
+                        run.finish(used)
+                if separate and job.edition.worker:
+                    if job not in run.sent:
+                        run.send(job)
+                elif job in run.pending:
+                    run.finish(job)
+                else:
+                    run.make(job)
+            for job in list(run.pending):
+                run.finish(job)
         finally:  # each recorded output is on disk, even if a later edition failed or was interrupted
             cache.save()
     return results
+
+
+@contextmanager
+def _workers_for(jobs: list[Job], lent: WorkerPool | None) -> Iterator[WorkerPool | None]:
+    """The workers for `jobs`: the lent pool (its unfinished jobs cancelled if the build fails), or our own.
+
+    Our own has one worker per core, never more than there are jobs, each warming up the writers
+    it will run while the sources are read; it ends with the build, at once if the build failed.
+    """
+    if not jobs:
+        yield None
+    elif lent is not None:
+        try:
+            yield lent
+        except BaseException:
+            lent.cancel()
+            raise
+    else:
+        modules = dict.fromkeys(job.edition.writer for job in jobs)
+        with WorkerPool(min(cores(), len(jobs)), prelude=tuple(partial(warm_up, m) for m in modules)) as pool:
+            log.debug("%s: made in %d worker process(es) while the other editions are written",
+                      ", ".join(modules), pool.size)
+            yield pool
+
+
+@dataclass
+class _Run:
+    """A build's progress: documents read, worker jobs sent and not yet collected, outputs written."""
+
+    workers: WorkerPool | None
+    settings: Settings
+    cache: BuildCache
+    on_written: Callable[[Written], None] | None
+    on_started: Callable[[str], None] | None
+    results: list[Written]
+    documents: dict[Path, Document] = field(default_factory=dict)
+    sent: set[Job] = field(default_factory=set)
+    pending: dict[Job, tuple[float, int]] = field(default_factory=dict)  # sent, not collected: (time, ticket)
+
+    def send(self, job: Job, spare: bool = False) -> None:
+        """Queue `job` for a worker with the documents it needs, and only those."""
+        documents = {source: self.documents[source] for source in job.sources}
+        self.sent.add(job)
+        ticket = self.workers.submit(render_job, job, documents, self.settings, spare=spare)
+        self.pending[job] = (time.perf_counter(), ticket)
+
+    def finish(self, job: Job) -> None:
+        """Collect a queued job, or make it here if no worker has started it and none is about to; write it."""
+        started, ticket = self.pending.pop(job)
+        if self.workers.withdraw(ticket, eager=not job.edition.worker):
+            self.make(job, started if job.edition.worker else None)  # a quick edition's time is its own
+            return
+        if self.on_started:
+            self.on_started(job.edition.name)
+        try:
+            files = self.workers.result(ticket)
+        except WorkerDied:
+            if job.edition.worker:
+                raise _worker_died(job) from None
+            files = render_job(job, self.documents, self.settings)  # a quick edition is made here instead
+        self.write(job, files, started)
+
+    def make(self, job: Job, started: float | None = None) -> None:
+        """Render a job in this process, then write it."""
+        if self.on_started:
+            self.on_started(job.edition.name)
+        files = render_job(job, self.documents, self.settings)
+        self.write(job, files, time.perf_counter() if started is None else started)
+
+    def write(self, job: Job, files: dict[Path, bytes], started: float) -> None:
+        """Write a job's files, record them in the cache and announce them."""
+        self.results.append(_announce(_write(job, files, self.documents, self.cache, started), self.on_written))
 
 
 def _announce(item: Written, on_written: Callable[[Written], None] | None) -> Written:
     if on_written:
         on_written(item)
     return item
-
-
-class _NoPool:
-    """Stands in for the process pool when nothing runs in a separate process."""
-
-    def __enter__(self) -> _NoPool:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        return None

@@ -1,0 +1,150 @@
+"""Worker processes: a gemlog laid out on every core, errors and warnings from workers, a failed read."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import read_fixture, run_chapbook
+
+from pipeline.errors import ChapbookError
+from pipeline.workers import RemoteTraceback, WorkerDied, WorkerPool, cores
+from tests.benchmarks.sources import make_posts
+
+EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
+WORKER_LINE = re.compile(r"answered by worker process (\d+)")
+
+
+def _pdf_title(path: Path) -> str:
+    info = subprocess.run(["pdfinfo", "-enc", "UTF-8", str(path)], capture_output=True, text=True, check=True).stdout
+    return re.search(r"^Title:\s+(.*)$", info, re.MULTILINE).group(1)
+
+
+def _titles(paths: list[Path]) -> dict[str, str]:
+    return {path.stem: read_fixture(str(path)).meta.title for path in paths}
+
+
+@pytest.fixture(scope="module")
+def gemlog(tmp_path_factory):
+    """Eight short posts of the essay's sections, built twice: PDF, text and the capsule (with the EPUB it links)."""
+    folder = tmp_path_factory.mktemp("gemlog")
+    posts = make_posts(folder / "source", 30)[:8]
+    runs = []
+    for number in (1, 2):
+        out = folder / f"out{number}"
+        result = run_chapbook("build", *map(str, posts), "-o", str(out), "-f", "pdf", "-f", "txt", "-f", "gemini",
+                              "--force", "-v", env=EPOCH)
+        assert result.returncode == 0, result.stderr
+        runs.append((out, result))
+    return posts, runs
+
+
+def test_a_gemlog_is_laid_out_by_one_worker_per_core(gemlog):
+    posts, runs = gemlog
+    for _out, result in runs:
+        pids = set(WORKER_LINE.findall(result.stderr))
+        assert len(pids) == min(2, cores()), result.stderr
+    out = runs[0][0]
+    titles = _titles(posts)
+    assert {post: _pdf_title(out / f"{post}.pdf") for post in titles} == titles  # each its own post
+
+
+def test_a_gemlog_built_twice_is_announced_in_one_order_with_the_same_bytes(gemlog):
+    _posts, ((first, one), (second, two)) = gemlog
+
+    def announced(result) -> list[str]:
+        return [" ".join(line.split()[:2]).replace(str(first), "").replace(str(second), "")
+                for line in result.stdout.splitlines() if line.startswith("  ")]
+
+    assert announced(one) == announced(two) and len(announced(one)) == 8 * 3 + 1  # epub, pdf, txt, the capsule
+    files = sorted(path.relative_to(first) for path in first.rglob("*") if path.is_file())
+    assert files == sorted(path.relative_to(second) for path in second.rglob("*") if path.is_file())
+    assert all((first / name).read_bytes() == (second / name).read_bytes() for name in files)
+
+
+def test_a_post_that_cannot_be_read_stops_the_build_its_workers_and_writes_nothing(tmp_path):
+    posts = make_posts(tmp_path / "source", 30)[:5]
+    posts[3].write_text("---\ntitle: broken\nbad: [1\n---\n\nwords\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_chapbook("build", *map(str, posts), "-o", str(out), "-f", "pdf", "-f", "txt", env=EPOCH)
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert str(posts[3]) in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+    left = [pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline(pid).count(str(posts[0]))]
+    assert left == []
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+# The pool itself, with small tasks (they travel pickled, so they live at module level) ------------------
+
+def _warn_and_return(text: str) -> str:
+    logging.getLogger("chapbook").warning("warned about %s", text)
+    return text.upper()
+
+
+def _fail(text: str) -> None:
+    raise ChapbookError(Path(text), "this job fails", "nothing to do")
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_warnings_from_workers_come_in_the_order_jobs_are_collected(caplog):
+    with WorkerPool(2) as pool, caplog.at_level(logging.WARNING, logger="chapbook"):
+        tickets = [pool.submit(_warn_and_return, word) for word in ("one", "two", "three", "four")]
+        assert [pool.result(ticket) for ticket in reversed(tickets)] == ["FOUR", "THREE", "TWO", "ONE"]
+    assert [record.getMessage() for record in caplog.records] == [f"warned about {word}" for word in
+                                                                  ("four", "three", "two", "one")]
+
+
+def test_an_error_in_a_worker_is_raised_where_its_result_is_asked_for():
+    with WorkerPool(1) as pool:
+        ticket = pool.submit(_fail, "post.md")
+        with pytest.raises(ChapbookError, match="this job fails") as raised:
+            pool.result(ticket)
+        assert isinstance(raised.value.__cause__, RemoteTraceback) and "_fail" in str(raised.value.__cause__)
+        assert pool.result(pool.submit(_warn_and_return, "after")) == "AFTER"
+
+
+def _unpicklable() -> object:
+    return lambda: None
+
+
+def test_an_answer_that_cannot_travel_back_is_an_error_that_names_it():
+    with WorkerPool(1) as pool:
+        with pytest.raises(RuntimeError, match="function"):
+            pool.result(pool.submit(_unpicklable))
+        assert pool.result(pool.submit(_warn_and_return, "still")) == "STILL"
+
+
+def test_a_killed_worker_is_reported_and_replaced():
+    with WorkerPool(1) as pool:
+        first = pool.pids
+        ticket = pool.submit(_die)
+        with pytest.raises(WorkerDied):
+            pool.result(ticket)
+        pool.replenish()
+        assert pool.pids != first and len(pool.pids) == 1
+        assert pool.result(pool.submit(_warn_and_return, "again")) == "AGAIN"
+
+
+def test_a_job_no_worker_started_can_be_taken_back():
+    with WorkerPool(1) as pool:
+        assert pool.result(pool.submit(_warn_and_return, "ready")) == "READY"
+        busy = pool.submit(time.sleep, 0.5)
+        queued = pool.submit(_warn_and_return, "second", spare=True)
+        assert pool.withdraw(queued) and not pool.withdraw(busy)
+        assert pool.result(busy) is None
