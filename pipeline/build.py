@@ -173,12 +173,17 @@ def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Setti
     return jobs
 
 
-def warm_up(module_name: str) -> None:
-    """Import a writer and run its warm_up() if it has one; a failure here is left to its render()."""
+def warm_up(module_name: str) -> Iterator[None]:
+    """Import a writer and run its warm_up() if it has one, yielding where a writer's warm-up may stop early.
+
+    A writer's warm_up() may be a generator: each yield ends a stage after which the worker stops
+    warming if a job is already waiting. A failure here is left to the real render, which reports it.
+    """
     try:
         writer = importlib.import_module(module_name)
-        if hasattr(writer, "warm_up"):
-            writer.warm_up()
+        stages = writer.warm_up() if hasattr(writer, "warm_up") else None
+        if isinstance(stages, Iterator):
+            yield from stages
     except Exception:  # noqa: BLE001 - the real render reports the same problem, with its context
         return
 
@@ -347,6 +352,7 @@ class _Run:
     results: list[Written]
     documents: dict[Path, Document] = field(default_factory=dict)
     sent: set[Job] = field(default_factory=set)
+    checked: set[Job] = field(default_factory=set)
     pending: dict[Job, tuple[float, int]] = field(default_factory=dict)  # sent, not collected: (time, ticket)
 
     def send(self, job: Job, spare: bool = False) -> None:
@@ -355,6 +361,16 @@ class _Run:
         self.sent.add(job)
         ticket = self.workers.submit(render_job, job, documents, self.settings, spare=spare)
         self.pending[job] = (time.perf_counter(), ticket)
+        self.precheck(job)  # while a worker lays it out
+
+    def precheck(self, job: Job) -> None:
+        """Run the writer's precheck(document), if it has one, on each of the job's sources, once."""
+        if job in self.checked:
+            return
+        self.checked.add(job)
+        check = getattr(job.edition.load_writer(), "precheck", None)
+        for source in job.sources if check else ():
+            check(self.documents[source])
 
     def finish(self, job: Job) -> None:
         """Collect a queued job, or make it here if no worker has started it and none is about to; write it."""
@@ -374,6 +390,7 @@ class _Run:
 
     def make(self, job: Job, started: float | None = None) -> None:
         """Render a job in this process, then write it."""
+        self.precheck(job)
         if self.on_started:
             self.on_started(job.edition.name)
         files = render_job(job, self.documents, self.settings)

@@ -7,6 +7,13 @@ Adding an edition means one writer module under `pipeline/writers/` and one reco
 A writer module for a per-source edition has `render(document, companions) -> bytes`; for a folder
 edition, `render_site(documents, settings, companions) -> {path inside the folder: bytes}`. The
 companions are the finished files of the editions named in `uses` (see `Companion`).
+
+Optional hooks a writer module may define:
+- `precheck(document)`: warnings about the document that need no rendering (the PDF's font
+  coverage). The build calls it in the main process for each source of each job it makes, before
+  the job is rendered or while a worker renders it; render() then need not repeat them.
+- `warm_up()`: loads what render() needs, run by worker processes while the sources are read. It
+  may be a generator: after each yield the worker stops warming up if a job is already waiting.
 """
 
 from __future__ import annotations

@@ -19,12 +19,13 @@ import signal
 import threading
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 log = logging.getLogger("chapbook")
 
 _READY = "ready"  # a worker's first message, once its prelude has run
+_NUDGE = "work is waiting"  # to a worker still warming up: stop at the next stage
 
 
 class WorkerDied(Exception):
@@ -62,6 +63,7 @@ class _Worker:
     connection: object
     ticket: int | None = None  # the job it is laying out; None when idle
     ready: bool = False  # its prelude has run
+    nudged: bool = False  # told that a job waits for it
     alive: bool = True
     ending: bool = False  # killed by the pool itself, not by the system
     thread: threading.Thread | None = None
@@ -92,8 +94,8 @@ def _serve(connection, prelude: tuple[Callable[[], object], ...], inherited: lis
     root = logging.getLogger()
     root.handlers[:] = [collector]
     for step in prelude:
-        with contextlib.suppress(Exception):  # warming up is a favour; the real job reports the same problem
-            step()
+        if not connection.poll():
+            _warm_up(step, connection)
     collector.records.clear()
     connection.send(_READY)
     while True:
@@ -103,6 +105,8 @@ def _serve(connection, prelude: tuple[Callable[[], object], ...], inherited: lis
             return
         if message is None:
             return
+        if message == _NUDGE:
+            continue
         task, args = message
         try:
             answer = _Answer(task(*args))
@@ -123,6 +127,17 @@ def _send(connection, answer: _Answer) -> None:
     except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError) as error:
         connection.send(_Answer(RuntimeError(f"{type(answer.value).__name__}: {answer.value} ({error})"),
                                 failed=True, traceback=answer.traceback, records=answer.records, pid=answer.pid))
+
+
+def _warm_up(step: Callable[[], object], connection) -> None:
+    """Run one prelude step; one that yields is stopped at a yield once a job waits (the main process nudged us)."""
+    with contextlib.suppress(Exception):  # warming up is a favour; the real job reports the same problem
+        stages = step()
+        if isinstance(stages, Iterator):
+            for _stage in stages:
+                if connection.poll():
+                    stages.close()
+                    return
 
 
 class WorkerPool:
@@ -258,10 +273,14 @@ class WorkerPool:
             worker.connection.close()
 
     def _dispatch(self) -> None:
-        """Hand waiting jobs to idle, ready workers (the lock is held)."""
+        """Hand waiting jobs to idle, ready workers, and nudge those still warming up (the lock is held)."""
         for worker in self._workers:
             if not (self._waiting or self._spare):
                 return
+            if worker.alive and not worker.ready and not worker.nudged and self._waiting:
+                worker.nudged = True  # a few bytes: sending them never waits for the worker
+                with contextlib.suppress(OSError):
+                    worker.connection.send(_NUDGE)
             if not (worker.alive and worker.ready and worker.ticket is None):
                 continue
             ticket, task, args = self._waiting.popleft() if self._waiting else self._spare.pop()

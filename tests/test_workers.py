@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,20 @@ def test_a_gemlog_built_twice_is_announced_in_one_order_with_the_same_bytes(geml
     files = sorted(path.relative_to(first) for path in first.rglob("*") if path.is_file())
     assert files == sorted(path.relative_to(second) for path in second.rglob("*") if path.is_file())
     assert all((first / name).read_bytes() == (second / name).read_bytes() for name in files)
+
+
+def test_font_warnings_come_from_the_main_process_once_per_pdf_in_source_order(tmp_path):
+    sources = []
+    for name, character in (("first", "☃"), ("second", "⸘")):
+        sources.append(tmp_path / f"{name}.md")
+        sources[-1].write_text(f"---\ntitle: {name}\nlang: en\n---\n\nwords {character} here.\n", encoding="utf-8")
+    result = run_chapbook("build", *map(str, sources), "-o", str(tmp_path / "out"), "-f", "pdf", "-f", "txt",
+                          env=EPOCH)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [f"warning: {sources[0]}: U+2603 '☃' is not in Charis SIL: used in the "
+                                          "paragraph “words ☃ here.”",
+                                          f"warning: {sources[1]}: U+2E18 '⸘' is not in Charis SIL: used in the "
+                                          "paragraph “words ⸘ here.”"]
 
 
 def test_a_post_that_cannot_be_read_stops_the_build_its_workers_and_writes_nothing(tmp_path):
@@ -139,6 +154,30 @@ def test_a_killed_worker_is_reported_and_replaced():
         pool.replenish()
         assert pool.pids != first and len(pool.pids) == 1
         assert pool.result(pool.submit(_warn_and_return, "again")) == "AGAIN"
+
+
+def _staged_warm_up(folder: str):
+    while not (Path(folder) / "go").exists():
+        time.sleep(0.01)
+    yield
+    (Path(folder) / "sample laid out").touch()
+
+
+def test_a_worker_stops_warming_up_at_a_stage_when_a_job_waits_and_not_otherwise(tmp_path):
+    busy, idle = tmp_path / "busy", tmp_path / "idle"
+    busy.mkdir()
+    with WorkerPool(1, prelude=(partial(_staged_warm_up, str(busy)),)) as pool:
+        ticket = pool.submit(_warn_and_return, "job")
+        (busy / "go").touch()
+        assert pool.result(ticket) == "JOB"
+    assert not (busy / "sample laid out").exists()
+    idle.mkdir()
+    (idle / "go").touch()
+    with WorkerPool(1, prelude=(partial(_staged_warm_up, str(idle)),)) as pool:
+        deadline = time.monotonic() + 30
+        while not (idle / "sample laid out").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert (idle / "sample laid out").exists()
 
 
 def test_a_job_no_worker_started_can_be_taken_back():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from html import escape
@@ -375,34 +376,39 @@ _WARM_UP_PAGE = ('<html lang="en"><body><main class="essay"><h1>warming up</h1><
                  'a note</span>.</p><ul><li><code>code</code></li></ul></main></body></html>')
 
 
-def warm_up() -> None:
-    """Load what every PDF needs (WeasyPrint, its fonts and hyphenation patterns, the fonts' coverage).
+def warm_up() -> Iterator[None]:
+    """Load what every PDF needs, in two stages: WeasyPrint and the title's face, then a sample page.
 
-    The build runs this in the PDF's worker process while the main process reads the source, so a
-    long source's PDF starts laying out warm. It reads only styles/ and writes nothing.
+    The build runs this in a worker process while the main process reads the source. After the
+    first stage it stops if a PDF is already waiting: the sample page loads fonts, hyphenation
+    patterns and print.css a little before the first real layout would, which pays only while the
+    worker would otherwise idle (a long source, `watch`). It reads only styles/ and writes nothing.
     """
     weasyprint = import_weasyprint()
 
     from pipeline.fetcher import SandboxedFetcher
-    from pipeline.fonts import CODE_FAMILY, TEXT_FAMILY, covered_characters
 
     _speed_up_pydyf()
-    for family in (TEXT_FAMILY, CODE_FAMILY):
-        covered_characters(family)
+    balanced_title("warming up", "a5")
+    yield
     fetcher = SandboxedFetcher((STYLES,), str(PRINT_CSS))
     weasyprint.HTML(string=_WARM_UP_PAGE, url_fetcher=fetcher).write_pdf(
         stylesheets=_stylesheets(fetcher, "a5"), pdf_variant=PDF_VARIANT)
 
 
+def precheck(document: Document) -> None:
+    """Warn about characters the book's fonts lack; the build calls it in the main process, beside the layout."""
+    check_coverage(document, GENERATED_TEXT)
+
+
 def render_book(document: Document, options: BookOptions, previous: bytes | None = None) -> bytes:
-    """The book of `document` laid out as `options` say, after warning about characters its fonts lack.
+    """The book of `document` laid out as `options` say (`precheck` warns about characters its fonts lack).
 
     `previous`, the last PDF written for this book, may give the contents' page numbers: the book is
     then laid out once with them, and they are checked against where each heading landed. Otherwise,
     or when one is wrong, WeasyPrint finds them itself (target-counter, which lays the contents out
     again until the numbers settle). Both ways give the same bytes.
     """
-    check_coverage(document, GENERATED_TEXT)
     known = known_contents_pages(document, previous)
     if known:
         rendering = lay_out(page_html(document, known), document, options)

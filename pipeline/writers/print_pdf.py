@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipeline.document import Document
 from pipeline.errors import ChapbookError
+from pipeline.writers import pdf
 from pipeline.writers.pdf import BookOptions, render_book
 
 BLEED = 3 * 72 / 25.4  # points: 3 mm, KDP's 0.125 in rounded the metric way
@@ -42,6 +43,11 @@ def print_css(marks: bool) -> str:
             # ligature (ff, fi) has no entry: "Effect" would extract as "E ect" (pdftotext, preflight,
             # a search in the proof). Separate letters keep the text whole.
             "html { font-variant-ligatures: none }\n")
+
+
+def precheck(document: Document) -> None:
+    """Warn about characters the book's fonts lack, as the screen PDF does (the build calls it)."""
+    pdf.precheck(document)
 
 
 def render(document: Document, companions: dict | None = None) -> bytes:
