@@ -299,7 +299,7 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
         check_output_folder(outdir)
         remove_stale_parts(outdir)
         try:
-            for job in stale:
+            for job in _quick_first(stale, separate):
                 for used in job.uses:
                     if used in run.pending:
                         run.finish(used)
@@ -317,12 +317,43 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     return results
 
 
+def _quick_first(stale: list[Job], separate: list[Job]) -> list[Job]:
+    """The jobs in plan order, except that those waiting for no worker job (even through another) come first.
+
+    The text edition is then written while the PDF is laid out, not after the booklet that waits
+    for it. The order depends only on the plan, so outputs are announced the same way every time.
+    """
+    waiting: set[Job] = set(separate)
+    for job in stale:  # plan order: what a job uses comes before it
+        if any(used in waiting for used in job.uses):
+            waiting.add(job)
+    return [job for job in stale if job not in waiting] + [job for job in stale if job in waiting]
+
+
+def session_workers(sources: list[Path], editions: list[str]) -> WorkerPool | None:
+    """Workers for a session of builds (`watch`): one per core, no more than the worker jobs of a full build.
+
+    They warm up the chosen worker editions' writers as they start and again whenever one is replaced;
+    None if no chosen edition is laid out in a worker. The caller closes them.
+    """
+    modules = list(dict.fromkeys(edition.writer for edition in in_build_order(editions) if edition.worker))
+    if not modules:
+        return None
+    return _warming(min(cores(), len(modules) * max(1, len(sources))), modules)
+
+
+def _warming(size: int, modules: list[str]) -> WorkerPool:
+    """`size` workers, each warming up the writer `modules` as it starts."""
+    return WorkerPool(size, prelude=tuple(partial(warm_up, module) for module in modules))
+
+
 @contextmanager
 def _workers_for(jobs: list[Job], lent: WorkerPool | None) -> Iterator[WorkerPool | None]:
     """The workers for `jobs`: the lent pool (its unfinished jobs cancelled if the build fails), or our own.
 
-    Our own has one worker per core, never more than there are jobs, each warming up the writers
-    it will run while the sources are read; it ends with the build, at once if the build failed.
+    The lender replaces workers that died (`WorkerPool.replenish`). Our own has one worker per core,
+    never more than there are jobs, each warming up the writers it will run while the sources are
+    read; it ends with the build, at once if the build failed.
     """
     if not jobs:
         yield None
@@ -333,8 +364,8 @@ def _workers_for(jobs: list[Job], lent: WorkerPool | None) -> Iterator[WorkerPoo
             lent.cancel()
             raise
     else:
-        modules = dict.fromkeys(job.edition.writer for job in jobs)
-        with WorkerPool(min(cores(), len(jobs)), prelude=tuple(partial(warm_up, m) for m in modules)) as pool:
+        modules = list(dict.fromkeys(job.edition.writer for job in jobs))
+        with _warming(min(cores(), len(jobs)), modules) as pool:
             log.debug("%s: made in %d worker process(es) while the other editions are written",
                       ", ".join(modules), pool.size)
             yield pool
@@ -390,11 +421,11 @@ class _Run:
 
     def make(self, job: Job, started: float | None = None) -> None:
         """Render a job in this process, then write it."""
+        started = time.perf_counter() if started is None else started
         self.precheck(job)
         if self.on_started:
             self.on_started(job.edition.name)
-        files = render_job(job, self.documents, self.settings)
-        self.write(job, files, time.perf_counter() if started is None else started)
+        self.write(job, render_job(job, self.documents, self.settings), started)
 
     def write(self, job: Job, files: dict[Path, bytes], started: float) -> None:
         """Write a job's files, record them in the cache and announce them."""

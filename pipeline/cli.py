@@ -243,20 +243,28 @@ def publish(outdir: Path, destination: str | None, dry_run: bool, accept_new_hos
 
 @main.command()
 @_edition_options
+@click.option("-v", "--verbose", is_flag=True, help="Print more about each step (which worker made each PDF).")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
-def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], debug: bool) -> None:
-    """Rebuild on every save: only the editions whose inputs changed, with what was rebuilt and how long it took."""
+def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], verbose: bool, debug: bool) -> None:
+    """Rebuild on every save: only the editions whose inputs changed, with what was rebuilt and how long it took.
+
+    The PDF workers start once, warm up while the author writes, and serve every rebuild.
+    """
+    from contextlib import nullcontext
+
     from pipeline.build import build as run_build
-    from pipeline.build import default_sources
+    from pipeline.build import default_sources, session_workers
     from pipeline.resources import STYLES
 
-    _configure_logging(quiet=False, verbose=False)
+    _configure_logging(quiet=False, verbose=verbose)
     paths: list[Path] = []
 
-    def rebuild(editions: list[str]) -> None:
+    def rebuild(editions: list[str], workers) -> None:
         started = time.perf_counter()
+        if workers:
+            workers.replenish()  # one that died while idle is replaced before it is needed
         try:
-            written = run_build(paths, outdir, editions)
+            written = run_build(paths, outdir, editions, pool=workers)
         except ChapbookError as error:
             click.echo(shown(str(error)), err=True)
             return
@@ -264,6 +272,9 @@ def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], deb
             click.echo(shown(f"chapbook: unexpected {type(error).__name__} ({error}); still watching; "
                              "chapbook build --debug shows where"), err=True)
             return
+        finally:
+            if workers:
+                workers.replenish()  # one this rebuild lost warms up again while the author writes
         rebuilt = [item for item in written if not item.cached]
         for item in rebuilt:
             _print_written(item)
@@ -282,17 +293,19 @@ def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], deb
         # A background job starts with SIGINT ignored, and watchfiles stops only on a KeyboardInterrupt.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         check_output_folder(outdir)  # a source error is worth waiting out; an unusable folder is not
-        rebuild(editions)
         folders = {path.resolve().parent for path in paths} | ({STYLES} if STYLES.is_dir() else set())
         output = outdir.resolve()
 
         def outside_output(_change, name: str) -> bool:
             return not Path(name).is_relative_to(output)
 
-        try:
-            for _changes in watchfiles.watch(*folders, watch_filter=outside_output):
-                rebuild(editions)
-        except KeyboardInterrupt:
-            click.echo("stopped watching")
+        workers = session_workers(paths, editions)
+        with workers or nullcontext():
+            rebuild(editions, workers)
+            try:
+                for _changes in watchfiles.watch(*folders, watch_filter=outside_output):
+                    rebuild(editions, workers)
+            except KeyboardInterrupt:
+                click.echo("stopped watching")
 
     _run(action, debug)

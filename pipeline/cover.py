@@ -182,7 +182,13 @@ def draw_cover(title: str, subtitle: str = "", authors: Sequence[str] = ()) -> b
 
 def drawn_cover(title: str, subtitle: str = "", authors: Sequence[str] = ()) -> CoverImage:
     """The typographic cover as a CoverImage."""
-    return CoverImage(draw_cover(title, subtitle, authors), "image/png", ".png", WIDTH, HEIGHT)
+    return CoverImage(_drawn_once(title, subtitle, tuple(authors)), "image/png", ".png", WIDTH, HEIGHT)
+
+
+@lru_cache(maxsize=16)
+def _drawn_once(title: str, subtitle: str, authors: tuple[str, ...]) -> bytes:
+    # Encoding the PNG takes most of an EPUB's time; `watch` rebuilds it on every save with the same title.
+    return draw_cover(title, subtitle, authors)
 
 
 def user_cover(url: str, folder: Path, source: Path, line: int | None = None) -> CoverImage:

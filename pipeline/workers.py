@@ -246,12 +246,14 @@ class WorkerPool:
         return answer.value
 
     def cancel(self) -> None:
-        """Forget every job not yet collected: queued ones are dropped, workers busy with one are replaced."""
+        """Forget every job not yet collected: queued ones are dropped, workers busy with one are ended.
+
+        `replenish` starts their replacements.
+        """
         self._end(lambda worker: worker.ticket is not None)
         with self._lock:
             self._answers.clear()
             self._running.clear()
-        self.replenish()
 
     def close(self) -> None:
         """End every worker now; jobs still queued or running are abandoned."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -46,3 +47,50 @@ def test_watch_rebuilds_on_save_and_stops_cleanly(tmp_path):
         output, _ = process.communicate(timeout=20)
     assert process.returncode == 0, output
     assert "rebuilt 1 of 1" in output and "Traceback" not in output
+
+
+def _pdf_words(path) -> str:
+    if not path.exists():
+        return ""
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True).stdout
+
+
+def test_watch_keeps_one_warm_pdf_worker_for_every_rebuild_and_replaces_a_dead_one(tmp_path):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    source = folder / "essay.md"
+    shutil.copy(FIXTURES / "disclaimers.md", source)
+    out, log = tmp_path / "out", tmp_path / "watch.log"
+    with log.open("w") as stream:
+        process = subprocess.Popen([sys.executable, "-m", "pipeline", "watch", str(source), "-o", str(out), "-f", "pdf",
+                                    "-f", "txt", "-v"], cwd=ROOT, stdout=stream, stderr=subprocess.STDOUT, text=True)
+
+    def rebuilt_with(word: str) -> list[str]:
+        """Save the source with `word` in it, wait for the PDF to show it, and return the worker pids of the log."""
+        text = source.read_text(encoding="utf-8")
+        source.write_text(text.replace("lawyer", word, 1) if "lawyer" in text else text + f"\n{word}\n",
+                          encoding="utf-8")
+        deadline = time.monotonic() + 60
+        while word not in _pdf_words(out / "essay.pdf") and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.2)
+        assert word in _pdf_words(out / "essay.pdf") and word in (out / "essay.txt").read_text(encoding="utf-8")
+        return re.findall(r"answered by worker process (\d+)", log.read_text())
+
+    try:
+        deadline = time.monotonic() + 60
+        while "rebuilt" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # let the watcher start
+        first = rebuilt_with("barrister")
+        second = rebuilt_with("solicitor")
+        assert len(second) > len(first) and set(second) == {first[-1]}  # the same process laid out each PDF
+        os.kill(int(first[-1]), signal.SIGKILL)  # what the OOM killer does to a worker between saves
+        third = rebuilt_with("advocate")
+        assert third[-1] != first[-1]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    output = log.read_text()
+    assert process.returncode == 0 and "stopped watching" in output and "Traceback" not in output, output
+    assert len(re.findall(r"worker process \d+ started", output)) == 2, output
