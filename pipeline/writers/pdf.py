@@ -7,6 +7,7 @@ come only from the source's folder and styles/ (pipeline.fetcher); the output is
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from pipeline.ast import map_blocks, map_inlines, stringify
 from pipeline.balance import balanced_lines, text_width
+from pipeline.collector import collector_paused
 from pipeline.document import Document, Heading
 from pipeline.editions import PREVIOUS
 from pipeline.fonts import TEXT_FAMILY, check_coverage, font_files
@@ -338,8 +340,11 @@ def lay_out(html: str, document: Document, options: BookOptions = BookOptions())
     page = weasyprint.HTML(string=html, base_url=document.resource_folder.as_uri() + "/", url_fetcher=fetcher)
     profiles: dict = {}  # filled by an @color-profile rule in extra_css: the print file's output intent
     stylesheets = _stylesheets(fetcher, document.settings.paper, options.extra_css, profiles)
-    return page.render(stylesheets=stylesheets, pdf_variant=options.variant, full_fonts=options.full_fonts,
-                       color_profiles=profiles)
+    with collector_paused():
+        rendering = page.render(stylesheets=stylesheets, pdf_variant=options.variant, full_fonts=options.full_fonts,
+                                color_profiles=profiles)
+        gc.collect()  # the layout's cycles, once, before drawing: the peak stays below an unpaused run's
+    return rendering
 
 
 def write_pdf(html: str, document: Document, options: BookOptions = BookOptions()) -> bytes:
@@ -348,7 +353,8 @@ def write_pdf(html: str, document: Document, options: BookOptions = BookOptions(
 
 
 def _pdf_bytes(rendering, options: BookOptions) -> bytes:
-    return rendering.write_pdf(pdf_variant=options.variant, full_fonts=options.full_fonts)
+    with collector_paused():
+        return rendering.write_pdf(pdf_variant=options.variant, full_fonts=options.full_fonts)
 
 
 def anchor_pages(rendering) -> dict[str, int]:
