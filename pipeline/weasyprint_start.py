@@ -1,4 +1,4 @@
-"""WeasyPrint's start without pycparser: its C declarations compiled once.
+"""WeasyPrint's start without pycparser (its C declarations compiled once) and without fontTools' subsetter.
 
 `import weasyprint` spent about 0.37 s in pycparser parsing the C declarations in
 weasyprint/text/ffi.py (`ffi.cdef(...)`), at every start of every PDF worker. cffi's out-of-line
@@ -14,6 +14,10 @@ with `cffi.FFI()` answering, for that one module, with an FFI made from the comp
 WeasyPrint or cffi, other declarations, a broken file that cannot be rewritten) runs the module
 the usual way: slower, never different. The data is a Python module in chapbook's own folder,
 never a pickle from a cache folder.
+
+weasyprint.pdf.fonts imports fontTools.subset (about 40 modules) at start, but calls it only where
+HarfBuzz's own subsetter (libharfbuzz-subset0, which `make system` installs) is missing: it is put
+in place as a module that loads on first use (importlib.util.LazyLoader).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ log = logging.getLogger("chapbook")
 ARTEFACT = Path(__file__).with_name("_weasyprint_ffi.py")
 FFI_MODULE = "weasyprint.text.ffi"
 FORMAT = 1  # of the generated module; a change here makes every older one stale
+LAZY_MODULES = ("fontTools.subset",)
 
 
 class StaleDeclarations(Exception):
@@ -174,10 +179,27 @@ class _Finder(importlib.abc.MetaPathFinder):
         return spec
 
 
+def load_lazily(name: str) -> None:
+    """Put module `name` in sys.modules as one that runs on its first attribute access; nothing if already there."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    setattr(sys.modules[parent], child, module)  # what an import of the submodule does
+
+
 def import_weasyprint(artefact: Path = ARTEFACT) -> ModuleType:
-    """Import WeasyPrint, with its C declarations made from `artefact` when that is current."""
+    """Import WeasyPrint, with its C declarations made from `artefact` when that is current, fontTools.subset lazily."""
     if "weasyprint" in sys.modules:
         return sys.modules["weasyprint"]
+    for name in LAZY_MODULES:
+        load_lazily(name)
     finder = _Finder(artefact)
     sys.meta_path.insert(0, finder)
     try:

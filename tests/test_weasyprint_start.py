@@ -1,4 +1,4 @@
-"""WeasyPrint started from compiled C declarations: no pycparser, the same PDF, compiled again when stale."""
+"""WeasyPrint started from compiled C declarations and without fontTools' subsetter: the same PDF."""
 
 from __future__ import annotations
 
@@ -29,7 +29,10 @@ from pipeline.build import prepare
 from pipeline.writers import pdf
 Path(sys.argv[3]).write_bytes(pdf.render(prepare(Path(sys.argv[2]))))
 ffi = sys.modules["weasyprint.text.ffi"].ffi
-print(json.dumps({"pycparser": "pycparser" in sys.modules, "ffi": type(ffi).__name__}))
+subsetter = sys.modules["fontTools.subset"]
+loaded = type(subsetter).__name__ == "module"  # a lazy module is a _LazyModule until first used
+print(json.dumps({"pycparser": "pycparser" in sys.modules, "ffi": type(ffi).__name__, "subsetter loaded": loaded,
+                  "subsetter works": callable(subsetter.Subsetter)}))
 """
 
 
@@ -62,6 +65,8 @@ def test_a_pdf_made_from_compiled_declarations_never_runs_pycparser_and_is_the_s
     compiled = render(str(artefact), tmp_path / "compiled.pdf")
     assert usual["pycparser"] and usual["ffi"] == "FFI"  # the test can tell the two starts apart
     assert not compiled["pycparser"] and compiled["ffi"] == "CompiledFFI"
+    assert usual["subsetter loaded"] and not compiled["subsetter loaded"]  # HarfBuzz subset the fonts
+    assert compiled["subsetter works"]  # and loads when first used
     assert compiled["pdf"] == usual["pdf"]
     assert compiled["pdf"].startswith(b"%PDF")
 
