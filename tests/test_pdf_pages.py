@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from pipeline.editions import PREVIOUS, Companion
 from tests.conftest import ESSAY
-from tests.test_pdf import EPOCH, page_texts, render_source
+from tests.pagelines import body_lines, read_pages
+from tests.test_pdf import BOTTOM, EPOCH, TOP, annotations, page_texts, render_source
 
 HELD = "the contents' page numbers of the previous PDF still hold"
 MOVED = "a section moved to another page since the previous PDF"
@@ -30,21 +32,35 @@ def render_with_previous(path: Path, previous: Path, tmp: Path, name: str) -> Pa
 
 
 def printed_contents(path: Path) -> dict[str, int]:
-    """Each contents entry as pdftotext reads it from the contents page: its text and the number after it."""
-    contents = next(text for text in page_texts(path, raw=True) if "contents" in text.split())
+    """Each contents entry as pdftotext reads it from the contents pages: its text and the number after it.
+
+    The contents pages are the run of pages from the "contents" label on that link to sections.
+    """
+    reader = PdfReader(path)
+    linking = {page for page, annotation in annotations(reader) if "/Dest" in annotation}
+    texts = page_texts(path, raw=True)
+    number = next(number for number, text in enumerate(texts, start=1) if "contents" in text.split())
     entries = {}
-    for line in contents.splitlines():
-        match = re.match(r"(.+?)\s+(\d+)$", line.strip())
-        if match:
-            entries[match.group(1).strip()] = int(match.group(2))
+    while number in linking:
+        for line in texts[number - 1].splitlines():
+            match = re.match(r"(.+?)\s+(\d+)$", line.strip())
+            if match:
+                entries[match.group(1).strip()] = int(match.group(2))
+        number += 1
     return entries
 
 
 def heading_pages(path: Path, texts) -> dict[str, int]:
-    """The page each heading is printed on, read back by pdftotext (a line of its own below the running head)."""
-    pages = [[line.strip() for line in text.splitlines()[1:]] for text in page_texts(path, raw=True)]
-    return {text: next(number for number, lines in enumerate(pages, start=1) if number > 2 and text in lines)
-            for text in texts}
+    """The page each heading starts on: its first line set larger than the text, read back by pdftotext."""
+    lines = [line for page in read_pages(path)[2:] for line in body_lines(page, TOP, BOTTOM)]
+    text_height = sorted(line.height for line in lines)[len(lines) // 2]
+    headings: list[tuple[int, float, str]] = []  # page, bottom, text: a heading's lines joined
+    for line in (line for line in lines if line.height > text_height + 1):
+        if headings and headings[-1][0] == line.page and line.y0 - headings[-1][1] < line.height / 2:
+            headings[-1] = (line.page, line.y1, f"{headings[-1][2]} {line.text}")
+        else:
+            headings.append((line.page, line.y1, line.text))
+    return {text: next(page for page, _bottom, heading in headings if heading == text) for text in texts}
 
 
 def test_the_previous_pdf_gives_the_same_bytes_with_less_layout(tmp_path, caplog):
