@@ -499,16 +499,17 @@ def _lay_out_all(jobs: list[tuple[str, BookOptions] | None], document: Document)
         html, options = jobs[wanted[0]]
         results[wanted[0]] = _lay_out_part(html, document, options)
         return results
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from pipeline.forked import ForkedCall
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-        html, options = jobs[wanted[-1]]
-        other = pool.submit(_lay_out_part, html, document, options)
+    html, options = jobs[wanted[-1]]
+    other = ForkedCall(_lay_out_part, html, document, options)
+    try:
         for index in wanted[:-1]:
             html, options = jobs[index]
             results[index] = _lay_out_part(html, document, options)
         results[wanted[-1]] = other.result()
+    finally:
+        other.cancel()
     return results
 
 

@@ -1,0 +1,68 @@
+"""A call in a forked child (the PDF's second half), also from a build's daemonic worker process."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+from conftest import document_from_text
+
+from pipeline.forked import ForkedCall
+
+
+def _double(number: int) -> int:
+    return 2 * number
+
+
+def _fail() -> None:
+    raise ValueError("no such page")
+
+
+def _sleep() -> None:
+    time.sleep(60)
+
+
+def test_the_result_or_the_exception_comes_back_from_the_child():
+    assert ForkedCall(_double, 21).result() == 42
+    with pytest.raises(ValueError, match="no such page"):
+        ForkedCall(_fail).result()
+
+
+def test_a_child_killed_before_answering_is_an_error_not_a_hang():
+    call = ForkedCall(_sleep)
+    os.kill(call.pid, signal.SIGKILL)
+    with pytest.raises(RuntimeError, match="without an answer"):
+        call.result()
+
+
+def test_cancel_ends_a_child_whose_result_is_not_wanted():
+    call = ForkedCall(_sleep)
+    call.cancel()
+    with pytest.raises(ProcessLookupError):
+        os.kill(call.pid, 0)
+
+
+def _lay_out_two_parts_in_a_daemon(document, answers) -> None:
+    from pipeline.writers.pdf import BookOptions, _lay_out_all
+
+    try:
+        jobs = [(f'<html lang="en"><body><p>part {number}</p></body></html>', BookOptions()) for number in (1, 2)]
+        answers.put([part.pages for part in _lay_out_all(jobs, document)])
+    except Exception as error:  # noqa: BLE001 - reported to the test
+        answers.put(repr(error))
+
+
+def test_two_parts_are_laid_out_at_once_inside_a_daemonic_worker(tmp_path):
+    # The build's workers are daemonic; multiprocessing lets those start no children, which made a
+    # long book's split layout fail in a worker with "daemonic processes are not allowed to have children".
+    document = document_from_text(tmp_path, "---\ntitle: parts\n---\n\nsome text.\n")
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    worker = context.Process(target=_lay_out_two_parts_in_a_daemon, args=(document, answers), daemon=True)
+    worker.start()
+    answer = answers.get(timeout=120)
+    worker.join()
+    assert answer == [1, 1]
