@@ -309,3 +309,15 @@ def test_raw_html_is_dropped(essay_page):
 def test_a_refused_image_shows_its_alt_text_once(tmp_path):
     document = document_from_text(tmp_path, "---\ntitle: t\n---\n\n![Remote Pic](https://example.com/x.png)\n\ntext.\n")
     assert render_gemtext(document).splitlines().count("Remote Pic") == 1
+
+
+def test_a_note_whose_only_block_the_sanitiser_empties_keeps_its_marker(tmp_path):
+    # Found by the container property test: a quote of nothing but <script> left the note no lines.
+    from conftest import document_from_text
+
+    from pipeline.writers.gemtext import render_gemtext
+
+    document = document_from_text(tmp_path, "---\ntitle: contained\nlang: en\n---\n\na claim.[^n]\n\n"
+                                  "[^n]: > <script>alert(1)</script>\n")
+    lines = render_gemtext(document).split("\n")
+    assert "[1]" in [line.strip() for line in lines] and "alert" not in "\n".join(lines)

@@ -240,7 +240,7 @@ class _GemtextRenderer:
         while number < len(self.notes):  # notes may themselves contain notes
             blocks = self.notes[number]
             number += 1
-            first = self.blocks(blocks[:1]) if blocks else [""]
+            first = (self.blocks(blocks[:1]) if blocks else []) or [""]  # a note left empty by the sanitiser
             if first[0].startswith(("```", "=>")):  # a preformat toggle or link line must stay at column 0
                 first.insert(0, f"[{number}]")
             else:
