@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
+import os
 import re
 import resource
 import subprocess
@@ -75,13 +77,31 @@ def pandoc_limits(size: int) -> tuple[int, float]:
             PANDOC_BASE_SECONDS + PANDOC_SECONDS_PER_MB * size / 1_000_000)
 
 
-def run_pandoc(path: Path, text: str) -> dict[str, Any]:
-    """Pandoc's JSON AST for `text`: the build's one and only pandoc call, bounded in memory and time."""
+def pandoc_path() -> str:
+    """The pandoc that pypandoc_binary ships (or PYPANDOC_PANDOC, as pypandoc honours it), else pypandoc's choice.
+
+    Found without importing pypandoc, which loads urllib and runs `pandoc --version` to compare the
+    pandocs it can find (60-90 ms before the read can start), and which would take a newer one from
+    PATH: the shipped one keeps every build of a source the same on any machine.
+    """
+    chosen = os.environ.get("PYPANDOC_PANDOC")
+    if chosen:
+        return chosen
+    spec = importlib.util.find_spec("pypandoc")  # a top-level package: found, not run
+    if spec is not None and spec.origin:
+        shipped = Path(spec.origin).parent / "files" / "pandoc"
+        if shipped.is_file() and os.access(shipped, os.X_OK):
+            return str(shipped)
     import pypandoc
 
+    return pypandoc.get_pandoc_path()
+
+
+def run_pandoc(path: Path, text: str) -> dict[str, Any]:
+    """Pandoc's JSON AST for `text`: the build's one and only pandoc call, bounded in memory and time."""
     data = text.encode("utf-8")
     memory, seconds = pandoc_limits(len(data))
-    command = [pypandoc.get_pandoc_path(), "+RTS", f"-M{memory // (1024 * 1024)}m", "-RTS",
+    command = [pandoc_path(), "+RTS", f"-M{memory // (1024 * 1024)}m", "-RTS",
                "--sandbox", "--from", READER_FORMAT, "--to", "json"]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     limit = int(seconds) + 1

@@ -17,7 +17,9 @@ never a pickle from a cache folder.
 
 weasyprint.pdf.fonts imports fontTools.subset (about 40 modules) at start, but calls it only where
 HarfBuzz's own subsetter (libharfbuzz-subset0, which `make system` installs) is missing: it is put
-in place as a module that loads on first use (importlib.util.LazyLoader).
+in place as a module that loads on first use (importlib.util.LazyLoader). It also imports
+fontTools.varLib.instancer (and with it fontTools.varLib, 65 ms) for the one function it calls on
+variable fonts: that function is a stand-in that imports them when first called (defer_functions).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ ARTEFACT = Path(__file__).with_name("_weasyprint_ffi.py")
 FFI_MODULE = "weasyprint.text.ffi"
 FORMAT = 1  # of the generated module; a change here makes every older one stale
 LAZY_MODULES = ("fontTools.subset",)
+# Modules WeasyPrint imports a function from at start but calls only for some fonts: the function is
+# a stand-in until then (variable fonts only; the book's faces are static). 65 ms of every start.
+DEFERRED_FUNCTIONS = {"fontTools.varLib.instancer": ("instantiateVariableFont",)}
 
 
 class StaleDeclarations(Exception):
@@ -194,12 +199,47 @@ def load_lazily(name: str) -> None:
     setattr(sys.modules[parent], child, module)  # what an import of the submodule does
 
 
+class DeferredModule(ModuleType):
+    """Stands in sys.modules for a module not loaded yet; anything but its stand-in functions loads it."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):  # the import system asks for __path__ and others: a plain module has none
+            raise AttributeError(name)
+        return getattr(load_deferred(self.__name__), name)
+
+
+def load_deferred(name: str) -> ModuleType:
+    """The real module `name`, imported now if a DeferredModule stood for it."""
+    if isinstance(sys.modules.get(name), DeferredModule):
+        del sys.modules[name]
+    return importlib.import_module(name)
+
+
+def defer_functions(name: str, functions: tuple[str, ...]) -> None:
+    """Put a DeferredModule for `name` in sys.modules whose `functions` load the module when first called.
+
+    Unlike load_lazily, neither the module nor its package is imported now (`from m import f` would
+    load a lazy module at once). Nothing is done if the module is loaded already.
+    """
+    if name in sys.modules:
+        return
+    module = DeferredModule(name)
+    for function in functions:
+        def stand_in(*args, _function=function, **keywords):
+            return getattr(load_deferred(name), _function)(*args, **keywords)
+        stand_in.__name__ = stand_in.__qualname__ = function
+        setattr(module, function, stand_in)
+    sys.modules[name] = module
+
+
 def import_weasyprint(artefact: Path = ARTEFACT) -> ModuleType:
-    """Import WeasyPrint, with its C declarations made from `artefact` when that is current, fontTools.subset lazily."""
+    """Import WeasyPrint, its C declarations made from `artefact` when that is current, some of fontTools lazily."""
     if "weasyprint" in sys.modules:
         return sys.modules["weasyprint"]
     for name in LAZY_MODULES:
         load_lazily(name)
+    for name, functions in DEFERRED_FUNCTIONS.items():
+        defer_functions(name, functions)
     finder = _Finder(artefact)
     sys.meta_path.insert(0, finder)
     try:

@@ -29,7 +29,9 @@ def _ink_box(data: bytes) -> tuple[int, int, int, int]:
 
 def test_drawn_cover_is_a_1600_by_2560_png():
     image = _image(cover.draw_cover(TITLE, "a subtitle", ["an author"]))
-    assert (image.format, image.size, image.mode) == ("PNG", (1600, 2560), "RGB")
+    assert (image.format, image.size, image.mode) == ("PNG", (1600, 2560), "P")
+    colours = {colour for _count, colour in image.convert("RGB").getcolors(256)}
+    assert {cover.PAPER, cover.INK, cover.RULE} <= colours  # the palette keeps the design's exact colours
     assert set(image.info) <= {"dpi", "gamma", "srgb"}  # no dates or software names that would vary
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from pipeline.book_html import GENERATED_TEXT
 from pipeline.fonts import (
     CODE_FAMILY,
     TEXT_FAMILY,
@@ -13,7 +14,6 @@ from pipeline.fonts import (
     missing_glyphs,
     needs_glyph,
 )
-from pipeline.writers.pdf import GENERATED_TEXT
 from tests.conftest import FIXTURE_SOURCES, document_from_text, read_fixture
 
 

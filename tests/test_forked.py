@@ -46,7 +46,8 @@ def test_cancel_ends_a_child_whose_result_is_not_wanted():
 
 
 def _lay_out_two_parts_in_a_daemon(document, answers) -> None:
-    from pipeline.writers.pdf import BookOptions, _lay_out_all
+    from pipeline.book_layout import BookOptions
+    from pipeline.book_parts import _lay_out_all
 
     try:
         jobs = [(f'<html lang="en"><body><p>part {number}</p></body></html>', BookOptions()) for number in (1, 2)]

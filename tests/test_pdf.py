@@ -494,7 +494,7 @@ def test_a_note_called_in_a_heading_stays_out_of_bookmarks_and_running_heads(tmp
 def test_cached_page_references_follow_pages_added_after_a_read():
     import pydyf
 
-    from pipeline.writers.pdf import _cached_page_references
+    from pipeline.book_layout import _cached_page_references
 
     pdf = pydyf.PDF()
     for _ in range(3):
@@ -508,7 +508,8 @@ def test_cached_page_references_follow_pages_added_after_a_read():
 def test_warm_up_lays_out_a_sample_and_speeds_up_pydyf():
     import pydyf
 
-    from pipeline.writers.pdf import _cached_page_references, warm_up
+    from pipeline.book_layout import _cached_page_references
+    from pipeline.writers.pdf import warm_up
 
     assert list(warm_up()) == [None]  # two stages: the build may stop it after the first
     assert pydyf.PDF.page_references.fget is _cached_page_references

@@ -30,9 +30,10 @@ from tests.test_pdf_pages import heading_pages, printed_contents
 
 def render_split(tmp: Path, name: str, previous: Path | None = None) -> tuple[object, Path]:
     """The essay laid out in two parts cut at its middle section, as a book above SPLIT_WORDS is."""
+    from pipeline.book_layout import BookOptions
+    from pipeline.book_parts import render_in_parts, split_index
     from pipeline.build import prepare
     from pipeline.destinations import destination_pages
-    from pipeline.writers.pdf import BookOptions, render_in_parts, split_index
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
@@ -56,7 +57,7 @@ def essay_whole_and_split(tmp_path_factory):
 
 def test_short_sources_keep_one_layout_and_long_ones_are_cut_at_a_section_near_the_middle(essay):
     from pipeline.ast import stringify
-    from pipeline.writers.pdf import SPLIT_WORDS, split_index
+    from pipeline.book_parts import SPLIT_WORDS, split_index
 
     assert split_index(essay) is None
     long = replace(essay, blocks=copy.deepcopy(essay.blocks) * 20)

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from conftest import FIXTURES, document_from_text
 
@@ -70,3 +77,38 @@ def test_unknown_project_setting_is_named(tmp_path):
 def test_fixtures_all_read():
     for path in FIXTURES.glob("*.md"):
         assert read_document(path).meta.title
+
+
+_READ_AND_REPORT = """
+import json, sys
+from pathlib import Path
+from pipeline.build import prepare
+from pipeline.reader import pandoc_path
+document = prepare(Path(sys.argv[1]))
+print(json.dumps({"pandoc": pandoc_path(), "pypandoc imported": "pypandoc" in sys.modules,
+                  "title": document.meta.title}))
+"""
+
+
+def _read_in_fresh_process(source, environment: dict) -> dict:
+    result = subprocess.run([sys.executable, "-c", _READ_AND_REPORT, str(source)], capture_output=True, text=True,
+                            check=True, env=dict(os.environ, **environment))
+    return json.loads(result.stdout)
+
+
+def test_the_source_is_read_by_the_pandoc_pypandoc_binary_ships_without_importing_pypandoc(tmp_path):
+    pathless = _read_in_fresh_process(FIXTURES / "footnotes.md", {"PATH": str(tmp_path), "PYPANDOC_PANDOC": ""})
+    shipped = Path(importlib.util.find_spec("pypandoc").origin).parent / "files" / "pandoc"
+    assert pathless["pandoc"] == str(shipped) and not pathless["pypandoc imported"]
+    assert pathless["title"]
+
+
+def test_pypandoc_pandoc_names_the_pandoc_to_run_as_it_does_for_pypandoc(tmp_path):
+    shipped = Path(importlib.util.find_spec("pypandoc").origin).parent / "files" / "pandoc"
+    log = tmp_path / "ran"
+    wrapper = tmp_path / "my-pandoc"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {shipped} "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    chosen = _read_in_fresh_process(FIXTURES / "footnotes.md", {"PYPANDOC_PANDOC": str(wrapper)})
+    assert chosen["pandoc"] == str(wrapper)
+    assert "--to json" in log.read_text(encoding="utf-8")

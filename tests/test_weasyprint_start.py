@@ -1,4 +1,4 @@
-"""WeasyPrint started from compiled C declarations and without fontTools' subsetter: the same PDF."""
+"""WeasyPrint started from compiled C declarations and without fontTools' subsetter and instancer: the same PDF."""
 
 from __future__ import annotations
 
@@ -31,8 +31,16 @@ Path(sys.argv[3]).write_bytes(pdf.render(prepare(Path(sys.argv[2]))))
 ffi = sys.modules["weasyprint.text.ffi"].ffi
 subsetter = sys.modules["fontTools.subset"]
 loaded = type(subsetter).__name__ == "module"  # a lazy module is a _LazyModule until first used
+varlib = "fontTools.varLib" in sys.modules
+instancer = sys.modules["weasyprint.pdf.fonts"].instantiateVariableFont
+try:  # a variable font's instancer, called on a static font: fontTools' own answer proves it was reached
+    instancer(sys.modules["fontTools.ttLib"].TTFont(), {})
+    instanced = "no error"
+except Exception as error:
+    instanced = type(error).__module__ + "." + type(error).__name__
 print(json.dumps({"pycparser": "pycparser" in sys.modules, "ffi": type(ffi).__name__, "subsetter loaded": loaded,
-                  "subsetter works": callable(subsetter.Subsetter)}))
+                  "subsetter works": callable(subsetter.Subsetter), "varLib loaded": varlib, "instanced": instanced,
+                  "instancer": sys.modules["fontTools.varLib.instancer"].__file__.endswith("instancer/__init__.py")}))
 """
 
 
@@ -67,6 +75,8 @@ def test_a_pdf_made_from_compiled_declarations_never_runs_pycparser_and_is_the_s
     assert not compiled["pycparser"] and compiled["ffi"] == "CompiledFFI"
     assert usual["subsetter loaded"] and not compiled["subsetter loaded"]  # HarfBuzz subset the fonts
     assert compiled["subsetter works"]  # and loads when first used
+    assert usual["varLib loaded"] and not compiled["varLib loaded"]  # the variable-font instancer waits too
+    assert compiled["instanced"] == usual["instanced"] and compiled["instancer"]  # for its first call
     assert compiled["pdf"] == usual["pdf"]
     assert compiled["pdf"].startswith(b"%PDF")
 

@@ -15,10 +15,11 @@ import re
 import uuid
 from pathlib import Path
 
+from pipeline.book_layout import BookOptions
 from pipeline.document import Document
 from pipeline.errors import ChapbookError
 from pipeline.writers import pdf
-from pipeline.writers.pdf import BookOptions, render_book
+from pipeline.writers.pdf import render_book
 
 BLEED = 3 * 72 / 25.4  # points: 3 mm, KDP's 0.125 in rounded the metric way
 # With crop marks the sheet grows by 12 mm on each side: WeasyPrint draws its marks in the outer half
