@@ -9,8 +9,9 @@ out the first; pipeline/pdf_join.py joins the two PDFs.
 What crosses the cut is written into each part's HTML and checked after layout: the second part's
 first page number and side, the footnote number it continues from, the running head's title, and
 the contents' page numbers of every section (guessed from the previous PDF, else from a first
-round). A part whose guess was wrong is laid out again with what the other part measured; the
-numbers cannot then differ, so the PDF does not depend on which guesses were made.
+round, which a first build only measures: it lays the parts out without drawing them). A part
+whose guess was wrong is laid out again with what the other part measured; the numbers cannot then
+differ, so the PDF does not depend on which guesses were made.
 """
 
 from __future__ import annotations
@@ -105,31 +106,35 @@ def second_part_css(start: int, notes: int) -> str:
             "main.essay > div[data-running-title] + h1 { margin-top: 0 }\n")
 
 
-def _lay_out_part(html: str, document: Document, options: BookOptions) -> LaidOut:
+def _lay_out_part(html: str, document: Document, options: BookOptions, draw: bool = True) -> LaidOut:
     rendering = lay_out(html, document, options)
     anchors: dict[str, int] = {}
     for number, page in enumerate(rendering.pages, start=1):
         for name in page.anchors:
             anchors.setdefault(name, number)
-    return LaidOut(pdf_bytes(rendering, options), len(rendering.pages), anchors)
+    return LaidOut(pdf_bytes(rendering, options) if draw else b"", len(rendering.pages), anchors)
 
 
-def _lay_out_all(jobs: list[tuple[str, BookOptions] | None], document: Document) -> list[LaidOut | None]:
-    """Lay out each (html, options) given: the last in a forked process while this one does the others."""
+def _lay_out_all(jobs: list[tuple[str, BookOptions] | None], document: Document,
+                 draw: bool = True) -> list[LaidOut | None]:
+    """Lay out each (html, options) given: the last in a forked process while this one does the others.
+
+    Without `draw`, each part is only measured (pages and anchors): its LaidOut has no PDF.
+    """
     wanted = [index for index, job in enumerate(jobs) if job is not None]
     results: list = [None] * len(jobs)
     if len(wanted) == 1:
         html, options = jobs[wanted[0]]
-        results[wanted[0]] = _lay_out_part(html, document, options)
+        results[wanted[0]] = _lay_out_part(html, document, options, draw)
         return results
     from pipeline.forked import ForkedCall
 
     html, options = jobs[wanted[-1]]
-    other = ForkedCall(_lay_out_part, html, document, options)
+    other = ForkedCall(_lay_out_part, html, document, options, draw)
     try:
         for index in wanted[:-1]:
             html, options = jobs[index]
-            results[index] = _lay_out_part(html, document, options)
+            results[index] = _lay_out_part(html, document, options, draw)
         results[wanted[-1]] = other.result()
     finally:
         other.cancel()
@@ -158,20 +163,23 @@ def render_in_parts(document: Document, options: BookOptions, cut: int, known: d
     start = known.get(opening, 0) if opening else 0
     done: list = [None, None]
     inputs: list = [None, None]
-    for _round in range(ROUNDS):
+    # A first build knows no number: its first round can only be wrong, so it measures without drawing.
+    measuring = not known
+    for round_number in range(ROUNDS + measuring):
+        draw = not (measuring and round_number == 0)
         first = html_page(document, [front, contents_html(document.outline(), numbers),
                                      _with_anchors(mains[0], elsewhere[0])])
         wanted = [(first, options),
                   (second, replace(options, extra_css=options.extra_css + second_part_css(max(start, 1), notes)))]
         jobs = [None if inputs[index] == wanted[index] else wanted[index] for index in range(2)]
-        for index, result in enumerate(_lay_out_all(jobs, document)):
+        for index, result in enumerate(_lay_out_all(jobs, document, draw)):
             if result is not None:
-                done[index], inputs[index] = result, wanted[index]
+                done[index], inputs[index] = result, wanted[index] if draw else None
         pages1 = done[0].pages
         landed = {name: page for name, page in done[0].anchors.items() if name in defined[0]}
         landed.update({name: pages1 + page for name, page in done[1].anchors.items() if name in defined[1]})
         measured = {name: landed.get(name, 0) for name in entries}
-        if start == pages1 + 1 and measured == numbers:
+        if draw and start == pages1 + 1 and measured == numbers:
             log.debug("%s: laid out in two parts at once, joined", document.source)
             return join_pdfs([done[0].pdf, done[1].pdf], defined)
         log.debug("%s: laid out in two parts; %s", document.source,

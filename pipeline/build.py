@@ -300,6 +300,8 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
         remove_stale_parts(outdir)
         try:
             for job in _quick_first(stale, separate):
+                if pool is not None and job.edition.links_uses:
+                    run.write_early(job)
                 for used in job.uses:
                     if used in run.pending:
                         run.finish(used)
@@ -418,6 +420,21 @@ class _Run:
                 raise _worker_died(job) from None
             files = render_job(job, self.documents, self.settings)  # a quick edition is made here instead
         self.write(job, files, started)
+
+    def write_early(self, job: Job) -> None:
+        """Write a job that links a pending worker job's file with that file as the last build left it.
+
+        Nothing is written unless every file it uses is there; the cache records only the job's
+        real writing, after the worker's file is in place, so an interrupted watch leaves it stale.
+        """
+        if not any(used in self.pending for used in job.uses):
+            return
+        if not all(used.output.is_file() for used in job.uses):
+            return
+        for path, data in sorted(render_job(job, self.documents, self.settings).items()):
+            atomic_write(path, data)
+        log.debug("%s: written with the last build's %s until the new one is done", job.output,
+                  ", ".join(used.output.name for used in job.uses if used in self.pending))
 
     def make(self, job: Job, started: float | None = None) -> None:
         """Render a job in this process, then write it."""

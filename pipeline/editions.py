@@ -40,6 +40,10 @@ class Edition:
     # Its writer receives its own output of the last build, if there is one (companions[PREVIOUS]),
     # to save work; what it writes must not depend on it.
     reads_previous: bool = False
+    # It only copies and links the files it uses: while `watch` waits for a slow one (the PDF), it is
+    # written first with that edition's last file, then again once the new one is there, so its pages
+    # show an edit at once (the build's announcement and cache entry are for the second writing only).
+    links_uses: bool = False
 
     @property
     def is_folder(self) -> bool:
@@ -86,9 +90,10 @@ EDITIONS: tuple[Edition, ...] = (
             stylesheets=("print.css",), checker="pipeline.checks.printing:check_print", worker=True),
     Edition("txt", "pipeline.writers.text", ".txt", "plain text", checker="pipeline.checks.text:check_text"),
     Edition("gemini", "pipeline.writers.gemini", "gemini/", "Gemini capsule with a gemlog",
-            checker="pipeline.checks.gemini:check_capsule", uses=("epub", "pdf", "txt")),
+            checker="pipeline.checks.gemini:check_capsule", uses=("epub", "pdf", "txt"), links_uses=True),
     Edition("html", "pipeline.writers.html", "web/", "web site: a page per source, feed, other editions",
-            stylesheets=("web.css",), checker="pipeline.checks.web:check_site", uses=("epub", "pdf", "txt")),
+            stylesheets=("web.css",), checker="pipeline.checks.web:check_site", uses=("epub", "pdf", "txt"),
+            links_uses=True),
 )
 BY_NAME = {edition.name: edition for edition in EDITIONS}
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from conftest import FIXTURES, ROOT
 
@@ -94,3 +95,43 @@ def test_watch_keeps_one_warm_pdf_worker_for_every_rebuild_and_replaces_a_dead_o
     output = log.read_text()
     assert process.returncode == 0 and "stopped watching" in output and "Traceback" not in output, output
     assert len(re.findall(r"worker process \d+ started", output)) == 2, output
+
+
+def test_watch_writes_the_capsule_before_the_pdf_and_ends_with_what_a_build_makes(tmp_path):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    source = folder / "essay.md"
+    shutil.copy(FIXTURES / "disclaimers.md", source)
+    out, log = tmp_path / "out", tmp_path / "watch.log"
+    environment = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+    with log.open("w") as stream:
+        process = subprocess.Popen([sys.executable, "-m", "pipeline", "watch", str(source), "-o", str(out),
+                                    "-f", "gemini", "-v"], cwd=ROOT, stdout=stream, stderr=subprocess.STDOUT,
+                                   text=True, env=environment)
+    try:
+        deadline = time.monotonic() + 60
+        while "rebuilt" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # let the watcher start
+        text = source.read_text(encoding="utf-8")
+        source.write_text(text.replace("lawyer", "barrister", 1), encoding="utf-8")
+        deadline = time.monotonic() + 60
+        while log.read_text().count("rebuilt") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    output = log.read_text()
+    assert "rebuilt 4 of 4" in output and "Traceback" not in output, output
+    early = re.findall(r"gemini: written with the last build's (\S+) until the new one is done", output)
+    assert early == ["essay.pdf"], output  # once, for the edit: the first build had no earlier PDF
+    fresh = tmp_path / "fresh"
+    subprocess.run([sys.executable, "-m", "pipeline", "build", str(source), "-o", str(fresh), "-f", "gemini", "-q"],
+                   cwd=ROOT, check=True, env=dict(environment, CHAPBOOK_CACHE_DIR=str(tmp_path / "cache")))
+    watched = {path.relative_to(out / "gemini"): path.read_bytes() for path in (out / "gemini").rglob("*")
+               if path.is_file()}
+    built = {path.relative_to(fresh / "gemini"): path.read_bytes() for path in (fresh / "gemini").rglob("*")
+             if path.is_file()}
+    assert watched == built  # the capsule's last writing has the new PDF, as a build of the saved source does
+    assert watched[Path("gemlog/essay.pdf")] == (out / "essay.pdf").read_bytes()
+    assert any(b"barrister" in data for name, data in watched.items() if name.suffix == ".gmi")
