@@ -56,15 +56,22 @@ def _pdf_words(path) -> str:
     return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True).stdout
 
 
-def test_watch_keeps_one_warm_pdf_worker_for_every_rebuild_and_replaces_a_dead_one(tmp_path):
+def _watch_a_fixture(tmp_path, formats: list[str], environment: dict | None = None):
+    """`chapbook watch -v` on a copy of the disclaimers fixture: (process, source, output folder, its log)."""
     folder = tmp_path / "src"
     folder.mkdir()
     source = folder / "essay.md"
     shutil.copy(FIXTURES / "disclaimers.md", source)
     out, log = tmp_path / "out", tmp_path / "watch.log"
+    command = [sys.executable, "-m", "pipeline", "watch", str(source), "-o", str(out), "-v"]
     with log.open("w") as stream:
-        process = subprocess.Popen([sys.executable, "-m", "pipeline", "watch", str(source), "-o", str(out), "-f", "pdf",
-                                    "-f", "txt", "-v"], cwd=ROOT, stdout=stream, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(command + [flag for name in formats for flag in ("-f", name)], cwd=ROOT,
+                                   stdout=stream, stderr=subprocess.STDOUT, text=True, env=environment)
+    return process, source, out, log
+
+
+def test_watch_keeps_one_warm_pdf_worker_for_every_rebuild_and_replaces_a_dead_one(tmp_path):
+    process, source, out, log = _watch_a_fixture(tmp_path, ["pdf", "txt"])
 
     def rebuilt_with(word: str) -> list[str]:
         """Save the source with `word` in it, wait for the PDF to show it, and return the worker pids of the log."""
@@ -98,16 +105,8 @@ def test_watch_keeps_one_warm_pdf_worker_for_every_rebuild_and_replaces_a_dead_o
 
 
 def test_watch_writes_the_capsule_before_the_pdf_and_ends_with_what_a_build_makes(tmp_path):
-    folder = tmp_path / "src"
-    folder.mkdir()
-    source = folder / "essay.md"
-    shutil.copy(FIXTURES / "disclaimers.md", source)
-    out, log = tmp_path / "out", tmp_path / "watch.log"
     environment = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
-    with log.open("w") as stream:
-        process = subprocess.Popen([sys.executable, "-m", "pipeline", "watch", str(source), "-o", str(out),
-                                    "-f", "gemini", "-v"], cwd=ROOT, stdout=stream, stderr=subprocess.STDOUT,
-                                   text=True, env=environment)
+    process, source, out, log = _watch_a_fixture(tmp_path, ["gemini"], environment)
     try:
         deadline = time.monotonic() + 60
         while "rebuilt" not in log.read_text() and time.monotonic() < deadline:
