@@ -241,10 +241,30 @@ def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> t
     return tuple(removed)
 
 
+def write_files(job: Job, files: dict[Path, bytes]) -> None:
+    """Write a job's files; a folder edition's file that already holds these very bytes is left as it is.
+
+    Its time then says when its content last changed (`watch` writes a capsule twice: its pages, then
+    the PDF's copy), and a capsule host sees only the files that did.
+    """
+    for path, data in sorted(files.items()):
+        if job.edition.is_folder and _holds(path, data):
+            continue
+        atomic_write(path, data)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
 def _write(job: Job, files: dict[Path, bytes], documents: dict[Path, Document], cache: BuildCache,
            started: float) -> Written:
-    for path, data in sorted(files.items()):
-        atomic_write(path, data)
+    write_files(job, files)
     folder = job.edition.is_folder
     removed = remove_unmade(cache.written_files(job.output), list(files), job.output) if folder else ()
     resources = [path for source in job.sources for path in documents[source].local_files()]
@@ -431,8 +451,7 @@ class _Run:
             return
         if not all(used.output.is_file() for used in job.uses):
             return
-        for path, data in sorted(render_job(job, self.documents, self.settings).items()):
-            atomic_write(path, data)
+        write_files(job, render_job(job, self.documents, self.settings))
         log.debug("%s: written with the last build's %s until the new one is done", job.output,
                   ", ".join(used.output.name for used in job.uses if used in self.pending))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, run_chapbook
@@ -41,6 +42,26 @@ def test_unchanged_inputs_are_not_rebuilt_and_changes_are(tmp_path):
     assert [item.cached for item in third] == [False]
     assert "an added line." in (out / "kitchen-sink.txt").read_text(encoding="utf-8")
     assert [item.cached for item in build_module.build([source], out, ["txt"], force=True)] == [False]
+
+
+def test_a_capsule_file_whose_bytes_did_not_change_is_left_as_it_was(tmp_path):
+    source = _copy_fixture(tmp_path)
+    out = tmp_path / "out"
+
+    def stamps() -> dict:
+        return {path.relative_to(out): (path.stat().st_ino, path.stat().st_mtime_ns, path.read_bytes())
+                for path in (out / "gemini").rglob("*") if path.is_file()}
+
+    build_module.build([source], out, ["gemini", "txt"])
+    before = stamps()
+    build_module.build([source], out, ["gemini", "txt"], force=True)
+    assert stamps() == before  # made again, the same bytes: not one file replaced
+    source.write_text(source.read_text(encoding="utf-8") + "\nan added line.\n", encoding="utf-8")
+    build_module.build([source], out, ["gemini", "txt"])
+    after = stamps()
+    replaced = {name for name in after if after[name][:2] != before[name][:2]}
+    assert replaced == {name for name in after if after[name][2] != before[name][2]}  # exactly those that changed
+    assert Path("gemini/gemlog/kitchen-sink.txt") in replaced and Path("gemini/index.gmi") not in replaced
 
 
 def test_a_deleted_or_edited_output_is_rebuilt(tmp_path):
