@@ -160,14 +160,22 @@ def map_blocks(blocks: list[Node], change: Callable[[Node], Node | list[Node]]) 
     return result
 
 
+# Nodes that hold no blocks at any depth: a walk hands them on as they are (most of a tree is words).
+_LEAVES = frozenset({"Str", "Code", "Math", "RawInline", "RawBlock", "CodeBlock"})
+
+
 def _map_children(value: Any, walk: Callable[[list[Node]], list[Node]]) -> Any:
     """`value` rebuilt with `walk` applied to each list of blocks found inside it (at any depth)."""
     if isinstance(value, dict):
-        return {"t": value["t"], "c": _map_children(value["c"], walk)} if "c" in value else value
+        if "c" not in value or value["t"] in _LEAVES:
+            return value
+        return {"t": value["t"], "c": _map_children(value["c"], walk)}
     if is_block_list(value):
         return walk(value)
     if isinstance(value, list):
-        return [_map_children(item, walk) for item in value]
+        # Leaves are handed on here rather than in a call each: this loop visits every word of the book.
+        return [_map_children(item, walk) if type(item) is list or (
+                type(item) is dict and "c" in item and item["t"] not in _LEAVES) else item for item in value]
     return value
 
 
