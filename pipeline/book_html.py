@@ -243,15 +243,15 @@ def page_html(document: Document, page_numbers: dict[str, int] | None = None) ->
                                 essay_html(document)])
 
 
-def essay_html(document: Document, before: str = "", after: str = "") -> str:
-    """The essay's <main>: the body of `document`'s blocks, with `before` and `after` it inside."""
+def essay_html(document: Document) -> str:
+    """The essay's <main>: the body of `document`'s blocks."""
     # Pages before the first section show the title as their running head (print.css). An empty
     # element sets it: set on <main>, WeasyPrint would assign it again on every page main continues.
     first = document.blocks[0] if document.blocks else {}
     opens_a_section = first.get("t") == "Header" and first["c"][0] == 1
     head = escape(running_head(document.meta.title))
     title_head = "" if opens_a_section else f'<div data-running-head="{head}"></div>\n'
-    return f'<main class="essay">\n{before}{title_head}{body_html(document)}{after}\n</main>'
+    return f'<main class="essay">\n{title_head}{body_html(document)}\n</main>'
 
 
 def html_page(document: Document, parts: list[str]) -> str:

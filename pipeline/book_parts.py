@@ -1,22 +1,29 @@
-"""A long book laid out in two parts at once, one per core, and joined into one PDF.
+"""A long book laid out in parts at once, one per core, and joined into one PDF, in one round.
 
 WeasyPrint lays a document out on one core, and its pages cannot leave the process they were laid
-out in, so a book longer than SPLIT_WORDS is cut at the section boundary nearest its middle: the
-first part holds the title page, the contents and the first sections; the second starts with a
-section, on a page of its own. The second part is laid out in a forked process while this one lays
-out the first; pipeline/pdf_join.py joins the two PDFs.
+out in, so a book longer than SPLIT_WORDS is cut at the section opening nearest its middle and laid
+out as three documents: the front (title page and contents), the sections before the cut, and the
+sections from it on. The second part opens on a right-hand page, as a chapter of a printed book
+does (a blank page comes before it when the first part ends on a right-hand page). Its pages are
+laid out in a forked process while this one lays out the first part; pipeline/pdf_join.py joins them.
 
-What crosses the cut is written into each part's HTML and checked after layout: the second part's
-first page number and side, the footnote number it continues from, the running head's title, and
-the contents' page numbers of every section (guessed from the previous PDF, else from a first
-round, which a first build only measures: it lays the parts out without drawing them). A part
-whose guess was wrong is laid out again with what the other part measured; the numbers cannot then
-differ, so the PDF does not depend on which guesses were made.
+What crosses a cut is written into each document, so that no layout waits for another:
+- each part's first page number, side and footnote number: the front and the first part end on a
+  marker page that forces the next part's side and is dropped from the PDF, so the first part
+  starts on the marker's page of the front. The second part's first number is known only once
+  the first part is laid out: it is laid out with a stand-in number and renumbered when WeasyPrint
+  sets its folios, after its text is paginated (pipeline/late_folios.py); its side is fixed;
+- the contents' page numbers: the front is laid out once to count its pages (the numbers, set in
+  the margin of each entry, never move its text), then again with the numbers the parts measured.
+The join fails safe: if the front's pages differ between its two layouts, or WeasyPrint cannot be
+renumbered, the caller lays the book out whole.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 from dataclasses import dataclass, replace
 from html import escape, unescape
@@ -29,12 +36,21 @@ from pipeline.document import Document
 log = logging.getLogger("chapbook")
 
 # Words of text above which a book is laid out in two parts: about 100 A5 pages (the essay has 4,300
-# on 25 pages). Below, a second process would not pay for the fork, the join and a first build's
-# second round.
+# on 25 pages). Below, a second process would not pay for the fork, the front's second layout, the
+# join and the page the cut costs.
 SPLIT_WORDS = 20_000
-# What an entry of the contents weighs against the text, in words, when the middle is looked for.
-CONTENTS_ENTRY_WORDS = 14
-ROUNDS = 3  # layouts of a part, at most; the second round has every number right unless a side changed
+# What laying out and drawing the front with its numbers costs beyond counting its pages, per
+# contents entry, in words of text laid out in the same time (the 20x essay: 760 entries, 1.5 s).
+FRONT_ENTRY_WORDS = 13
+# Ends the front and the first part: it starts a right-hand page of its own (a blank one before it
+# if need be), which the join drops; the next part starts on its page.
+PART_END = '<div class="part-end"></div>'
+PART_END_CSS = ("@page part-end { @top-left { content: none } @top-right { content: none } "
+                "@bottom-left { content: none } @bottom-right { content: none } }\n"
+                "body > div.part-end { page: part-end; break-before: right }\n")
+# The front laid out only to count its pages: the numbers, set in each entry's margin, never move its
+# text, and leaving them out halves the time (render_in_parts checks that the count holds).
+COUNTING_CSS = "nav.contents a::after { content: none }\n"
 
 _ID = re.compile(r'\sid="([^"]+)"')
 _INTERNAL_HREF = re.compile(r'\shref="#([^"]+)"')
@@ -56,9 +72,10 @@ def split_index(document: Document, limit: int = SPLIT_WORDS) -> int | None:
     total = sum(words)
     if total <= limit:
         return None
-    front = CONTENTS_ENTRY_WORDS * len(contents_entries(document.outline()))
-    middle = (total + front) / 2
-    best, best_distance, running = None, None, front
+    # The first part's process also lays out and draws the front with its numbers; the other only
+    # counts the front's pages, without numbers: the first part gets that much less text.
+    middle = (total - FRONT_ENTRY_WORDS * len(contents_entries(document.outline()))) / 2
+    best, best_distance, running = None, None, 0
     for index, block in enumerate(blocks):
         if index and block.get("t") == "Header" and block["c"][0] == 1:
             distance = abs(running - middle)
@@ -86,105 +103,141 @@ def _with_anchors(main: str, ids: list[str]) -> str:
     """`main` with empty anchors at its end for ids the other part defines, so that WeasyPrint keeps the
     links to them (the join points their names at the real place)."""
     end = main.rindex("</main>")
-    return main[:end] + "".join(f'<div id="{escape(name)}"></div>' for name in ids) + main[end:]
+    return main[:end] + _anchors(ids) + main[end:]
 
 
 def part_mains(document: Document, cut: int) -> tuple[str, str]:
-    """Each part's <main>: the sections before block `cut`, and from it on (with the running heads' title)."""
-    title = f'<div data-running-title="{escape(running_head(document.meta.title))}"></div>\n'
-    return (essay_html(replace(document, blocks=document.blocks[:cut])),
-            essay_html(replace(document, blocks=document.blocks[cut:]), before=title))
+    """Each part's <main>: the sections before block `cut`, and from it on, each with the running heads' title.
+
+    The title page sets that title when the book is laid out whole; a part's <main> carries it (set on
+    every page <main> continues, it is the same each time), so that no element comes before its first.
+    """
+    opening = '<main class="essay">'
+    titled = f'<main class="essay" data-running-title="{escape(running_head(document.meta.title))}">'
+    return tuple(essay_html(replace(document, blocks=blocks)).replace(opening, titled, 1)
+                 for blocks in (document.blocks[:cut], document.blocks[cut:]))
 
 
-def second_part_css(start: int, notes: int) -> str:
-    """The second part goes on from page `start` (on its side) and from footnote `notes` + 1."""
+def part_css(start: int, notes: int) -> str:
+    """A part goes on from page `start` (on its side) and from footnote `notes` + 1."""
     side = "right" if start % 2 else "left"
     return (f"@page :first {{ counter-reset: page {start} }}\n"
             f"html {{ break-before: {side}; counter-reset: footnote {notes} }}\n"
             "main.essay { break-before: auto }\n"
-            "main.essay > div[data-running-title] { string-set: title attr(data-running-title) }\n"
-            "main.essay > div[data-running-title] + h1 { margin-top: 0 }\n")
+            "main.essay[data-running-title] { string-set: title attr(data-running-title) }\n" + PART_END_CSS)
 
 
-def _lay_out_part(html: str, document: Document, options: BookOptions, draw: bool = True) -> LaidOut:
-    rendering = lay_out(html, document, options)
+def _anchor_pages(rendering) -> dict[str, int]:
     anchors: dict[str, int] = {}
     for number, page in enumerate(rendering.pages, start=1):
         for name in page.anchors:
             anchors.setdefault(name, number)
-    return LaidOut(pdf_bytes(rendering, options) if draw else b"", len(rendering.pages), anchors)
+    return anchors
 
 
-def _lay_out_all(jobs: list[tuple[str, BookOptions] | None], document: Document,
-                 draw: bool = True) -> list[LaidOut | None]:
-    """Lay out each (html, options) given: the last in a forked process while this one does the others.
+def _lay_out_part(html: str, document: Document, options: BookOptions, draw: bool = True) -> LaidOut:
+    rendering = lay_out(html, document, options)
+    return LaidOut(pdf_bytes(rendering, options) if draw else b"", len(rendering.pages), _anchor_pages(rendering))
 
-    Without `draw`, each part is only measured (pages and anchors): its LaidOut has no PDF.
+
+class PartGone(Exception):
+    """The process laying out the other part ended before it sent what this one waits for."""
+
+
+def _read_line(stream) -> str:
+    line = stream.readline()
+    if not line.endswith("\n"):
+        raise PartGone("the other part's layout ended early")
+    return line
+
+
+def _front_and_second_part(front: str, second: str, document: Document, front_options: BookOptions,
+                           second_options: BookOptions, channel: tuple[int, int, int, int]) -> LaidOut:
+    """In the forked process: count the front's pages, then lay out the second part, numbered from the other
+    process's answer; its anchors are sent as soon as its pages are laid out, before they are drawn."""
+    from pipeline.late_folios import numbered_later
+
+    reading, writing, *theirs = channel
+    for end in theirs:
+        os.close(end)  # so that each pipe ends when the process that writes into it does
+    with os.fdopen(reading, "r", encoding="utf-8") as answers, os.fdopen(writing, "w", encoding="utf-8") as told:
+        counted = _lay_out_part(front, document, front_options, draw=False)
+        told.write(f"{counted.pages}\n")
+        told.flush()
+        with numbered_later(1, lambda: int(_read_line(answers))) as applied:
+            rendering = lay_out(second, document, second_options)
+        anchors = _anchor_pages(rendering)
+        told.write(json.dumps({"front": counted.pages, "shift": applied, "anchors": anchors}) + "\n")
+        told.flush()
+    return LaidOut(pdf_bytes(rendering, second_options), len(rendering.pages), anchors)
+
+
+def render_in_parts(document: Document, options: BookOptions, cut: int) -> bytes | None:
+    """The book laid out as a front and two parts cut before block `cut`, joined (see the module's docstring).
+
+    This process lays out the first part and then the front with its numbers; a forked one counts the
+    front's pages and lays out the second part. None if the front's pages changed with its numbers
+    or WeasyPrint could not be renumbered (the caller then lays the book out whole).
     """
-    wanted = [index for index, job in enumerate(jobs) if job is not None]
-    results: list = [None] * len(jobs)
-    if len(wanted) == 1:
-        html, options = jobs[wanted[0]]
-        results[wanted[0]] = _lay_out_part(html, document, options, draw)
-        return results
     from pipeline.forked import ForkedCall
-
-    html, options = jobs[wanted[-1]]
-    other = ForkedCall(_lay_out_part, html, document, options, draw)
-    try:
-        for index in wanted[:-1]:
-            html, options = jobs[index]
-            results[index] = _lay_out_part(html, document, options, draw)
-        results[wanted[-1]] = other.result()
-    finally:
-        other.cancel()
-    return results
-
-
-def render_in_parts(document: Document, options: BookOptions, cut: int, known: dict[str, int]) -> bytes | None:
-    """The book laid out as two parts cut before block `cut`, joined (see the module's docstring).
-
-    `known` maps ids to their pages in the previous PDF (may be empty or wrong). None if the numbers
-    never settled (a part's side flipping back and forth): the caller lays the book out whole.
-    """
+    from pipeline.late_folios import hook_available, numbered_later
     from pipeline.pdf_join import join_pdfs
 
+    if not hook_available():
+        return None
     mains = part_mains(document, cut)
-    front = title_page_html(document)
-    entries = [heading.identifier for heading in contents_entries(document.outline())]
-    defined = [{unescape(name) for name in _ID.findall(main)} for main in mains]
-    linked = [{unescape(name) for name in _INTERNAL_HREF.findall(main)} for main in mains]
-    linked[0] |= set(entries)  # the contents links to every section
-    elsewhere = [sorted((linked[index] & defined[1 - index]) - defined[index]) for index in range(2)]
-    second = html_page(document, [_with_anchors(mains[1], elsewhere[1])])
-    notes = notes_in(document.blocks[:cut])
-    opening = next((unescape(name) for name in _ID.findall(mains[1])), None)
-    numbers = {name: known.get(name, 0) for name in entries}
-    start = known.get(opening, 0) if opening else 0
-    done: list = [None, None]
-    inputs: list = [None, None]
-    # A first build knows no number: its first round can only be wrong, so it measures without drawing.
-    measuring = not known
-    for round_number in range(ROUNDS + measuring):
-        draw = not (measuring and round_number == 0)
-        first = html_page(document, [front, contents_html(document.outline(), numbers),
-                                     _with_anchors(mains[0], elsewhere[0])])
-        wanted = [(first, options),
-                  (second, replace(options, extra_css=options.extra_css + second_part_css(max(start, 1), notes)))]
-        jobs = [None if inputs[index] == wanted[index] else wanted[index] for index in range(2)]
-        for index, result in enumerate(_lay_out_all(jobs, document, draw)):
-            if result is not None:
-                done[index], inputs[index] = result, wanted[index] if draw else None
-        pages1 = done[0].pages
-        landed = {name: page for name, page in done[0].anchors.items() if name in defined[0]}
-        landed.update({name: pages1 + page for name, page in done[1].anchors.items() if name in defined[1]})
-        measured = {name: landed.get(name, 0) for name in entries}
-        if draw and start == pages1 + 1 and measured == numbers:
-            log.debug("%s: laid out in two parts at once, joined", document.source)
-            return join_pdfs([done[0].pdf, done[1].pdf], defined)
-        log.debug("%s: laid out in two parts; %s", document.source,
-                  "the second part starts elsewhere" if start != pages1 + 1 else "a section moved")
-        numbers, start = measured, pages1 + 1
-    log.debug("%s: the parts' page numbers did not settle; laid out whole", document.source)
-    return None
+    outline = document.outline()
+    entries = [heading.identifier for heading in contents_entries(outline)]
+    defined = [set()] + [{unescape(name) for name in _ID.findall(main)} for main in mains]
+    linked = [set(entries)] + [{unescape(name) for name in _INTERNAL_HREF.findall(main)} for main in mains]
+    everywhere = set().union(*defined)
+    elsewhere = [sorted((linked[index] & everywhere) - defined[index]) for index in range(3)]
+    marked = replace(options, extra_css=options.extra_css + PART_END_CSS)
 
+    def front(numbers: dict[str, int] | None) -> str:
+        """The front; without numbers only to count its pages, so without the anchors that keep its links."""
+        contents = contents_html(outline, numbers or {}) + (_anchors(elsewhere[0]) if numbers is not None else "")
+        return html_page(document, [title_page_html(document), contents, PART_END])
+
+    first = html_page(document, [_with_anchors(mains[0], elsewhere[1]), PART_END])
+    second = html_page(document, [_with_anchors(mains[1], elsewhere[2])])
+    notes = notes_in(document.blocks[:cut])
+    to_child, to_parent = os.pipe(), os.pipe()
+    counting = replace(marked, extra_css=marked.extra_css + COUNTING_CSS)
+    other = ForkedCall(_front_and_second_part, front(None), second, document, counting,
+                       replace(options, extra_css=options.extra_css + part_css(1, notes)),
+                       (to_child[0], to_parent[1], to_child[1], to_parent[0]))
+    os.close(to_child[0])
+    os.close(to_parent[1])
+    try:
+        with os.fdopen(to_parent[0], "r", encoding="utf-8") as told, \
+                os.fdopen(to_child[1], "w", encoding="utf-8") as answers:
+            try:
+                with numbered_later(1, lambda: int(_read_line(told))) as applied:
+                    rendering = lay_out(first, document, replace(options, extra_css=options.extra_css + part_css(1, 0)))
+                start = 1 + applied[0]  # the front's marker page: the first part opens there
+                opening = start + len(rendering.pages) - 1  # its own marker page: the second part opens there
+                answers.write(f"{opening}\n")
+                answers.flush()
+                laid_out = LaidOut(pdf_bytes(rendering, options), len(rendering.pages), _anchor_pages(rendering))
+                measured = json.loads(_read_line(told))
+            except PartGone:
+                other.result()  # raises what ended the other process
+                raise
+        numbers = {name: first_number - 1 + anchors[name]
+                   for anchors, first_number, own in ((laid_out.anchors, start, defined[1]),
+                                                      (measured["anchors"], opening, defined[2]))
+                   for name in entries if name in own and name in anchors}
+        final = _lay_out_part(front(numbers), document, marked)
+        second_part = other.result()
+    finally:
+        other.cancel()
+    if final.pages != measured["front"] or len(numbers) != len(entries) or not measured["shift"]:
+        log.debug("%s: the front's pages changed with its numbers; laid out whole", document.source)
+        return None
+    log.debug("%s: laid out in two parts at once, joined", document.source)
+    return join_pdfs([final.pdf, laid_out.pdf, second_part.pdf], defined, drop_last=[True, True, False])
+
+
+def _anchors(ids: list[str]) -> str:
+    return "".join(f'<div id="{escape(name)}"></div>' for name in ids)

@@ -18,20 +18,22 @@ import io
 import warnings
 
 
-def join_pdfs(parts: list[bytes], owners: list[set[str]]) -> bytes:
+def join_pdfs(parts: list[bytes], owners: list[set[str]], drop_last: list[bool] | None = None) -> bytes:
     """One PDF of `parts`' pages in order, with every part's bookmarks, links, destinations and structure.
 
     A destination named in several parts is taken from the part whose `owners` entry holds the name
-    (the others hold placeholders, so that WeasyPrint kept the links to it).
+    (the others hold placeholders, so that WeasyPrint kept the links to it). A part whose `drop_last`
+    is true loses its last page, which must show nothing (ValueError otherwise).
     """
     import pikepdf
 
-    joined = pikepdf.open(io.BytesIO(parts[0]))
+    drops = drop_last or [False] * len(parts)
+    joined = _opened(parts[0], drops[0])
     tree = joined.Root.get("/StructTreeRoot")  # none in the print file
     numbers = list(tree.ParentTree.Nums) if tree is not None else []
     destinations = _destinations(joined, owners[0], owners)
-    for data, own in zip(parts[1:], owners[1:], strict=True):
-        other = pikepdf.open(io.BytesIO(data))
+    for data, own, drop in zip(parts[1:], owners[1:], drops[1:], strict=True):
+        other = _opened(data, drop)
         offset = max((int(numbers[index]) for index in range(0, len(numbers), 2)), default=-1) + 1
         if tree is not None:
             _renumber(other, offset)
@@ -58,6 +60,56 @@ def join_pdfs(parts: list[bytes], owners: list[set[str]]) -> bytes:
     joined.save(output, deterministic_id=True, fix_metadata_version=False,
                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return output.getvalue()
+
+
+def _opened(data: bytes, drop_last: bool):
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(data))
+    if drop_last:
+        _drop_last_page(pdf)
+    return pdf
+
+
+def _drop_last_page(pdf) -> None:
+    """Remove the last page of `pdf` and the structure elements placed on it, which must all be empty."""
+    import pikepdf
+
+    page = pdf.pages[-1].obj
+    if "/Annots" in page:
+        raise ValueError("the page to drop has links")
+    tree = pdf.Root.get("/StructTreeRoot")
+    if tree is not None:
+        for element in _elements_on(tree, page):
+            kids = element.get("/K")
+            if kids is not None and not (isinstance(kids, pikepdf.Array) and len(kids) == 0):
+                raise ValueError("the page to drop shows something")
+            siblings = element.P.K
+            element.P.K = pikepdf.Array([kid for kid in (siblings if isinstance(siblings, pikepdf.Array)
+                                                         else [siblings]) if kid.objgen != element.objgen])
+        number = page.get("/StructParents")
+        if number is not None:
+            pairs = list(tree.ParentTree.Nums)
+            kept = [item for index in range(0, len(pairs), 2) if int(pairs[index]) != int(number)
+                    for item in pairs[index:index + 2]]
+            tree.ParentTree = pikepdf.Dictionary(Nums=pikepdf.Array(kept))
+    del pdf.pages[-1]
+
+
+def _elements_on(tree, page) -> list:
+    """The structure elements whose page (/Pg) is `page`."""
+    import pikepdf
+
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary):
+            continue
+        if "/Pg" in node and node.Pg.objgen == page.objgen:
+            found.append(node)
+        kids = node.get("/K")
+        stack.extend(kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else [])
+    return found
 
 
 def _adopt_structure(joined, other, offset: int) -> list:

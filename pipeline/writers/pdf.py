@@ -95,7 +95,7 @@ def render_book(document: Document, options: BookOptions, previous: bytes | None
     """
     cut = split_index(document)
     if cut is not None:
-        joined = render_in_parts(document, options, cut, _previous_pages(previous))
+        joined = render_in_parts(document, options, cut)
         if joined is not None:
             return joined
     known = known_contents_pages(document, previous)
