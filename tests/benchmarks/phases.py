@@ -199,8 +199,9 @@ def _compare_levels(phases: Phases, proxy: ZlibProxy, write, timed_write, levels
             buffer = io.BytesIO()
             started = time.perf_counter()
             write(pdf, buffer, *args, **kwargs)
-            seen = phases.notes.setdefault(f"zlib {level}", {"seconds": 0.0, "bytes": 0})  # added up over writes
+            seen = phases.notes.setdefault(f"zlib {level}", {"seconds": 0.0, "bytes": 0, "writes": 0})  # added up
             seen["seconds"] += time.perf_counter() - started
+            seen["writes"] += 1
             seen["bytes"] += len(buffer.getvalue())
             seen["sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest()
             del pdf.objects[kept:]  # write() appends the info, object and xref streams; a new write adds them again
