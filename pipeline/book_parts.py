@@ -215,6 +215,9 @@ def render_in_parts(document: Document, options: BookOptions, cut: int) -> bytes
             try:
                 with numbered_later(1, lambda: int(_read_line(told))) as applied:
                     rendering = lay_out(first, document, replace(options, extra_css=options.extra_css + part_css(1, 0)))
+                if not applied:
+                    log.debug("%s: WeasyPrint laid out no folio to renumber; laid out whole", document.source)
+                    return None
                 start = 1 + applied[0]  # the front's marker page: the first part opens there
                 opening = start + len(rendering.pages) - 1  # its own marker page: the second part opens there
                 answers.write(f"{opening}\n")

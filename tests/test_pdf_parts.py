@@ -219,3 +219,13 @@ def test_the_second_part_renumbered_after_layout_is_the_part_laid_out_from_its_n
     assert applied == [14]
     assert later == direct
     assert pdf_bytes(lay_out(second, essay, options(1)), BookOptions()) != direct  # the hook is gone again
+
+
+def test_a_weasyprint_without_the_folio_hook_gets_the_book_laid_out_whole(essay, monkeypatch):
+    import weasyprint.layout
+
+    from pipeline.book_layout import BookOptions
+    from pipeline.book_parts import render_in_parts, split_index
+
+    monkeypatch.delattr(weasyprint.layout, "layout_fixed_boxes")
+    assert render_in_parts(essay, BookOptions(), split_index(essay, limit=1000)) is None
