@@ -131,3 +131,10 @@ def pdf_bytes(rendering, options: BookOptions) -> bytes:
         return rendering.write_pdf(pdf_variant=options.variant, full_fonts=options.full_fonts)
 
 
+def anchor_pages(rendering) -> dict[str, int]:
+    """Each anchor (element id) of a laid-out WeasyPrint Document and the 1-based page it starts on."""
+    pages: dict[str, int] = {}
+    for number, page in enumerate(rendering.pages, start=1):
+        for name in page.anchors:
+            pages.setdefault(name, number)
+    return pages

@@ -31,7 +31,7 @@ from html import escape, unescape
 
 from pipeline.ast import stringify
 from pipeline.book_html import contents_entries, contents_html, essay_html, html_page, running_head, title_page_html
-from pipeline.book_layout import BookOptions, lay_out, pdf_bytes
+from pipeline.book_layout import BookOptions, anchor_pages, lay_out, pdf_bytes
 from pipeline.document import Document
 
 log = logging.getLogger("chapbook")
@@ -125,20 +125,11 @@ def part_css(start: int, notes: int) -> str:
     return (f"@page :first {{ counter-reset: page {start} }}\n"
             f"html {{ break-before: {side}; counter-reset: footnote {notes} }}\n"
             "main.essay { break-before: auto }\n"
-            "main.essay[data-running-title] { string-set: title attr(data-running-title) }\n" + PART_END_CSS)
+            "main.essay[data-running-title] { string-set: title attr(data-running-title) }\n")
 
 
-def _anchor_pages(rendering) -> dict[str, int]:
-    anchors: dict[str, int] = {}
-    for number, page in enumerate(rendering.pages, start=1):
-        for name in page.anchors:
-            anchors.setdefault(name, number)
-    return anchors
-
-
-def _lay_out_part(html: str, document: Document, options: BookOptions, draw: bool = True) -> LaidOut:
-    rendering = lay_out(html, document, options)
-    return LaidOut(pdf_bytes(rendering, options) if draw else b"", len(rendering.pages), _anchor_pages(rendering))
+def _laid_out(rendering, options: BookOptions) -> LaidOut:
+    return LaidOut(pdf_bytes(rendering, options), len(rendering.pages), anchor_pages(rendering))
 
 
 class PartGone(Exception):
@@ -162,13 +153,12 @@ def _front_and_second_part(front: str, second: str, document: Document, front_op
     for end in theirs:
         os.close(end)  # so that each pipe ends when the process that writes into it does
     with os.fdopen(reading, "r", encoding="utf-8") as answers, os.fdopen(writing, "w", encoding="utf-8") as told:
-        counted = _lay_out_part(front, document, front_options, draw=False)
-        told.write(f"{counted.pages}\n")
+        told.write(f"{len(lay_out(front, document, front_options).pages)}\n")
         told.flush()
         with numbered_later(1, lambda: int(_read_line(answers))) as applied:
             rendering = lay_out(second, document, second_options)
-        anchors = _anchor_pages(rendering)
-        told.write(json.dumps({"front": counted.pages, "shift": applied, "anchors": anchors}) + "\n")
+        anchors = anchor_pages(rendering)
+        told.write(json.dumps({"shift": applied, "anchors": anchors}) + "\n")
         told.flush()
     return LaidOut(pdf_bytes(rendering, second_options), len(rendering.pages), anchors)
 
@@ -215,7 +205,7 @@ def render_in_parts(document: Document, options: BookOptions, cut: int) -> bytes
                 os.fdopen(to_child[1], "w", encoding="utf-8") as answers:
             try:
                 with numbered_later(1, lambda: int(_read_line(told))) as applied:
-                    rendering = lay_out(first, document, replace(options, extra_css=options.extra_css + part_css(1, 0)))
+                    rendering = lay_out(first, document, replace(marked, extra_css=marked.extra_css + part_css(1, 0)))
                 if not applied:
                     log.debug("%s: WeasyPrint laid out no folio to renumber; laid out whole", document.source)
                     return None
@@ -223,7 +213,7 @@ def render_in_parts(document: Document, options: BookOptions, cut: int) -> bytes
                 opening = start + len(rendering.pages) - 1  # its own marker page: the second part opens there
                 answers.write(f"{opening}\n")
                 answers.flush()
-                laid_out = LaidOut(pdf_bytes(rendering, options), len(rendering.pages), _anchor_pages(rendering))
+                laid_out = _laid_out(rendering, options)
                 measured = json.loads(_read_line(told))
             except PartGone:
                 other.result()  # raises what ended the other process
@@ -232,11 +222,11 @@ def render_in_parts(document: Document, options: BookOptions, cut: int) -> bytes
                    for anchors, first_number, own in ((laid_out.anchors, start, defined[1]),
                                                       (measured["anchors"], opening, defined[2]))
                    for name in entries if name in own and name in anchors}
-        final = _lay_out_part(front(numbers), document, marked)
+        final = _laid_out(lay_out(front(numbers), document, marked), options)
         second_part = other.result()
     finally:
         other.cancel()
-    if final.pages != measured["front"] or len(numbers) != len(entries) or not measured["shift"]:
+    if final.pages != start or len(numbers) != len(entries) or not measured["shift"]:
         log.debug("%s: the front's pages changed with its numbers; laid out whole", document.source)
         return None
     log.debug("%s: laid out in two parts at once, joined", document.source)

@@ -241,6 +241,16 @@ def test_authors_appear_on_the_title_page_and_in_metadata(tmp_path):
     assert PdfReader(path).metadata["/Author"] == "sam q. writer, another one"
 
 
+def contents_lines(text: str) -> dict[str, int]:
+    """The contents entries on one page's text (pdftotext, raw order): each entry's text and the number after it."""
+    entries = {}
+    for line in text.splitlines():
+        match = re.match(r"(.+?)\s+(\d+)$", line.strip())
+        if match:
+            entries[match.group(1).strip()] = int(match.group(2))
+    return entries
+
+
 def test_contents_is_labelled_in_lowercase_and_links_to_the_page_of_each_section(essay_pdf):
     document, path = essay_pdf
     reader = PdfReader(path)
@@ -251,12 +261,7 @@ def test_contents_is_labelled_in_lowercase_and_links_to_the_page_of_each_section
     label_page = next(number for number, text in enumerate(pages, 1) if "contents" in text.split())
     contents_pages = range(label_page, destinations[sections[0].identifier])
     assert "Contents" not in pdf_text(path)
-    printed = {}
-    for number in contents_pages:
-        for line in pages[number - 1].splitlines():
-            match = re.match(r"(.+?)\s+(\d+)$", line.strip())
-            if match:
-                printed[match.group(1).strip()] = int(match.group(2))
+    printed = {entry: page for number in contents_pages for entry, page in contents_lines(pages[number - 1]).items()}
     assert set(printed) == {heading.text for heading in sections}
     for heading in sections:
         assert printed[heading.text] == destinations[heading.identifier], heading.text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from pypdf import PdfReader
 from pipeline.editions import PREVIOUS, Companion
 from tests.conftest import ESSAY
 from tests.pagelines import body_lines, read_pages
-from tests.test_pdf import BOTTOM, EPOCH, TOP, annotations, page_texts, render_source
+from tests.test_pdf import BOTTOM, EPOCH, TOP, annotations, contents_lines, page_texts, render_source
 
 HELD = "the contents' page numbers of the previous PDF still hold"
 MOVED = "a section moved to another page since the previous PDF"
@@ -42,10 +41,7 @@ def printed_contents(path: Path) -> dict[str, int]:
     number = next(number for number, text in enumerate(texts, start=1) if "contents" in text.split())
     entries = {}
     while number in linking:
-        for line in texts[number - 1].splitlines():
-            match = re.match(r"(.+?)\s+(\d+)$", line.strip())
-            if match:
-                entries[match.group(1).strip()] = int(match.group(2))
+        entries.update(contents_lines(texts[number - 1]))
         number += 1
     return entries
 

@@ -15,6 +15,7 @@ from pipeline.book_layout import (
     PDF_VARIANT,
     PRINT_CSS,
     BookOptions,
+    anchor_pages,
     lay_out,
     pdf_bytes,
     speed_up_pydyf,
@@ -29,11 +30,6 @@ from pipeline.resources import STYLES
 from pipeline.weasyprint_start import import_weasyprint
 
 log = logging.getLogger("chapbook")
-
-
-def anchor_pages(rendering) -> dict[str, int]:
-    """Each anchor (element id) of a laid-out WeasyPrint Document and the 1-based page it is on."""
-    return {name: number for number, page in enumerate(rendering.pages, start=1) for name in page.anchors}
 
 
 def known_contents_pages(document: Document, previous: bytes | None) -> dict[str, int]:
