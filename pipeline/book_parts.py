@@ -1,11 +1,17 @@
-"""A long book laid out in parts at once, one per core, and joined into one PDF, in one round.
+"""A book laid out in parts at once, on both cores, and joined into one PDF, in one round.
 
 WeasyPrint lays a document out on one core, and its pages cannot leave the process they were laid
-out in, so a book longer than SPLIT_WORDS is cut at the section opening nearest its middle and laid
-out as three documents: the front (title page and contents), the sections before the cut, and the
-sections from it on. The second part opens on a right-hand page, as a chapter of a printed book
-does (a blank page comes before it when the first part ends on a right-hand page). Its pages are
-laid out in a forked process while this one lays out the first part; pipeline/pdf_join.py joins them.
+out in, so a book is laid out as several documents where its design already breaks the page:
+- a book with a contents of FRONT_APART_ENTRIES entries or more (the essay): the front (title page
+  and contents) in a forked process, beside the body here. The body opens on a right-hand page in
+  any case, so every page looks exactly as in the book laid out whole (a test compares the pixels);
+  what the front costs (its contents laid out until the numbers settle, then drawn) leaves the
+  critical path;
+- a book longer than SPLIT_WORDS: the front, the sections before the section opening nearest the
+  middle, and the sections from it on. The second part opens on a right-hand page, as a chapter of
+  a printed book does (a blank page comes before it when the first part ends on a right-hand page).
+  It is laid out in a forked process while this one lays out the first part.
+pipeline/pdf_join.py joins the parts.
 
 What crosses a cut is written into each document, so that no layout waits for another:
 - each part's first page number, side and footnote number: the front and the first part end on a
@@ -22,17 +28,24 @@ renumbered, the caller lays the book out whole.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from html import escape, unescape
+from typing import TYPE_CHECKING, TextIO
 
 from pipeline.ast import stringify
 from pipeline.book_html import contents_entries, contents_html, essay_html, html_page, running_head, title_page_html
 from pipeline.book_layout import BookOptions, anchor_pages, lay_out, pdf_bytes
 from pipeline.document import Document
+
+if TYPE_CHECKING:
+    from pipeline.forked import ForkedCall
 
 log = logging.getLogger("chapbook")
 
@@ -43,6 +56,12 @@ SPLIT_WORDS = 20_000
 # What laying out and drawing the front with its numbers costs beyond counting its pages, per
 # contents entry, in words of text laid out in the same time (the 20x essay: 760 entries, 1.5 s).
 FRONT_ENTRY_WORDS = 13
+# Contents entries from which a shorter book's front is laid out beside its body (render_front_apart):
+# a contents that long costs its layout passes and drawing more than the fork and the join do.
+FRONT_APART_ENTRIES = 12
+# How much lower the front's process runs than the body's (os.nice): its count is needed only when the
+# body's folios are set, at the end of the body's layout.
+FRONT_NICENESS = 10
 # Ends the front and the first part: it starts a right-hand page of its own (a blank one before it
 # if need be), which the join drops; the next part starts on its page.
 PART_END = '<div class="part-end"></div>'
@@ -143,23 +162,120 @@ def _read_line(stream) -> str:
     return line
 
 
+@contextmanager
+def _talking(channel: tuple[int, int, int, int]) -> Iterator[tuple[TextIO, TextIO]]:
+    """In the forked process: the stream of the other process's answers, and the one to tell it on."""
+    reading, writing, *theirs = channel
+    for end in theirs:
+        os.close(end)  # so that each pipe ends when the process that writes into it does
+    with os.fdopen(reading, "r", encoding="utf-8") as answers, os.fdopen(writing, "w", encoding="utf-8") as told:
+        yield answers, told
+
+
+def _say(stream: TextIO, line: str) -> None:
+    stream.write(line + "\n")
+    stream.flush()
+
+
+@contextmanager
+def _beside(function: Callable[..., LaidOut], *args) -> Iterator[tuple[ForkedCall, TextIO, TextIO]]:
+    """`function(*args, channel)` in a forked process (see _talking); yields it, what it tells and our answers.
+
+    It is ended if this process leaves the block without its result; if it ended first, its error is raised.
+    """
+    from pipeline.forked import ForkedCall
+
+    to_child, to_parent = os.pipe(), os.pipe()
+    other = ForkedCall(function, *args, (to_child[0], to_parent[1], to_child[1], to_parent[0]))
+    os.close(to_child[0])
+    os.close(to_parent[1])
+    try:
+        with os.fdopen(to_parent[0], "r", encoding="utf-8") as told, \
+                os.fdopen(to_child[1], "w", encoding="utf-8") as answers:
+            try:
+                yield other, told, answers
+            except PartGone:
+                other.result()  # raises what ended the other process
+                raise
+    finally:
+        other.cancel()
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """A book cut into its front and body parts: what each part defines, and the contents' entries.
+
+    Each part keeps its links to ids another part defines through empty anchors of those names
+    (`placeholders`); the join points them at the real place.
+    """
+
+    document: Document
+    mains: tuple[str, ...]
+    entries: list[str]
+    defined: list[set[str]]
+    placeholders: list[list[str]]
+
+    @classmethod
+    def of(cls, document: Document, mains: tuple[str, ...]) -> _Cut:
+        """The front and the body parts whose <main>s are `mains`."""
+        entries = [heading.identifier for heading in contents_entries(document.outline())]
+        defined = [set()] + [{unescape(name) for name in _ID.findall(main)} for main in mains]
+        linked = [set(entries)] + [{unescape(name) for name in _INTERNAL_HREF.findall(main)} for main in mains]
+        everywhere = set().union(*defined)
+        placeholders = [sorted((linked[index] & everywhere) - defined[index]) for index in range(len(defined))]
+        return cls(document, mains, entries, defined, placeholders)
+
+    def front(self, numbers: dict[str, int] | None) -> str:
+        """The front; without numbers only to count its pages, so without the anchors that keep its links."""
+        contents = contents_html(self.document.outline(), numbers or {})
+        if numbers is not None:
+            contents += _anchors(self.placeholders[0])
+        return html_page(self.document, [title_page_html(self.document), contents, PART_END])
+
+    def part(self, index: int, last: bool) -> str:
+        """Body part `index` (from 0) as a page, ending on a marker page unless it is the `last`."""
+        main = _with_anchors(self.mains[index], self.placeholders[index + 1])
+        return html_page(self.document, [main] if last else [main, PART_END])
+
+    def numbers(self, *parts: tuple[dict[str, int], int]) -> dict[str, int]:
+        """The contents' page numbers from each body part's (anchors, number of its first page)."""
+        return {name: first_number - 1 + anchors[name]
+                for (anchors, first_number), own in zip(parts, self.defined[1:], strict=True)
+                for name in self.entries if name in own and name in anchors}
+
+
+def _front_options(options: BookOptions) -> tuple[BookOptions, BookOptions]:
+    """The options the front is laid out with: to be drawn (ending on its marker page), and to count its pages."""
+    marked = replace(options, extra_css=options.extra_css + PART_END_CSS)
+    return marked, replace(marked, extra_css=marked.extra_css + COUNTING_CSS)
+
+
+def _first_part(book: _Cut, last: bool, options: BookOptions, told: TextIO) -> tuple[object, int] | None:
+    """The first body part laid out from page 1 and renumbered from the front's page count, which the other
+    process tells; with the number of its first page (the front's marker page). None if WeasyPrint set no folio."""
+    from pipeline.late_folios import numbered_later
+
+    with numbered_later(1, lambda: int(_read_line(told))) as applied:
+        rendering = lay_out(book.part(0, last=last), book.document,
+                            replace(options, extra_css=options.extra_css + part_css(1, 0)))
+    if not applied:
+        log.debug("%s: WeasyPrint laid out no folio to renumber; laid out whole", book.document.source)
+        return None
+    return rendering, 1 + applied[0]
+
+
 def _front_and_second_part(front: str, second: str, document: Document, front_options: BookOptions,
                            second_options: BookOptions, channel: tuple[int, int, int, int]) -> LaidOut:
     """In the forked process: count the front's pages, then lay out the second part, numbered from the other
     process's answer; its anchors are sent as soon as its pages are laid out, before they are drawn."""
     from pipeline.late_folios import numbered_later
 
-    reading, writing, *theirs = channel
-    for end in theirs:
-        os.close(end)  # so that each pipe ends when the process that writes into it does
-    with os.fdopen(reading, "r", encoding="utf-8") as answers, os.fdopen(writing, "w", encoding="utf-8") as told:
-        told.write(f"{len(lay_out(front, document, front_options).pages)}\n")
-        told.flush()
+    with _talking(channel) as (answers, told):
+        _say(told, str(len(lay_out(front, document, front_options).pages)))
         with numbered_later(1, lambda: int(_read_line(answers))) as applied:
             rendering = lay_out(second, document, second_options)
         anchors = anchor_pages(rendering)
-        told.write(json.dumps({"shift": applied, "anchors": anchors}) + "\n")
-        told.flush()
+        _say(told, json.dumps({"shift": applied, "anchors": anchors}))
     return LaidOut(pdf_bytes(rendering, second_options), len(rendering.pages), anchors)
 
 
@@ -170,67 +286,83 @@ def render_in_parts(document: Document, options: BookOptions, cut: int) -> bytes
     front's pages and lays out the second part. None if the front's pages changed with its numbers
     or WeasyPrint could not be renumbered (the caller then lays the book out whole).
     """
-    from pipeline.forked import ForkedCall
-    from pipeline.late_folios import hook_available, numbered_later
+    from pipeline.late_folios import hook_available
     from pipeline.pdf_join import join_pdfs
 
     if not hook_available():
         return None
-    mains = part_mains(document, cut)
-    outline = document.outline()
-    entries = [heading.identifier for heading in contents_entries(outline)]
-    defined = [set()] + [{unescape(name) for name in _ID.findall(main)} for main in mains]
-    linked = [set(entries)] + [{unescape(name) for name in _INTERNAL_HREF.findall(main)} for main in mains]
-    everywhere = set().union(*defined)
-    elsewhere = [sorted((linked[index] & everywhere) - defined[index]) for index in range(3)]
-    marked = replace(options, extra_css=options.extra_css + PART_END_CSS)
-
-    def front(numbers: dict[str, int] | None) -> str:
-        """The front; without numbers only to count its pages, so without the anchors that keep its links."""
-        contents = contents_html(outline, numbers or {}) + (_anchors(elsewhere[0]) if numbers is not None else "")
-        return html_page(document, [title_page_html(document), contents, PART_END])
-
-    first = html_page(document, [_with_anchors(mains[0], elsewhere[1]), PART_END])
-    second = html_page(document, [_with_anchors(mains[1], elsewhere[2])])
-    notes = notes_in(document.blocks[:cut])
-    to_child, to_parent = os.pipe(), os.pipe()
-    counting = replace(marked, extra_css=marked.extra_css + COUNTING_CSS)
-    other = ForkedCall(_front_and_second_part, front(None), second, document, counting,
-                       replace(options, extra_css=options.extra_css + part_css(1, notes)),
-                       (to_child[0], to_parent[1], to_child[1], to_parent[0]))
-    os.close(to_child[0])
-    os.close(to_parent[1])
-    try:
-        with os.fdopen(to_parent[0], "r", encoding="utf-8") as told, \
-                os.fdopen(to_child[1], "w", encoding="utf-8") as answers:
-            try:
-                with numbered_later(1, lambda: int(_read_line(told))) as applied:
-                    rendering = lay_out(first, document, replace(marked, extra_css=marked.extra_css + part_css(1, 0)))
-                if not applied:
-                    log.debug("%s: WeasyPrint laid out no folio to renumber; laid out whole", document.source)
-                    return None
-                start = 1 + applied[0]  # the front's marker page: the first part opens there
-                opening = start + len(rendering.pages) - 1  # its own marker page: the second part opens there
-                answers.write(f"{opening}\n")
-                answers.flush()
-                laid_out = _laid_out(rendering, options)
-                measured = json.loads(_read_line(told))
-            except PartGone:
-                other.result()  # raises what ended the other process
-                raise
-        numbers = {name: first_number - 1 + anchors[name]
-                   for anchors, first_number, own in ((laid_out.anchors, start, defined[1]),
-                                                      (measured["anchors"], opening, defined[2]))
-                   for name in entries if name in own and name in anchors}
-        final = _laid_out(lay_out(front(numbers), document, marked), options)
+    book = _Cut.of(document, part_mains(document, cut))
+    marked, counting = _front_options(options)
+    second_options = replace(options, extra_css=options.extra_css + part_css(1, notes_in(document.blocks[:cut])))
+    with _beside(_front_and_second_part, book.front(None), book.part(1, last=True), document, counting,
+                 second_options) as (other, told, answers):
+        first = _first_part(book, last=False, options=marked, told=told)
+        if first is None:
+            return None
+        rendering, start = first
+        opening = start + len(rendering.pages) - 1  # its own marker page: the second part opens there
+        _say(answers, str(opening))
+        laid_out = _laid_out(rendering, options)
+        measured = json.loads(_read_line(told))
+        numbers = book.numbers((laid_out.anchors, start), (measured["anchors"], opening))
+        final = _laid_out(lay_out(book.front(numbers), document, marked), options)
         second_part = other.result()
-    finally:
-        other.cancel()
-    if final.pages != start or len(numbers) != len(entries) or not measured["shift"]:
+    if final.pages != start or len(numbers) != len(book.entries) or not measured["shift"]:
         log.debug("%s: the front's pages changed with its numbers; laid out whole", document.source)
         return None
     log.debug("%s: laid out in two parts at once, joined", document.source)
-    return join_pdfs([final.pdf, laid_out.pdf, second_part.pdf], defined, drop_last=[True, True, False])
+    return join_pdfs([final.pdf, laid_out.pdf, second_part.pdf], book.defined, drop_last=[True, True, False])
+
+
+def lays_front_apart(document: Document) -> bool:
+    """Whether the book's front is laid out beside its body: it has a contents of FRONT_APART_ENTRIES or more."""
+    return len(contents_entries(document.outline())) >= FRONT_APART_ENTRIES
+
+
+def _numbered_front(book: _Cut, counting: BookOptions, marked: BookOptions, options: BookOptions,
+                    channel: tuple[int, int, int, int]) -> LaidOut:
+    """In the forked process: count the front's pages, then lay it out and draw it with the body's numbers.
+
+    The body's process waits for nothing from this one until its pages are laid out, so this one gives
+    way to it (and to the build's main process) for a core: it runs at a lower priority.
+    """
+    with contextlib.suppress(OSError):  # raising one's own niceness is always allowed; a failure costs only time
+        os.nice(FRONT_NICENESS)
+    with _talking(channel) as (answers, told):
+        _say(told, str(len(lay_out(book.front(None), book.document, counting).pages)))
+        numbers = json.loads(_read_line(answers))
+    rendering = lay_out(book.front(numbers), book.document, marked)
+    return LaidOut(pdf_bytes(rendering, options), len(rendering.pages), {})
+
+
+def render_front_apart(document: Document, options: BookOptions) -> bytes | None:
+    """The book laid out as its front, in a forked process, and its body, here, at once; joined.
+
+    The body is laid out from page 1 and renumbered once the other process has counted the front's
+    pages; the front is then laid out with the page numbers the body measured, while the body is
+    drawn. None if the front's pages changed with its numbers or WeasyPrint could not be renumbered.
+    """
+    from pipeline.late_folios import hook_available
+    from pipeline.pdf_join import join_pdfs
+
+    if not hook_available():
+        return None
+    book = _Cut.of(document, part_mains(document, len(document.blocks))[:1])
+    marked, counting = _front_options(options)
+    with _beside(_numbered_front, book, counting, marked, options) as (other, told, answers):
+        first = _first_part(book, last=True, options=options, told=told)
+        if first is None:
+            return None
+        rendering, start = first
+        numbers = book.numbers((anchor_pages(rendering), start))
+        _say(answers, json.dumps(numbers))
+        body = pdf_bytes(rendering, options)
+        front = other.result()
+    if front.pages != start or len(numbers) != len(book.entries):
+        log.debug("%s: the front's pages changed with its numbers; laid out whole", document.source)
+        return None
+    log.debug("%s: the front laid out beside the body, joined", document.source)
+    return join_pdfs([front.pdf, body], book.defined, drop_last=[True, False])
 
 
 def _anchors(ids: list[str]) -> str:

@@ -9,7 +9,6 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline.editions import PREVIOUS, Companion
-from tests.conftest import ESSAY
 from tests.pagelines import body_lines, read_pages
 from tests.test_pdf import BOTTOM, EPOCH, TOP, annotations, contents_lines, page_texts, render_source
 
@@ -59,18 +58,22 @@ def heading_pages(path: Path, texts) -> dict[str, int]:
     return {text: next(page for page, _bottom, heading in headings if heading == text) for text in texts}
 
 
-def test_the_previous_pdf_gives_the_same_bytes_with_less_layout(tmp_path, caplog):
-    _document, cold = render_source(ESSAY, tmp_path, "cold", SOURCE_DATE_EPOCH=EPOCH)
-    with caplog.at_level(logging.DEBUG, logger="chapbook"):
-        hinted = render_with_previous(ESSAY, cold, tmp_path, "hinted")
-    assert HELD in caplog.text
-    assert hinted.read_bytes() == cold.read_bytes()
-
-
 SECTIONS = "---\ntitle: moving sections\nlang: en\n---\n\n" + "".join(
     f"# part {number}\n\n{{filler}}a short section of text, number {number}.\n\n" for number in range(1, 5))
 FILLER = "".join(f"filler paragraph {n} with enough words in it to take up a few lines of the page. " * 4 + "\n\n"
                  for n in range(14))
+
+
+def test_the_previous_pdf_gives_the_same_bytes_with_less_layout(tmp_path, caplog):
+    # A contents too short to be laid out apart from the body (the essay's is: tests/test_pdf_parts.py).
+    source = tmp_path / "sections.md"
+    source.write_text(SECTIONS.replace("{filler}", FILLER), encoding="utf-8")
+    _document, cold = render_source(source, tmp_path, "cold", SOURCE_DATE_EPOCH=EPOCH)
+    with caplog.at_level(logging.DEBUG, logger="chapbook"):
+        hinted = render_with_previous(source, cold, tmp_path, "hinted")
+    assert HELD in caplog.text
+    assert hinted.read_bytes() == cold.read_bytes()
+    assert len(printed_contents(hinted)) == 4
 
 
 def test_a_stale_previous_pdf_still_gives_each_sections_page(tmp_path, caplog):

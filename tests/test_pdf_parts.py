@@ -1,7 +1,8 @@
-"""A long book laid out in two parts at once and joined: read back as one book with pypdf, pikepdf and poppler.
+"""A book laid out in parts at once and joined: read back as one book with pypdf, pikepdf and poppler.
 
-Splitting starts at SPLIT_WORDS (a book of about 100 pages); the tests cut the essay in two instead,
-through the same code, so that the joined book can be read back against the essay laid out whole.
+Two ways: a long book's front and two body parts (from SPLIT_WORDS, about 100 pages; the tests cut the
+essay in two instead, through the same code), and a book's front beside its whole body (a contents of
+FRONT_APART_ENTRIES or more: the essay as it is built). Each is read back against the essay laid out whole.
 """
 
 from __future__ import annotations
@@ -22,34 +23,54 @@ from tests.test_pdf import (
     annotations,
     outline_entries,
     page_texts,
-    render_source,
     section_openings,
 )
 from tests.test_pdf_pages import heading_pages, printed_contents
 
+TWO_PARTS, FRONT_APART = "two parts", "front apart"
 
-def render_split(tmp: Path, name: str) -> tuple[object, Path]:
-    """The essay laid out in two parts cut at its middle section, as a book above SPLIT_WORDS is."""
+
+def render_split(tmp: Path, name: str, way: str = TWO_PARTS) -> tuple[object, Path]:
+    """The essay laid out in parts: cut in two at its middle section, as a book above SPLIT_WORDS is, or
+    with its front apart from its body, as the writer lays the essay out."""
     from pipeline.book_layout import BookOptions
-    from pipeline.book_parts import render_in_parts, split_index
+    from pipeline.book_parts import render_front_apart, render_in_parts, split_index
+
+    document = read_essay()
+    output = tmp / f"{name}.pdf"
+    output.write_bytes(render_in_parts(document, BookOptions(), split_index(document, limit=1000))
+                       if way == TWO_PARTS else render_front_apart(document, BookOptions()))
+    return document, output
+
+
+def read_essay():
+    """The essay's document, read as a build does."""
     from pipeline.build import prepare
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-        document = prepare(ESSAY)
-    output = tmp / f"{name}.pdf"
-    output.write_bytes(render_in_parts(document, BookOptions(), split_index(document, limit=1000)))
-    return document, output
+        return prepare(ESSAY)
 
 
 @pytest.fixture(scope="session")
-def essay_whole_and_split(tmp_path_factory):
-    """The essay laid out whole, and twice in two parts."""
+def essay_laid_out_whole(tmp_path_factory):
+    """The essay laid out in one piece, as no build lays it out any more: the reference for the joined books."""
+    from pipeline.book_html import page_html
+    from pipeline.book_layout import BookOptions, write_pdf
+
+    document = read_essay()
+    whole = tmp_path_factory.mktemp("whole") / "whole.pdf"
+    whole.write_bytes(write_pdf(page_html(document), document, BookOptions()))
+    return whole
+
+
+@pytest.fixture(scope="session", params=[TWO_PARTS, FRONT_APART])
+def essay_whole_and_split(request, tmp_path_factory, essay_laid_out_whole):
+    """The essay laid out whole, and twice in parts, each way."""
     folder = tmp_path_factory.mktemp("split")
-    document, whole = render_source(ESSAY, folder, "whole", SOURCE_DATE_EPOCH=EPOCH)
-    _document, split = render_split(folder, "split")
-    _document, again = render_split(folder, "again")
-    return document, whole, split, again
+    document, split = render_split(folder, "split", request.param)
+    _document, again = render_split(folder, "again", request.param)
+    return document, essay_laid_out_whole, split, again
 
 
 def test_short_sources_keep_one_layout_and_long_ones_are_cut_at_a_section_near_the_middle(essay):
@@ -225,7 +246,32 @@ def test_a_weasyprint_without_the_folio_hook_gets_the_book_laid_out_whole(essay,
     import weasyprint.layout
 
     from pipeline.book_layout import BookOptions
-    from pipeline.book_parts import render_in_parts, split_index
+    from pipeline.book_parts import render_front_apart, render_in_parts, split_index
 
     monkeypatch.delattr(weasyprint.layout, "layout_fixed_boxes")
     assert render_in_parts(essay, BookOptions(), split_index(essay, limit=1000)) is None
+    assert render_front_apart(essay, BookOptions()) is None
+
+
+def test_the_essays_front_is_laid_out_apart_and_a_short_contents_is_not(essay):
+    from pipeline.book_html import contents_entries
+    from pipeline.book_parts import FRONT_APART_ENTRIES, lays_front_apart
+
+    assert len(contents_entries(essay.outline())) >= FRONT_APART_ENTRIES and lays_front_apart(essay)
+    headings = [index for index, block in enumerate(essay.blocks) if block.get("t") == "Header"]
+    short = replace(essay, blocks=essay.blocks[:headings[3]])  # its first three sections
+    assert len(contents_entries(short.outline())) == 3 and not lays_front_apart(short)
+
+
+def test_the_front_laid_out_apart_looks_exactly_like_the_book_laid_out_whole(tmp_path, essay_laid_out_whole):
+    """Nothing crosses from the front to the body but page numbers: every page shows the same pixels."""
+    import subprocess
+
+    _document, apart = render_split(tmp_path, "apart", FRONT_APART)
+    images = {}
+    for path in (essay_laid_out_whole, apart):
+        subprocess.run(["pdftoppm", "-r", "40", "-gray", str(path), str(tmp_path / path.stem)], check=True)
+        images[path.stem] = sorted(tmp_path.glob(f"{path.stem}-*.pgm"))
+    assert len(images["apart"]) == len(images["whole"]) == 25
+    for apart_page, whole_page in zip(images["apart"], images["whole"], strict=True):
+        assert apart_page.read_bytes() == whole_page.read_bytes(), apart_page.name

@@ -22,7 +22,7 @@ from pipeline.book_layout import (
     stylesheets,
     write_pdf,
 )
-from pipeline.book_parts import render_in_parts, split_index
+from pipeline.book_parts import lays_front_apart, render_front_apart, render_in_parts, split_index
 from pipeline.document import Document
 from pipeline.editions import PREVIOUS
 from pipeline.fonts import check_coverage
@@ -56,12 +56,12 @@ _WARM_UP_PAGE = ('<html lang="en"><body><main class="essay"><h1>warming up</h1><
 
 
 def warm_up() -> Iterator[None]:
-    """Load what every PDF needs, in two stages: WeasyPrint and the title's face, then a sample page.
+    """Load what every PDF needs, in three stages: WeasyPrint and the title's face, print.css, a sample page.
 
-    The build runs this in a worker process while the main process reads the source. After the
-    first stage it stops if a PDF is already waiting: the sample page loads fonts, hyphenation
-    patterns and print.css a little before the first real layout would, which pays only while the
-    worker would otherwise idle (a long source, `watch`). It reads only styles/ and writes nothing.
+    The build runs this in a worker process while the main process reads the source, and stops it at
+    the end of a stage once a PDF is waiting. The sample page loads fonts and hyphenation patterns a
+    little before the first real layout would, which pays only while the worker would otherwise idle
+    (a long source, `watch`). It reads only styles/ and writes nothing.
     """
     weasyprint = import_weasyprint()
 
@@ -71,8 +71,9 @@ def warm_up() -> Iterator[None]:
     balanced_title("warming up", "a5")
     yield
     fetcher = SandboxedFetcher((STYLES,), str(PRINT_CSS))
-    weasyprint.HTML(string=_WARM_UP_PAGE, url_fetcher=fetcher).write_pdf(
-        stylesheets=stylesheets(fetcher, "a5"), pdf_variant=PDF_VARIANT)
+    sheets = stylesheets(fetcher, "a5")  # parsed once per process: the first PDF uses them as they are
+    yield
+    weasyprint.HTML(string=_WARM_UP_PAGE, url_fetcher=fetcher).write_pdf(stylesheets=sheets, pdf_variant=PDF_VARIANT)
 
 
 def precheck(document: Document) -> None:
@@ -83,17 +84,21 @@ def precheck(document: Document) -> None:
 def render_book(document: Document, options: BookOptions, previous: bytes | None = None) -> bytes:
     """The book of `document` laid out as `options` say (`precheck` warns about characters its fonts lack).
 
-    `previous`, the last PDF written for this book, may give the contents' page numbers: the book is
-    then laid out once with them, and they are checked against where each heading landed. Otherwise,
-    or when one is wrong, WeasyPrint finds them itself (target-counter, which lays the contents out
-    again until the numbers settle). Both ways give the same bytes. A book above SPLIT_WORDS is laid
-    out in two parts at once, on both cores, and joined (render_in_parts).
+    A book above SPLIT_WORDS is laid out as its front and two parts at once, on both cores, and a
+    book with a long contents as its front beside its body; each is joined (pipeline/book_parts.py).
+    Otherwise it is laid out whole. `previous`, the last PDF written for this book, may then give the
+    contents' page numbers: the book is laid out once with them, and they are checked against where
+    each heading landed. Otherwise, or when one is wrong, WeasyPrint finds them itself
+    (target-counter, which lays the contents out again until the numbers settle). Both ways give the
+    same bytes.
     """
     cut = split_index(document)
     if cut is not None:
         joined = render_in_parts(document, options, cut)
-        if joined is not None:
-            return joined
+    else:
+        joined = render_front_apart(document, options) if lays_front_apart(document) else None
+    if joined is not None:
+        return joined
     known = known_contents_pages(document, previous)
     if known:
         rendering = lay_out(page_html(document, known), document, options)
