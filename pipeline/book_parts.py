@@ -28,7 +28,7 @@ renumbered, the caller lays the book out whole.
 
 from __future__ import annotations
 
-import contextlib
+import importlib
 import json
 import logging
 import os
@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from html import escape, unescape
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pipeline.ast import stringify
 from pipeline.book_html import contents_entries, contents_html, essay_html, html_page, running_head, title_page_html
@@ -59,9 +59,6 @@ FRONT_ENTRY_WORDS = 13
 # Contents entries from which a shorter book's front is laid out beside its body (render_front_apart):
 # a contents that long costs its layout passes and drawing more than the fork and the join do.
 FRONT_APART_ENTRIES = 12
-# How much lower the front's process runs than the body's (os.nice): its count is needed only when the
-# body's folios are set, at the end of the body's layout.
-FRONT_NICENESS = 10
 # Ends the front and the first part: it starts a right-hand page of its own (a blank one before it
 # if need be), which the join drops; the next part starts on its page.
 PART_END = '<div class="part-end"></div>'
@@ -155,30 +152,44 @@ class PartGone(Exception):
     """The process laying out the other part ended before it sent what this one waits for."""
 
 
-def _read_line(stream) -> str:
-    line = stream.readline()
+def _read_line(stream: BinaryIO) -> str:
+    line = stream.readline().decode("utf-8")
     if not line.endswith("\n"):
         raise PartGone("the other part's layout ended early")
     return line
 
 
+def _read_data(stream: BinaryIO) -> bytes:
+    size = int(_read_line(stream))
+    data = stream.read(size)
+    if len(data) != size:
+        raise PartGone("the other part's layout ended early")
+    return data
+
+
 @contextmanager
-def _talking(channel: tuple[int, int, int, int]) -> Iterator[tuple[TextIO, TextIO]]:
+def _talking(channel: tuple[int, int, int, int]) -> Iterator[tuple[BinaryIO, BinaryIO]]:
     """In the forked process: the stream of the other process's answers, and the one to tell it on."""
     reading, writing, *theirs = channel
     for end in theirs:
         os.close(end)  # so that each pipe ends when the process that writes into it does
-    with os.fdopen(reading, "r", encoding="utf-8") as answers, os.fdopen(writing, "w", encoding="utf-8") as told:
+    with os.fdopen(reading, "rb") as answers, os.fdopen(writing, "wb") as told:
         yield answers, told
 
 
-def _say(stream: TextIO, line: str) -> None:
-    stream.write(line + "\n")
+def _say(stream: BinaryIO, line: str) -> None:
+    stream.write(line.encode("utf-8") + b"\n")
+    stream.flush()
+
+
+def _send_data(stream: BinaryIO, data: bytes) -> None:
+    _say(stream, str(len(data)))
+    stream.write(data)
     stream.flush()
 
 
 @contextmanager
-def _beside(function: Callable[..., LaidOut], *args) -> Iterator[tuple[ForkedCall, TextIO, TextIO]]:
+def _beside(function: Callable[..., object], *args) -> Iterator[tuple[ForkedCall, BinaryIO, BinaryIO]]:
     """`function(*args, channel)` in a forked process (see _talking); yields it, what it tells and our answers.
 
     It is ended if this process leaves the block without its result; if it ended first, its error is raised.
@@ -190,11 +201,10 @@ def _beside(function: Callable[..., LaidOut], *args) -> Iterator[tuple[ForkedCal
     os.close(to_child[0])
     os.close(to_parent[1])
     try:
-        with os.fdopen(to_parent[0], "r", encoding="utf-8") as told, \
-                os.fdopen(to_child[1], "w", encoding="utf-8") as answers:
+        with os.fdopen(to_parent[0], "rb") as told, os.fdopen(to_child[1], "wb") as answers:
             try:
                 yield other, told, answers
-            except PartGone:
+            except (PartGone, BrokenPipeError):
                 other.result()  # raises what ended the other process
                 raise
     finally:
@@ -250,7 +260,7 @@ def _front_options(options: BookOptions) -> tuple[BookOptions, BookOptions]:
     return marked, replace(marked, extra_css=marked.extra_css + COUNTING_CSS)
 
 
-def _first_part(book: _Cut, last: bool, options: BookOptions, told: TextIO) -> tuple[object, int] | None:
+def _first_part(book: _Cut, last: bool, options: BookOptions, told: BinaryIO) -> tuple[object, int] | None:
     """The first body part laid out from page 1 and renumbered from the front's page count, which the other
     process tells; with the number of its first page (the front's marker page). None if WeasyPrint set no folio."""
     from pipeline.late_folios import numbered_later
@@ -319,50 +329,60 @@ def lays_front_apart(document: Document) -> bool:
     return len(contents_entries(document.outline())) >= FRONT_APART_ENTRIES
 
 
-def _numbered_front(book: _Cut, counting: BookOptions, marked: BookOptions, options: BookOptions,
-                    channel: tuple[int, int, int, int]) -> LaidOut:
-    """In the forked process: count the front's pages, then lay it out and draw it with the body's numbers.
+def _front_joined_to_body(book: _Cut, counting: BookOptions, marked: BookOptions, options: BookOptions,
+                          channel: tuple[int, int, int, int]) -> bytes | None:
+    """In the forked process: count the front's pages, lay it out and draw it with the body's numbers, then
+    join the body's PDF to it; None if its pages changed with its numbers.
 
-    The body's process waits for nothing from this one until its pages are laid out, so this one gives
-    way to it (and to the build's main process) for a core: it runs at a lower priority.
+    It has time to spare while the body is drawn, so it also loads pikepdf and joins. (It runs at the
+    body's priority: at a lower one, another program's load on the machine starved it, and the body
+    then waited for it.)
     """
-    with contextlib.suppress(OSError):  # raising one's own niceness is always allowed; a failure costs only time
-        os.nice(FRONT_NICENESS)
     with _talking(channel) as (answers, told):
         _say(told, str(len(lay_out(book.front(None), book.document, counting).pages)))
-        numbers = json.loads(_read_line(answers))
-    rendering = lay_out(book.front(numbers), book.document, marked)
-    return LaidOut(pdf_bytes(rendering, options), len(rendering.pages), {})
+        start, numbers = json.loads(_read_line(answers))
+        rendering = lay_out(book.front(numbers), book.document, marked)
+        front = pdf_bytes(rendering, options)
+        from pipeline.pdf_join import join_pdfs
+
+        importlib.import_module("pikepdf")  # the join's library, loaded before the body's PDF arrives
+        body = _read_data(answers)
+    if len(rendering.pages) != start:
+        return None
+    return join_pdfs([front, body], book.defined, drop_last=[True, False])
 
 
 def render_front_apart(document: Document, options: BookOptions) -> bytes | None:
     """The book laid out as its front, in a forked process, and its body, here, at once; joined.
 
     The body is laid out from page 1 and renumbered once the other process has counted the front's
-    pages; the front is then laid out with the page numbers the body measured, while the body is
-    drawn. None if the front's pages changed with its numbers or WeasyPrint could not be renumbered.
+    pages; the front is then laid out with the page numbers the body measured while the body is
+    drawn, and the other process joins the two. None if the front's pages changed with its numbers
+    or WeasyPrint could not be renumbered.
     """
     from pipeline.late_folios import hook_available
-    from pipeline.pdf_join import join_pdfs
 
     if not hook_available():
         return None
     book = _Cut.of(document, part_mains(document, len(document.blocks))[:1])
     marked, counting = _front_options(options)
-    with _beside(_numbered_front, book, counting, marked, options) as (other, told, answers):
+    with _beside(_front_joined_to_body, book, counting, marked, options) as (other, told, answers):
         first = _first_part(book, last=True, options=options, told=told)
         if first is None:
             return None
         rendering, start = first
         numbers = book.numbers((anchor_pages(rendering), start))
-        _say(answers, json.dumps(numbers))
-        body = pdf_bytes(rendering, options)
-        front = other.result()
-    if front.pages != start or len(numbers) != len(book.entries):
+        if len(numbers) != len(book.entries):
+            log.debug("%s: a contents entry has no page in the body; laid out whole", document.source)
+            return None
+        _say(answers, json.dumps([start, numbers]))
+        _send_data(answers, pdf_bytes(rendering, options))
+        joined = other.result()
+    if joined is None:
         log.debug("%s: the front's pages changed with its numbers; laid out whole", document.source)
         return None
     log.debug("%s: the front laid out beside the body, joined", document.source)
-    return join_pdfs([front.pdf, body], book.defined, drop_last=[True, False])
+    return joined
 
 
 def _anchors(ids: list[str]) -> str:
