@@ -9,6 +9,7 @@ pdftoppm, pdftotext), pikepdf and fontTools, against the parts as WeasyPrint wro
 from __future__ import annotations
 
 import io
+import pickle
 import re
 import subprocess
 from pathlib import Path
@@ -31,11 +32,12 @@ def essay_parts(request, tmp_path_factory):
     from pipeline.build import prepare
 
     folder = tmp_path_factory.mktemp("join-fonts")
-    given = {}
     join = pipeline.pdf_join.join_pdfs
+    record = folder / "given.pickle"
 
     def recorded(parts, owners, drop_last=None):
-        given.update(parts=parts, owners=owners, drop_last=drop_last)
+        # Kept in a file: the front beside the body is joined in the process that laid the front out.
+        record.write_bytes(pickle.dumps({"parts": parts, "owners": owners, "drop_last": drop_last}))
         return join(parts, owners, drop_last)
 
     with pytest.MonkeyPatch.context() as patch:
@@ -46,6 +48,7 @@ def essay_parts(request, tmp_path_factory):
             joined = render_front_apart(document, BookOptions())
         else:
             joined = render_in_parts(document, BookOptions(), split_index(document, limit=1000))
+        given = pickle.loads(record.read_bytes())
         patch.setattr(pipeline.pdf_join, "_share_fonts", lambda pdf: None)
         unshared = join(given["parts"], given["owners"], given["drop_last"])
     paths = {}
