@@ -260,12 +260,14 @@ def _front_options(options: BookOptions) -> tuple[BookOptions, BookOptions]:
     return marked, replace(marked, extra_css=marked.extra_css + COUNTING_CSS)
 
 
-def _first_part(book: _Cut, last: bool, options: BookOptions, told: BinaryIO) -> tuple[object, int] | None:
-    """The first body part laid out from page 1 and renumbered from the front's page count, which the other
-    process tells; with the number of its first page (the front's marker page). None if WeasyPrint set no folio."""
+def _first_part(book: _Cut, last: bool, options: BookOptions,
+                front_pages: Callable[[], int]) -> tuple[object, int] | None:
+    """The first body part laid out from page 1 and renumbered from the front's page count (`front_pages()`,
+    which may wait for the other process); with the number of its first page (the front's marker page).
+    None if WeasyPrint set no folio."""
     from pipeline.late_folios import numbered_later
 
-    with numbered_later(1, lambda: int(_read_line(told))) as applied:
+    with numbered_later(1, front_pages) as applied:
         rendering = lay_out(book.part(0, last=last), book.document,
                             replace(options, extra_css=options.extra_css + part_css(1, 0)))
     if not applied:
@@ -306,7 +308,7 @@ def render_in_parts(document: Document, options: BookOptions, cut: int) -> bytes
     second_options = replace(options, extra_css=options.extra_css + part_css(1, notes_in(document.blocks[:cut])))
     with _beside(_front_and_second_part, book.front(None), book.part(1, last=True), document, counting,
                  second_options) as (other, told, answers):
-        first = _first_part(book, last=False, options=marked, told=told)
+        first = _first_part(book, False, marked, lambda: int(_read_line(told)))
         if first is None:
             return None
         rendering, start = first
@@ -324,9 +326,17 @@ def render_in_parts(document: Document, options: BookOptions, cut: int) -> bytes
     return join_pdfs([final.pdf, laid_out.pdf, second_part.pdf], book.defined, drop_last=[True, True, False])
 
 
-def lays_front_apart(document: Document) -> bool:
-    """Whether the book's front is laid out beside its body: it has a contents of FRONT_APART_ENTRIES or more."""
-    return len(contents_entries(document.outline())) >= FRONT_APART_ENTRIES
+def lays_front_apart(document: Document, options: BookOptions) -> bool:
+    """Whether the book's front is laid out beside its body: it has a contents of FRONT_APART_ENTRIES or more,
+    and its fonts are subset (a front embedding whole fonts would compress them all again: the print file)."""
+    return len(contents_entries(document.outline())) >= FRONT_APART_ENTRIES and not options.full_fonts
+
+
+def _front_laid_out(book: _Cut, marked: BookOptions, options: BookOptions, numbers: dict[str, int],
+                    start: int) -> bytes | None:
+    """The front with its numbers, drawn; None if it no longer ends where the body opens (page `start`)."""
+    rendering = lay_out(book.front(numbers), book.document, marked)
+    return pdf_bytes(rendering, options) if len(rendering.pages) == start else None
 
 
 def _front_joined_to_body(book: _Cut, counting: BookOptions, marked: BookOptions, options: BookOptions,
@@ -341,24 +351,22 @@ def _front_joined_to_body(book: _Cut, counting: BookOptions, marked: BookOptions
     with _talking(channel) as (answers, told):
         _say(told, str(len(lay_out(book.front(None), book.document, counting).pages)))
         start, numbers = json.loads(_read_line(answers))
-        rendering = lay_out(book.front(numbers), book.document, marked)
-        front = pdf_bytes(rendering, options)
+        front = _front_laid_out(book, marked, options, numbers, start)
         from pipeline.pdf_join import join_pdfs
 
         importlib.import_module("pikepdf")  # the join's library, loaded before the body's PDF arrives
         body = _read_data(answers)
-    if len(rendering.pages) != start:
-        return None
-    return join_pdfs([front, body], book.defined, drop_last=[True, False])
+    return None if front is None else join_pdfs([front, body], book.defined, drop_last=[True, False])
 
 
-def render_front_apart(document: Document, options: BookOptions) -> bytes | None:
-    """The book laid out as its front, in a forked process, and its body, here, at once; joined.
+def render_front_apart(document: Document, options: BookOptions, beside: bool = True) -> bytes | None:
+    """The book laid out as its front and its body, joined: the same bytes whether the front is laid out
+    `beside` the body, in a forked process at the same time, or here after it (when no core is free).
 
-    The body is laid out from page 1 and renumbered once the other process has counted the front's
-    pages; the front is then laid out with the page numbers the body measured while the body is
-    drawn, and the other process joins the two. None if the front's pages changed with its numbers
-    or WeasyPrint could not be renumbered.
+    The body is laid out from page 1 and renumbered with the front's page count, counted first (in
+    the other process while the body is laid out); the front is then laid out with the page numbers
+    the body measured (in the other process while the body is drawn, and that process joins the
+    two). None if the front's pages changed with its numbers or WeasyPrint could not be renumbered.
     """
     from pipeline.late_folios import hook_available
 
@@ -366,23 +374,46 @@ def render_front_apart(document: Document, options: BookOptions) -> bytes | None
         return None
     book = _Cut.of(document, part_mains(document, len(document.blocks))[:1])
     marked, counting = _front_options(options)
+    if beside:
+        joined = _beside_the_body(book, counting, marked, options)
+    else:
+        joined = _after_the_body(book, counting, marked, options)
+    if joined is None:
+        log.debug("%s: the front's pages changed with its numbers, or an entry has no page; laid out whole",
+                  document.source)
+    else:
+        log.debug("%s: the front laid out %s the body, joined", document.source, "beside" if beside else "after")
+    return joined
+
+
+def _beside_the_body(book: _Cut, counting: BookOptions, marked: BookOptions, options: BookOptions) -> bytes | None:
     with _beside(_front_joined_to_body, book, counting, marked, options) as (other, told, answers):
-        first = _first_part(book, last=True, options=options, told=told)
+        first = _first_part(book, True, options, lambda: int(_read_line(told)))
         if first is None:
             return None
         rendering, start = first
         numbers = book.numbers((anchor_pages(rendering), start))
         if len(numbers) != len(book.entries):
-            log.debug("%s: a contents entry has no page in the body; laid out whole", document.source)
             return None
         _say(answers, json.dumps([start, numbers]))
         _send_data(answers, pdf_bytes(rendering, options))
-        joined = other.result()
-    if joined is None:
-        log.debug("%s: the front's pages changed with its numbers; laid out whole", document.source)
+        return other.result()
+
+
+def _after_the_body(book: _Cut, counting: BookOptions, marked: BookOptions, options: BookOptions) -> bytes | None:
+    from pipeline.pdf_join import join_pdfs
+
+    pages = len(lay_out(book.front(None), book.document, counting).pages)
+    first = _first_part(book, True, options, lambda: pages)
+    if first is None:
         return None
-    log.debug("%s: the front laid out beside the body, joined", document.source)
-    return joined
+    rendering, start = first
+    numbers = book.numbers((anchor_pages(rendering), start))
+    if len(numbers) != len(book.entries):
+        return None
+    body = pdf_bytes(rendering, options)
+    front = _front_laid_out(book, marked, options, numbers, start)
+    return None if front is None else join_pdfs([front, body], book.defined, drop_last=[True, False])
 
 
 def _anchors(ids: list[str]) -> str:

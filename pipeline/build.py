@@ -209,13 +209,18 @@ def companions_of(job: Job) -> dict:
     return found
 
 
-def render_job(job: Job, documents: dict[Path, Document], settings: Settings) -> dict[Path, bytes]:
-    """Run one writer; returns the files to write (absolute paths) and their bytes."""
+def render_job(job: Job, documents: dict[Path, Document], settings: Settings, cores: int = 1) -> dict[Path, bytes]:
+    """Run one writer; returns the files to write (absolute paths) and their bytes.
+
+    A worker edition's writer is told the `cores` the job may use (see pipeline/editions.py).
+    """
     writer = job.edition.load_writer()
     companions = companions_of(job)
     if job.edition.is_folder:
         files = writer.render_site([documents[source] for source in job.sources], settings, companions)
         return {job.output / relative: data for relative, data in files.items()}
+    if job.edition.worker:
+        return {job.output: writer.render(documents[job.sources[0]], companions, cores)}
     return {job.output: writer.render(documents[job.sources[0]], companions)}
 
 
@@ -308,7 +313,8 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     # process takes back, in plan order, each that no worker has started.
     spare = [job for job in stale if not (job.edition.worker or job.uses or job.edition.is_folder)] if separate else []
     with _workers_for(separate, pool) as workers:
-        run = _Run(workers, settings, cache, on_written, on_started, results)
+        # Each worker job's share of the cores: one each when there are as many worker jobs as cores.
+        run = _Run(workers, settings, cache, on_written, on_started, results, max(1, cores() // max(1, len(separate))))
         for source in sorted({s for job in stale for s in job.sources}):
             reading = time.perf_counter()
             run.documents[source] = prepare(source, overrides, project)
@@ -403,6 +409,7 @@ class _Run:
     on_written: Callable[[Written], None] | None
     on_started: Callable[[str], None] | None
     results: list[Written]
+    cores_each: int  # the cores a worker job may use (render_job)
     documents: dict[Path, Document] = field(default_factory=dict)
     sent: set[Job] = field(default_factory=set)
     checked: set[Job] = field(default_factory=set)
@@ -412,7 +419,7 @@ class _Run:
         """Queue `job` for a worker with the documents it needs, and only those."""
         documents = {source: self.documents[source] for source in job.sources}
         self.sent.add(job)
-        ticket = self.workers.submit(render_job, job, documents, self.settings, spare=spare)
+        ticket = self.workers.submit(render_job, job, documents, self.settings, self.cores_each, spare=spare)
         self.pending[job] = (time.perf_counter(), ticket)
         self.precheck(job)  # while a worker lays it out
 
@@ -461,7 +468,7 @@ class _Run:
         self.precheck(job)
         if self.on_started:
             self.on_started(job.edition.name)
-        self.write(job, render_job(job, self.documents, self.settings), started)
+        self.write(job, render_job(job, self.documents, self.settings, self.cores_each), started)
 
     def write(self, job: Job, files: dict[Path, bytes], started: float) -> None:
         """Write a job's files, record them in the cache and announce them."""

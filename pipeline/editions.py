@@ -6,7 +6,10 @@ Adding an edition means one writer module under `pipeline/writers/` and one reco
 
 A writer module for a per-source edition has `render(document, companions) -> bytes`; for a folder
 edition, `render_site(documents, settings, companions) -> {path inside the folder: bytes}`. The
-companions are the finished files of the editions named in `uses` (see `Companion`).
+companions are the finished files of the editions named in `uses` (see `Companion`). A `worker`
+edition's render also takes `cores`: how many cores the build leaves the job (1 when every core has
+a worker job of its own); it may lay the book out in more than one process with them, and what it
+writes must not depend on it.
 
 Optional hooks a writer module may define:
 - `precheck(document)`: warnings about the document that need no rendering (the PDF's font

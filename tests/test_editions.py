@@ -26,6 +26,7 @@ def test_each_edition_has_its_writer_checker_and_stylesheets(edition):
     parameters = list(inspect.signature(entry).parameters)
     assert parameters[:3 if edition.is_folder else 2] == (["documents", "settings", "companions"]
                                                           if edition.is_folder else ["document", "companions"])
+    assert ("cores" in parameters) == edition.worker  # the cores the build leaves a worker job
     if edition.checker:
         assert callable(edition.load_checker())
     for stylesheet in edition.stylesheets:

@@ -255,12 +255,15 @@ def test_a_weasyprint_without_the_folio_hook_gets_the_book_laid_out_whole(essay,
 
 def test_the_essays_front_is_laid_out_apart_and_a_short_contents_is_not(essay):
     from pipeline.book_html import contents_entries
+    from pipeline.book_layout import BookOptions
     from pipeline.book_parts import FRONT_APART_ENTRIES, lays_front_apart
 
-    assert len(contents_entries(essay.outline())) >= FRONT_APART_ENTRIES and lays_front_apart(essay)
+    screen, print_file = BookOptions(), BookOptions(full_fonts=True)
+    assert len(contents_entries(essay.outline())) >= FRONT_APART_ENTRIES and lays_front_apart(essay, screen)
+    assert not lays_front_apart(essay, print_file)  # its front would compress the whole fonts again
     headings = [index for index, block in enumerate(essay.blocks) if block.get("t") == "Header"]
     short = replace(essay, blocks=essay.blocks[:headings[3]])  # its first three sections
-    assert len(contents_entries(short.outline())) == 3 and not lays_front_apart(short)
+    assert len(contents_entries(short.outline())) == 3 and not lays_front_apart(short, screen)
 
 
 def test_the_front_laid_out_apart_looks_exactly_like_the_book_laid_out_whole(tmp_path, essay_laid_out_whole):
@@ -275,3 +278,22 @@ def test_the_front_laid_out_apart_looks_exactly_like_the_book_laid_out_whole(tmp
     assert len(images["apart"]) == len(images["whole"]) == 25
     for apart_page, whole_page in zip(images["apart"], images["whole"], strict=True):
         assert apart_page.read_bytes() == whole_page.read_bytes(), apart_page.name
+
+
+def test_the_front_beside_the_body_or_after_it_gives_the_same_pdf(tmp_path):
+    """Alone, the PDF has a core to spare and lays its front out in another process; beside the print file,
+    each has one core and the front comes after the body in the worker. The reader gets the same bytes."""
+    import os
+
+    from tests.conftest import run_chapbook
+
+    logs, pdfs = {}, {}
+    for name, formats in (("alone", ["-f", "pdf"]), ("with the print file", ["-f", "pdf", "-f", "print"])):
+        out = tmp_path / name.replace(" ", "-")
+        result = run_chapbook("build", "-v", *formats, "-o", str(out), str(ESSAY), env={"SOURCE_DATE_EPOCH": EPOCH})
+        assert result.returncode == 0, result.stderr
+        logs[name], pdfs[name] = result.stdout + result.stderr, (out / "essay.pdf").read_bytes()
+    assert "the front laid out after the body, joined" in logs["with the print file"]
+    if len(os.sched_getaffinity(0)) > 1:
+        assert "the front laid out beside the body, joined" in logs["alone"]
+    assert pdfs["alone"] == pdfs["with the print file"]

@@ -81,11 +81,12 @@ def precheck(document: Document) -> None:
     check_coverage(document, GENERATED_TEXT)
 
 
-def render_book(document: Document, options: BookOptions, previous: bytes | None = None) -> bytes:
+def render_book(document: Document, options: BookOptions, previous: bytes | None = None, cores: int = 1) -> bytes:
     """The book of `document` laid out as `options` say (`precheck` warns about characters its fonts lack).
 
     A book above SPLIT_WORDS is laid out as its front and two parts at once, on both cores, and a
-    book with a long contents as its front beside its body; each is joined (pipeline/book_parts.py).
+    book with a long contents as its front and its body, joined (pipeline/book_parts.py): beside it,
+    in another process, when the job has more than one of the `cores`, else after it; the same bytes.
     Otherwise it is laid out whole. `previous`, the last PDF written for this book, may then give the
     contents' page numbers: the book is laid out once with them, and they are checked against where
     each heading landed. Otherwise, or when one is wrong, WeasyPrint finds them itself
@@ -96,7 +97,7 @@ def render_book(document: Document, options: BookOptions, previous: bytes | None
     if cut is not None:
         joined = render_in_parts(document, options, cut)
     else:
-        joined = render_front_apart(document, options) if lays_front_apart(document) else None
+        joined = render_front_apart(document, options, cores > 1) if lays_front_apart(document, options) else None
     if joined is not None:
         return joined
     known = known_contents_pages(document, previous)
@@ -110,10 +111,11 @@ def render_book(document: Document, options: BookOptions, previous: bytes | None
     return write_pdf(page_html(document), document, options)
 
 
-def render(document: Document, companions: dict | None = None) -> bytes:
+def render(document: Document, companions: dict | None = None, cores: int = 1) -> bytes:
     """The PDF edition of `document`: the tagged screen book.
 
-    The previous PDF (`companions[PREVIOUS]`, when the build hands it in) only saves layout time.
+    The previous PDF (`companions[PREVIOUS]`, when the build hands it in) and `cores` (see render_book)
+    only save time.
     """
     previous = (companions or {}).get(PREVIOUS)
-    return render_book(document, BookOptions(), previous.data if previous else None)
+    return render_book(document, BookOptions(), previous.data if previous else None, cores)

@@ -51,8 +51,11 @@ def precheck(document: Document) -> None:
     pdf.precheck(document)
 
 
-def render(document: Document, companions: dict | None = None) -> bytes:
-    """The print-shop PDF of `document`: PDF/X-4 with trim, bleed, an output intent and whole fonts."""
+def render(document: Document, companions: dict | None = None, cores: int = 1) -> bytes:
+    """The print-shop PDF of `document`: PDF/X-4 with trim, bleed, an output intent and whole fonts.
+
+    `cores` is the build's hint for the screen PDF; the print file's front is never laid out apart.
+    """
     if not PROFILE.is_file():
         raise ChapbookError(document.source, f"the print edition needs the ICC profile {PROFILE}",
                             f"install it: sudo apt-get install -y {PROFILE_PACKAGE}")
