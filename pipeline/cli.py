@@ -207,16 +207,19 @@ def serve(outdir: Path, host: str, port: int, http_port: int, debug: bool) -> No
 
 @main.command()
 @click.argument("outdir", required=False, type=click.Path(path_type=Path), default=Path("build"))
+@click.option("--web", is_flag=True, help="Send OUTDIR/web, the web site, instead of the capsule (to publish_web_to).")
 @click.option("--to", "destination", metavar="DESTINATION",
-              help="sftp://user@host[:port]/path, titan://host[:port]/path or a folder (default: publish_to).")
+              help="sftp://user@host[:port]/path, titan://host[:port]/path (the capsule only) or a folder "
+                   "(default: publish_to, or publish_web_to with --web).")
 @click.option("--dry-run", is_flag=True, help="Print what would be sent, replaced and deleted; touch nothing.")
 @click.option("--accept-new-host-key", is_flag=True, help="Trust an SSH host seen the first time (accept-new).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
-def publish(outdir: Path, destination: str | None, dry_run: bool, accept_new_host_key: bool, quiet: bool,
+def publish(outdir: Path, web: bool, destination: str | None, dry_run: bool, accept_new_host_key: bool, quiet: bool,
             debug: bool) -> None:
-    """Send OUTDIR/gemini to where the capsule is served: only what changed, then tell Antenna if asked."""
-    from pipeline.publish import describe, feed_address, notify_antenna, parse_destination
+    """Send OUTDIR/gemini (or, with --web, OUTDIR/web) to where it is served: only what changed, then tell
+    Antenna about the capsule's feed if asked."""
+    from pipeline.publish import SITES, describe, feed_address, notify_antenna
     from pipeline.publish import publish as publish_folder
     from pipeline.settings import load_project_settings
     from pipeline.writers.gemini import FEED
@@ -226,12 +229,10 @@ def publish(outdir: Path, destination: str | None, dry_run: bool, accept_new_hos
 
     def action() -> None:
         settings = load_project_settings(Path.cwd())
-        target = parse_destination(destination or settings.publish_to)
-        capsule = outdir / "gemini"
-        if not (capsule / "index.gmi").is_file():
-            raise ChapbookError(capsule, "no Gemini capsule here", "run chapbook build -f gemini first")
-        report = publish_folder(capsule, target, dry_run=dry_run, accept_new_host_key=accept_new_host_key,
-                                token_file=settings.titan_token_file or None,
+        site = SITES["web" if web else "gemini"]
+        target = site.destination(destination or getattr(settings, site.setting))
+        report = publish_folder(site.built_folder(outdir), target, dry_run=dry_run, site=site.name,
+                                accept_new_host_key=accept_new_host_key, token_file=settings.titan_token_file or None,
                                 progress=None if quiet or not sys.stdout.isatty() else progress)
         for note in report.notes:
             click.echo(note, err=True)
@@ -239,7 +240,7 @@ def publish(outdir: Path, destination: str | None, dry_run: bool, accept_new_hos
             for step in report.actions:
                 click.echo(describe(step))
         click.echo(report.summary())
-        if settings.antenna_url and report.changed and not dry_run:
+        if site.pings_antenna and settings.antenna_url and report.changed and not dry_run:
             click.echo(notify_antenna(settings.antenna_url, feed_address(target, settings.gemini_base_url, FEED)))
 
     _run(action, debug)

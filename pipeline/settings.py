@@ -77,6 +77,8 @@ SETTINGS: tuple[Setting, ...] = (
             scope="project"),
     Setting("publish_to", "", "where `chapbook publish` sends the capsule: `sftp://`, `titan://` or a folder",
             "sftp://me@example.org/srv/gemini", scope="project"),
+    Setting("publish_web_to", "", "where `chapbook publish --web` sends the web site: `sftp://` or a folder",
+            "sftp://me@example.org/srv/www", scope="project"),
     Setting("titan_token_file", "", "a file whose first line is the Titan upload token (or set "
             "`CHAPBOOK_TITAN_TOKEN`)", "~/.config/chapbook/titan-token", scope="project"),
     Setting("antenna_url", "", "an aggregator told the feed's address after a publish that changed something",

@@ -128,6 +128,20 @@ class SFTPHost:
         self.thread.join(30)
 
 
+def sftp_host_for_home(tmp_path: Path) -> tuple[SFTPHost, object, Path]:
+    """An SFTP host chrooted to `tmp_path/remote` that accepts a key written to `tmp_path/home/.ssh/id_ed25519`,
+    as a user's $HOME holds it; the host, its key (for known_hosts) and the .ssh folder."""
+    import asyncssh
+
+    ssh = tmp_path / "home" / ".ssh"
+    ssh.mkdir(parents=True)
+    user_key, host_key = asyncssh.generate_private_key("ssh-ed25519"), asyncssh.generate_private_key("ssh-ed25519")
+    user_key.write_private_key(str(ssh / "id_ed25519"))
+    os.chmod(ssh / "id_ed25519", 0o600)
+    (tmp_path / "remote").mkdir()
+    return SFTPHost(tmp_path / "remote", host_key, user_key), host_key, ssh
+
+
 def _final_name(name: str) -> str:
     folder, _, file_name = name.rpartition("/")
     if file_name.startswith(".") and file_name.endswith(".chapbook.part"):

@@ -3,11 +3,9 @@ SSH keys and known_hosts from $HOME, the token from the environment, one line pe
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from conftest import run_chapbook
-from publish_servers import GmCapsuleHost, SFTPHost, capsule_versions, tree
+from publish_servers import GmCapsuleHost, capsule_versions, sftp_host_for_home, tree
 
 from pipeline.measure import human_size
 
@@ -72,15 +70,7 @@ def test_settings_name_the_destination_and_antenna_gets_one_ping(outdir, tmp_pat
 
 
 def test_sftp_uses_the_keys_and_known_hosts_in_home(outdir, tmp_path):
-    import asyncssh
-
-    ssh = tmp_path / "home" / ".ssh"
-    ssh.mkdir(parents=True)
-    user_key, host_key = asyncssh.generate_private_key("ssh-ed25519"), asyncssh.generate_private_key("ssh-ed25519")
-    user_key.write_private_key(str(ssh / "id_ed25519"))
-    os.chmod(ssh / "id_ed25519", 0o600)
-    (tmp_path / "remote").mkdir()
-    host = SFTPHost(tmp_path / "remote", host_key, user_key)
+    host, _, ssh = sftp_host_for_home(tmp_path)
     try:
         destination = f"sftp://tester@127.0.0.1:{host.port}/capsule"
         refused = run_chapbook("publish", str(outdir), "--to", destination, env=environment(tmp_path))

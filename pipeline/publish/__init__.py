@@ -1,12 +1,13 @@
-"""`chapbook publish`: a built folder (the capsule, or any edition folder) sent to where it is served.
+"""`chapbook publish`: a built folder (the capsule, the web site, any edition folder) sent to where it is served.
 
-    publish(folder, destination) -> PublishReport
+    publish(folder, destination, site="gemini") -> PublishReport
 
 The destination keeps a manifest of the digests chapbook published (`.chapbook-manifest.json`; for Titan,
 which cannot read files back as they are stored, in chapbook's state folder). Only what changed is sent,
 each file under a temporary name renamed into place where the protocol allows, pages before indexes,
 feeds and the home page; files chapbook published that no source makes any more are deleted, unless
-they changed at the destination since. The network is touched here and nowhere else.
+they changed at the destination since. The manifest names the site it records, so one site is never
+published over another (which would delete it). The network is touched here and nowhere else.
 """
 
 from __future__ import annotations
@@ -21,17 +22,20 @@ from pipeline.errors import ChapbookError
 from pipeline.measure import human_size
 from pipeline.publish.destination import Destination, parse_destination
 from pipeline.publish.plan import (
+    FIRST_SITE,
     Action,
     digest,
     folder_files,
     manifest_after,
+    manifest_site,
     plan_publish,
     read_manifest,
     render_manifest,
 )
+from pipeline.publish.sites import SITES, site_label
 
-__all__ = ["Action", "Destination", "PublishReport", "feed_address", "notify_antenna", "parse_destination",
-           "publish"]
+__all__ = ["SITES", "Action", "Destination", "PublishReport", "feed_address", "notify_antenna",
+           "parse_destination", "publish"]
 
 VERBS = {"send": "send", "replace": "replace", "delete": "delete", "keep": "keep", "leave": "leave",
          "unchecked": "leave"}
@@ -111,6 +115,14 @@ def _refuse_self(folder: Path, destination: Destination) -> None:
                                 "publish to a folder outside it")
 
 
+def _refuse_other_site(destination: Destination, held: str | None, site: str) -> None:
+    if held is not None and held != site:
+        raise ChapbookError(str(destination), f"chapbook published the {site_label(held)} here (its manifest says so), "
+                            f"and publishing the {site_label(site)} over it would delete it",
+                            f"give the {site_label(site)} a folder of its own"
+                            + (f" ({SITES[site].setting})" if site in SITES else ""))
+
+
 def page_type(folder: Path, relative: str) -> str:
     """The MIME type a file is sent with: pages carry charset and the language their `.meta` records."""
     from pipeline.publish.titan import file_type
@@ -123,9 +135,9 @@ def page_type(folder: Path, relative: str) -> str:
 def publish(folder: Path, destination: Destination | str, *, dry_run: bool = False,
             accept_new_host_key: bool = False, environ: dict[str, str] | None = None,
             token_file: str | Path | None = None, known_hosts: Path | None = None,
-            client_keys: list[Path] | None = None,
+            client_keys: list[Path] | None = None, site: str = FIRST_SITE,
             progress: Callable[[Action, int, int], None] | None = None) -> PublishReport:
-    """Bring `destination` to the files of `folder`; with `dry_run`, only say how.
+    """Bring `destination` to the files of `folder` (the `site` its manifest records); with `dry_run`, only say how.
 
     Raises ChapbookError with one line (and how many changes were made before) when anything fails; what
     was already sent is complete, and the next publish finishes the job.
@@ -143,7 +155,9 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
         files = {path: source for path, source in folder_files(folder).items() if transport.accepts(path)}
         contents = {path: source.read_bytes() for path, source in files.items()}
         local = {path: digest(data) for path, data in contents.items()}
-        manifest = read_manifest(transport.load_manifest())
+        recorded = transport.load_manifest()
+        _refuse_other_site(destination, manifest_site(recorded), site)
+        manifest = read_manifest(recorded)
         sizes = transport.sizes(sorted(local))
         gone = {path: transport.sha256(path) for path in sorted(set(manifest) - set(local))}
         actions = plan_publish(local, manifest, sizes, gone)
@@ -164,7 +178,7 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
                 progress(action, number, len(changes))
         after = manifest_after(local, manifest, actions)
         if changes or after != manifest:
-            transport.save_manifest(render_manifest(after))
+            transport.save_manifest(render_manifest(after, site))
         return report
     finally:
         transport.close()

@@ -1,9 +1,9 @@
-"""Where a capsule is published: `sftp://user@host[:port]/path`, `titan://host[:port]/path`, or a local folder."""
+"""Where a site is published: `sftp://user@host[:port]/path`, `titan://host[:port]/path`, or a local folder."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -23,6 +23,7 @@ class Destination:
     host: str = ""
     port: int = 0
     user: str = ""
+    setting: str = field(default="publish_to", compare=False)  # where the user wrote it, named in errors
 
     def __str__(self) -> str:
         if self.scheme == "file":
@@ -41,18 +42,18 @@ class Destination:
         return f"{self.path.rstrip('/')}/{relative}"
 
 
-def _refused(text: str, problem: str, remedy: str = "") -> ChapbookError:
-    return ChapbookError(text, problem, remedy or f"write it like {_EXAMPLES}")
+def parse_destination(text: str, where: str = "publish_to", examples: str = _EXAMPLES) -> Destination:
+    """Read a destination from the command line or the setting `where`; a bad one is one clear error."""
 
+    def _refused(text: str, problem: str, remedy: str = "") -> ChapbookError:
+        return ChapbookError(text, problem, remedy or f"write it like {examples}")
 
-def parse_destination(text: str, where: str = "publish_to") -> Destination:
-    """Read a destination from the command line or the settings; a bad one is one clear error."""
     text = text.strip()
     if not text:
         raise ChapbookError("publish", "no destination to publish to",
-                            f"pass --to or set publish_to in chapbook.toml ({_EXAMPLES})")
+                            f"pass --to or set {where} in chapbook.toml ({examples})")
     if "://" not in text:
-        return Destination("file", str(Path(text).expanduser().resolve()))
+        return Destination("file", str(Path(text).expanduser().resolve()), setting=where)
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     shown = text.split("@", 1)[-1] if parts.password else text  # never echo a password back
@@ -68,7 +69,7 @@ def parse_destination(text: str, where: str = "publish_to") -> Destination:
         if parts.netloc not in ("", "localhost"):
             raise _refused(shown, f"{where}: a file:// destination is a folder on this machine",
                            "write file:///absolute/path, or mount the share first")
-        return Destination("file", str(Path(path).resolve()))
+        return Destination("file", str(Path(path).resolve()), setting=where)
     if not parts.hostname:
         raise _refused(shown, f"{where}: the address names no host")
     try:
@@ -79,7 +80,7 @@ def parse_destination(text: str, where: str = "publish_to") -> Destination:
         path = path[3:]  # relative to the login folder, as in ssh URIs (draft-ietf-secsh-scp-sftp-ssh-uri)
     if scheme == "titan" and not path.endswith("/"):
         path += "/"
-    return Destination(scheme, path, parts.hostname, port, unquote(parts.username or ""))
+    return Destination(scheme, path, parts.hostname, port, unquote(parts.username or ""), where)
 
 
 def connection_failure(where: str, error: OSError, seconds: int, server: str) -> ChapbookError:

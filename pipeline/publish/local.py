@@ -23,7 +23,7 @@ class FolderTransport:
         self.root = Path(destination.path)
         if not self.root.parent.is_dir():
             raise ChapbookError(str(destination), "no such folder (its parent does not exist)",
-                                "create it first, or correct publish_to")
+                                f"create it first, or correct {destination.setting}")
         self._prepared = False
 
     def _prepare(self) -> None:

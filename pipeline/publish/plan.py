@@ -12,6 +12,8 @@ from pathlib import Path, PurePosixPath
 
 MANIFEST = ".chapbook-manifest.json"
 FEED_NAMES = ("atom.xml", "feed.xml", "rss.xml", "feed.atom")
+# A manifest names the site it records; one written before chapbook published web sites is the capsule's.
+FIRST_SITE = "gemini"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,17 @@ def read_manifest(data: bytes | None) -> dict[str, Published]:
         return {}
 
 
+def manifest_site(data: bytes | None) -> str | None:
+    """Which site a previous publish left at the destination (`gemini`, `web`); None when there is no manifest
+    (or none that can be read: then nothing there is counted as chapbook's either)."""
+    try:
+        recorded = json.loads(data.decode("utf-8")) if data else None
+    except ValueError:
+        return None
+    site = recorded.get("site", FIRST_SITE) if isinstance(recorded, dict) else None
+    return site if isinstance(site, str) else None
+
+
 def is_plain_path(path: object) -> bool:
     """Whether a manifest entry names a file inside the destination (the manifest lives there, so anyone who
     can write to it could otherwise point a deletion at `../../somewhere`)."""
@@ -87,10 +100,11 @@ def is_plain_path(path: object) -> bool:
     return not path.startswith("/") and all(part not in ("", ".", "..") for part in parts)
 
 
-def render_manifest(files: dict[str, Published]) -> bytes:
-    """The manifest kept at the destination: path -> digest and size of each file chapbook published."""
+def render_manifest(files: dict[str, Published], site: str = FIRST_SITE) -> bytes:
+    """The manifest kept at the destination: which site, and path -> digest and size of each file chapbook
+    published."""
     entries = {path: {"sha256": entry.sha256, "size": entry.size} for path, entry in sorted(files.items())}
-    return (json.dumps({"chapbook": 1, "files": entries}, indent=1) + "\n").encode("utf-8")
+    return (json.dumps({"chapbook": 1, "site": site, "files": entries}, indent=1) + "\n").encode("utf-8")
 
 
 def plan_publish(local: dict[str, Published], manifest: dict[str, Published], remote_sizes: dict[str, int] | None,

@@ -1,0 +1,58 @@
+"""Which built folder `chapbook publish` sends, and where: the capsule (OUTDIR/gemini) or the web site (OUTDIR/web).
+
+The one place that knows each site's folder, the file that shows it was built, the setting naming its
+destination and the protocols that can carry it. Both go through the same `publish(folder, destination)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import ChapbookError
+from pipeline.publish.destination import Destination, parse_destination
+
+
+@dataclass(frozen=True)
+class Site:
+    """A published site: its name (recorded in the destination's manifest) and how to find and send it."""
+
+    name: str
+    label: str  # in messages: "the web site"
+    folder: str  # under OUTDIR
+    home: str  # the page every build of it writes
+    build_format: str  # the `chapbook build -f` that makes it
+    setting: str  # the project setting naming its destination
+    examples: str  # destinations written as a user would
+    refused: dict[str, str] = field(default_factory=dict)  # scheme -> why it cannot carry this site
+    pings_antenna: bool = False
+
+    def built_folder(self, outdir: Path) -> Path:
+        """OUTDIR's folder for this site, or one line saying to build it first."""
+        folder = outdir / self.folder
+        if not (folder / self.home).is_file():
+            raise ChapbookError(folder, f"no {self.label} here", f"run chapbook build -f {self.build_format} first")
+        return folder
+
+    def destination(self, text: str) -> Destination:
+        """Where to send it (from --to, else the setting); a protocol that cannot carry it is one line."""
+        destination = parse_destination(text, self.setting, self.examples)
+        if destination.scheme in self.refused:
+            raise ChapbookError(str(destination), f"the {self.label} cannot be published over "
+                                f"{destination.scheme}://, {self.refused[destination.scheme]}",
+                                f"publish it by sftp:// or to a folder (--to or {self.setting}: {self.examples})")
+        return destination
+
+
+SITES = {
+    "gemini": Site("gemini", "Gemini capsule", "gemini", "index.gmi", "gemini", "publish_to",
+                   "sftp://me@example.org/srv/gemini, titan://example.org/, file:///srv/gemini", pings_antenna=True),
+    "web": Site("web", "web site", "web", "index.html", "html", "publish_web_to",
+                "sftp://me@example.org/srv/www, file:///srv/www",
+                {"titan": "a Gemini protocol that web servers do not take"}),
+}
+
+
+def site_label(name: str) -> str:
+    """How messages name a site recorded in a manifest (an unknown name as it is)."""
+    return SITES[name].label if name in SITES else f"site '{name}'"
