@@ -247,6 +247,12 @@ class _Cut:
         main = _with_anchors(self.mains[index], self.placeholders[index + 1])
         return html_page(self.document, [main] if last else [main, PART_END])
 
+    def joined(self, front: bytes | None, body: bytes) -> bytes | None:
+        """The front (None if its pages changed with its numbers) and the whole body joined into one PDF."""
+        from pipeline.pdf_join import join_pdfs
+
+        return None if front is None else join_pdfs([front, body], self.defined, drop_last=[True, False])
+
     def numbers(self, *parts: tuple[dict[str, int], int]) -> dict[str, int]:
         """The contents' page numbers from each body part's (anchors, number of its first page)."""
         return {name: first_number - 1 + anchors[name]
@@ -352,11 +358,9 @@ def _front_joined_to_body(book: _Cut, counting: BookOptions, marked: BookOptions
         _say(told, str(len(lay_out(book.front(None), book.document, counting).pages)))
         start, numbers = json.loads(_read_line(answers))
         front = _front_laid_out(book, marked, options, numbers, start)
-        from pipeline.pdf_join import join_pdfs
-
         importlib.import_module("pikepdf")  # the join's library, loaded before the body's PDF arrives
         body = _read_data(answers)
-    return None if front is None else join_pdfs([front, body], book.defined, drop_last=[True, False])
+    return book.joined(front, body)
 
 
 def render_front_apart(document: Document, options: BookOptions, beside: bool = True) -> bytes | None:
@@ -386,34 +390,37 @@ def render_front_apart(document: Document, options: BookOptions, beside: bool = 
     return joined
 
 
+def _body_measured(book: _Cut, options: BookOptions,
+                   front_pages: Callable[[], int]) -> tuple[object, int, dict[str, int]] | None:
+    """The whole body laid out (see _first_part), with its first page's number and the contents' page
+    numbers; None if WeasyPrint set no folio or a contents entry has no page in it."""
+    first = _first_part(book, True, options, front_pages)
+    if first is None:
+        return None
+    rendering, start = first
+    numbers = book.numbers((anchor_pages(rendering), start))
+    return (rendering, start, numbers) if len(numbers) == len(book.entries) else None
+
+
 def _beside_the_body(book: _Cut, counting: BookOptions, marked: BookOptions, options: BookOptions) -> bytes | None:
     with _beside(_front_joined_to_body, book, counting, marked, options) as (other, told, answers):
-        first = _first_part(book, True, options, lambda: int(_read_line(told)))
-        if first is None:
+        body = _body_measured(book, options, lambda: int(_read_line(told)))
+        if body is None:
             return None
-        rendering, start = first
-        numbers = book.numbers((anchor_pages(rendering), start))
-        if len(numbers) != len(book.entries):
-            return None
+        rendering, start, numbers = body
         _say(answers, json.dumps([start, numbers]))
         _send_data(answers, pdf_bytes(rendering, options))
         return other.result()
 
 
 def _after_the_body(book: _Cut, counting: BookOptions, marked: BookOptions, options: BookOptions) -> bytes | None:
-    from pipeline.pdf_join import join_pdfs
-
     pages = len(lay_out(book.front(None), book.document, counting).pages)
-    first = _first_part(book, True, options, lambda: pages)
-    if first is None:
+    body = _body_measured(book, options, lambda: pages)
+    if body is None:
         return None
-    rendering, start = first
-    numbers = book.numbers((anchor_pages(rendering), start))
-    if len(numbers) != len(book.entries):
-        return None
-    body = pdf_bytes(rendering, options)
-    front = _front_laid_out(book, marked, options, numbers, start)
-    return None if front is None else join_pdfs([front, body], book.defined, drop_last=[True, False])
+    rendering, start, numbers = body
+    body_pdf = pdf_bytes(rendering, options)
+    return book.joined(_front_laid_out(book, marked, options, numbers, start), body_pdf)
 
 
 def _anchors(ids: list[str]) -> str:
