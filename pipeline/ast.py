@@ -179,14 +179,15 @@ def _map_children(value: Any, walk: Callable[[list[Node]], list[Node]]) -> Any:
     return value
 
 
-def map_inlines(blocks: list[Node], change: Callable[[list[Node]], list[Node]]) -> list[Node]:
-    """Apply `change` to the inline content of every block in the tree (paragraphs, headings, line block
-    lines, definition terms), wherever the block lives: lists, quotes, notes, table cells, figures."""
+def map_inlines(blocks: list[Node], change: Callable[[list[Node]], list[Node]], headings: bool = True) -> list[Node]:
+    """Apply `change` to the inline content of every block in the tree (paragraphs, headings unless not
+    `headings`, line block lines, definition terms), wherever the block lives: lists, quotes, notes,
+    table cells, figures."""
     def change_block(block: Node) -> Node:
         kind, content = block.get("t"), block.get("c")
         if kind in ("Para", "Plain"):
             return {"t": kind, "c": change(content)}
-        if kind == "Header":
+        if kind == "Header" and headings:
             return {"t": kind, "c": [content[0], content[1], change(content[2])]}
         if kind == "LineBlock":
             return {"t": kind, "c": [change(line) for line in content]}
