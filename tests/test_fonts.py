@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from pipeline import fonts
 from pipeline.book_html import GENERATED_TEXT
 from pipeline.fonts import (
     CODE_FAMILY,
     TEXT_FAMILY,
+    charset_code_points,
     check_coverage,
     covered_characters,
     font_files,
@@ -22,6 +24,29 @@ def test_the_book_faces_are_found_through_fontconfig():
     assert any(path.name.startswith("DejaVuSansMono") for path in font_files(CODE_FAMILY))
     assert font_files("No Such Family For Sure") == ()
     assert covered_characters("No Such Family For Sure") is None
+
+
+def test_fontconfig_charsets_are_read_as_code_points():
+    assert charset_code_points("20-22 a0 2010-2011") == {0x20, 0x21, 0x22, 0xA0, 0x2010, 0x2011}
+    assert charset_code_points("") == frozenset()
+
+
+def test_fontconfig_and_the_fonts_own_cmaps_agree_and_either_serves_without_the_other(monkeypatch):
+    from fontTools.ttLib import TTFont
+
+    for family in (TEXT_FAMILY, CODE_FAMILY):
+        cmaps = [frozenset(TTFont(path, lazy=True).getBestCmap()) for path in font_files(family)]
+        assert covered_characters(family) == frozenset.intersection(*cmaps), family
+    through_fontconfig = covered_characters(TEXT_FAMILY)
+    monkeypatch.setattr(fonts.shutil, "which", lambda name: None)  # a machine without fc-list
+    for cached in (fonts._listed, fonts.covered_characters):
+        cached.cache_clear()
+    try:
+        assert fonts._listed(TEXT_FAMILY) == ()
+        assert covered_characters(TEXT_FAMILY) == through_fontconfig  # read from the known files' cmaps
+    finally:
+        for cached in (fonts._listed, fonts.covered_characters):
+            cached.cache_clear()
 
 
 def test_charis_sets_every_character_of_the_essay_and_the_fixtures(essay):
