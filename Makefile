@@ -44,9 +44,11 @@ $(INSTALLED): pyproject.toml $(SYSTEM_OK)
 	@touch $@
 
 # WeasyPrint's C declarations compiled for the installed WeasyPrint and cffi, so that no PDF worker runs
-# pycparser at start (pipeline/weasyprint_start.py); checked on every build, written only when stale.
+# pycparser at start (pipeline/weasyprint_start.py), and the default language's hyphenation patterns
+# parsed (pipeline/hyphenation.py); checked on every build, written only when stale.
 declarations: $(INSTALLED)
 	@$(PYTHON) -m pipeline.weasyprint_start >/dev/null
+	@$(PYTHON) -m pipeline.hyphenation >/dev/null
 
 system: $(SYSTEM_OK)
 

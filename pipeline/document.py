@@ -9,13 +9,15 @@ from pathlib import Path
 from pipeline.ast import Node, stringify, walk_blocks
 from pipeline.settings import Settings
 
+DEFAULT_LANG = "en"  # a source that names no language
+
 
 @dataclass(frozen=True)
 class Metadata:
     """What the source says about itself, as plain strings in the author's own case."""
 
     title: str
-    lang: str = "en"
+    lang: str = DEFAULT_LANG
     date: str = ""
     subtitle: str = ""
     authors: tuple[str, ...] = ()

@@ -510,13 +510,18 @@ def test_cached_page_references_follow_pages_added_after_a_read():
     assert len(first) == 3 and _cached_page_references(pdf) == expected and len(expected) == 4
 
 
-def test_warm_up_lays_out_a_sample_and_speeds_up_pydyf():
+def test_warm_up_loads_the_default_languages_hyphenation_patterns_and_speeds_up_pydyf():
     import pydyf
+    import pyphen
 
     from pipeline.book_layout import _cached_page_references
+    from pipeline.document import DEFAULT_LANG
     from pipeline.writers.pdf import warm_up
 
+    patterns = pyphen.LANGUAGES[pyphen.language_fallback(DEFAULT_LANG)]
+    pyphen.hdcache.pop(patterns, None)
     assert list(warm_up()) == [None, None]  # three stages: the build may stop it after the first or second
+    assert patterns in pyphen.hdcache  # what WeasyPrint's first hyphenated line would otherwise parse
     assert pydyf.PDF.page_references.fget is _cached_page_references
 
 

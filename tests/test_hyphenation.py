@@ -1,0 +1,80 @@
+"""Hyphenation patterns parsed at install time: the same breaks as Pyphen's own parse, and never stale."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pyphen
+import pytest
+from conftest import ROOT, document_from_text
+
+from pipeline import hyphenation
+from pipeline.document import DEFAULT_LANG
+
+WORDS = (ROOT / "source" / "essay.md").read_text(encoding="utf-8").split()
+
+
+@pytest.fixture
+def own_folder(tmp_path, monkeypatch):
+    """Parsed data kept in `tmp_path` instead of chapbook's folder, and Pyphen's cache as it was afterwards."""
+    monkeypatch.setattr(hyphenation, "data_path", lambda dic: tmp_path / f"{dic.stem}.json")
+    kept = dict(pyphen.hdcache)
+    pyphen.hdcache.clear()
+    yield tmp_path
+    pyphen.hdcache.clear()
+    pyphen.hdcache.update(kept)
+
+
+def test_the_parsed_patterns_hyphenate_every_word_as_pyphen_does(own_folder):
+    assert hyphenation.generate(DEFAULT_LANG)
+    assert hyphenation.preload(DEFAULT_LANG)
+    dic = hyphenation.dictionary(DEFAULT_LANG)
+    preloaded = pyphen.hdcache[dic]
+    assert pyphen.Pyphen(lang=DEFAULT_LANG, left=3, right=3).hd is preloaded  # what WeasyPrint's Pyphen reads
+    own = pyphen.HyphDict(dic)
+    assert {text: (start, tuple(values)) for text, (start, values) in preloaded.patterns.items()} == own.patterns
+    assert preloaded.maxlen == own.maxlen
+    words = [*WORDS, "incomprehensibilities", "hyphenation", "æsthetically", "Worked"]
+    assert [preloaded.positions(word) for word in words] == [own.positions(word) for word in words]
+
+
+def test_data_for_another_pyphen_or_dictionary_or_garbled_is_not_used_and_is_rewritten(own_folder):
+    dic = hyphenation.dictionary(DEFAULT_LANG)
+    path = hyphenation.data_path(dic)
+    assert hyphenation.generate(DEFAULT_LANG) and not hyphenation.generate(DEFAULT_LANG)  # current: kept
+    current = json.loads(path.read_text(encoding="utf-8"))
+    for stale in ({**current, "pyphen": "0.0.1"}, {**current, "sha256": "0" * 64}, {**current, "format": 0}):
+        path.write_text(json.dumps(stale), encoding="utf-8")
+        assert not hyphenation.preload(DEFAULT_LANG) and dic not in pyphen.hdcache
+    path.write_text('{"format": 1, "patterns": [', encoding="utf-8")
+    assert not hyphenation.preload(DEFAULT_LANG)
+    assert hyphenation.generate(DEFAULT_LANG) and hyphenation.preload(DEFAULT_LANG)
+
+
+def test_a_language_pyphen_lacks_is_left_alone(own_folder):
+    assert hyphenation.dictionary("tlh") is None
+    assert not hyphenation.generate("tlh") and not hyphenation.preload("tlh")
+    assert list(own_folder.iterdir()) == []
+
+
+def test_the_pdf_is_the_same_with_and_without_the_parsed_patterns(own_folder, tmp_path, monkeypatch):
+    from pipeline.writers import pdf
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    document = document_from_text(tmp_path, "---\ntitle: patterns\nlang: en\n---\n\n"
+                                  + " ".join(WORDS[200:900]) + "\n")
+    assert hyphenation.generate(DEFAULT_LANG)
+    with_data = pdf.render(document)
+    pyphen.hdcache.clear()
+    monkeypatch.setattr(pdf, "preload", lambda lang: False)
+    without = pdf.render(document)
+    assert hyphenation.dictionary(DEFAULT_LANG) in pyphen.hdcache  # Pyphen parsed them itself this time
+    assert with_data == without
+
+
+def test_make_writes_the_default_languages_patterns():
+    dic = hyphenation.dictionary(DEFAULT_LANG)
+    path = hyphenation.data_path(dic)
+    assert path.is_file(), "run make"
+    assert os.path.dirname(path) == os.path.dirname(hyphenation.__file__)
