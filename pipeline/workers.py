@@ -27,6 +27,7 @@ log = logging.getLogger("chapbook")
 
 _READY = "ready"  # a worker's first message, once its prelude has run
 _NUDGE = "work is waiting"  # to a worker still warming up: stop at the next stage
+_IDLE_BEFORE_COLLECTING = 0.05  # seconds without a job after which a worker collects the last job's cycles
 
 
 class WorkerDied(Exception):
@@ -101,8 +102,7 @@ def _serve(connection, prelude: tuple[Callable[[], object], ...], inherited: lis
     connection.send(_READY)
     while True:
         # What lives while the worker waits (WeasyPrint's modules, fonts and caches) is left out of the
-        # collections that unpickling a job's document sets off: 14 ms -> 3 ms for the essay. Every
-        # layout unfreezes everything as it ends (pipeline/collector.py): no cycle stays uncollectable.
+        # collections that unpickling a job's document sets off: 14 ms -> 3 ms for the essay.
         gc.freeze()
         try:
             message = connection.recv()
@@ -112,17 +112,28 @@ def _serve(connection, prelude: tuple[Callable[[], object], ...], inherited: lis
             return
         if message == _NUDGE:
             continue
-        task, args = message
-        try:
-            answer = _Answer(task(*args))
-        except Exception as error:  # noqa: BLE001 - sent to the main process, which raises it there
-            answer = _Answer(error, failed=True, traceback=traceback.format_exc())
-        answer.records, answer.pid = collector.records[:], os.getpid()
-        collector.records.clear()
-        try:
-            _send(connection, answer)
-        except OSError:  # the main process is gone: nobody wants the answer
+        if not _answer(connection, collector, *message):
             return
+        if not connection.poll(_IDLE_BEFORE_COLLECTING):
+            # Idle: collect the job's cycles now (a layout leaves about 10 MB of them for the essay),
+            # before the freeze above would keep them for good; a job that comes at once goes first.
+            gc.unfreeze()
+            gc.collect()
+
+
+def _answer(connection, collector: _Collector, task: Callable, args: tuple) -> bool:
+    """Run one job and send its answer and log records; False if the main process is gone."""
+    try:
+        answer = _Answer(task(*args))
+    except Exception as error:  # noqa: BLE001 - sent to the main process, which raises it there
+        answer = _Answer(error, failed=True, traceback=traceback.format_exc())
+    answer.records, answer.pid = collector.records[:], os.getpid()
+    collector.records.clear()
+    try:
+        _send(connection, answer)
+    except OSError:  # the main process is gone: nobody wants the answer
+        return False
+    return True
 
 
 def _send(connection, answer: _Answer) -> None:
