@@ -24,8 +24,10 @@ GENERATED_TEXT = f"{CONTENTS_LABEL} 0123456789 . ( ) • – ‣ ◊ + × · …
 # The title's size and side padding in print.css (.title-page .title), for balancing its lines.
 TITLE_SCALE, TITLE_PADDING = 2.0, 1.5  # times the base size; ems of the title's own size, each side
 LAST_WORD_CLASS = "last-word"  # print.css sets it without hyphenation
-# print.css's hyphenate-limit-chars (its first value): WeasyPrint hyphenates no word shorter, counted
-# in characters between the word boundaries Pango finds, all within one run of text.
+# print.css's hyphenate-limit-chars (its first value): WeasyPrint hyphenates no word shorter. It counts
+# the characters between the word boundaries Pango finds within one run of text; whole_last_words
+# counts the run's last stretch without spaces, punctuation included: never fewer, so it can only
+# add a span where none was needed, never leave out one that was.
 HYPHENATE_MIN_CHARS = 6
 # WeasyPrint breaks a run with no break opportunity by laying out the rest of the run again for each
 # line: a 30,000-character word took 51 s, a 1 MB one hours. Runs this long get an invisible break
@@ -171,6 +173,7 @@ def _long_link(content: list) -> list:
 _CONTAINERS = {"Emph": 0, "Strong": 0, "Underline": 0, "Strikeout": 0, "Superscript": 0, "Subscript": 0,
                "SmallCaps": 0, "Span": 1, "Link": 1, "Quoted": 1}  # where each keeps its inlines
 _TRAILING = ("Space", "SoftBreak", "LineBreak", "Note")
+_TEXT = ("Str", "Cite")  # set as text in their parent's run (a citation has no element of its own)
 
 
 def _whole_last_word(inlines: list) -> list:
@@ -179,11 +182,16 @@ def _whole_last_word(inlines: list) -> list:
         kind = node.get("t")
         if kind in _TRAILING:
             continue
-        if kind == "Str":
-            if len(_trailing_word(inlines, index)) < HYPHENATE_MIN_CHARS:
+        if kind in _TEXT:
+            start = _run_start(inlines, index)
+            words = stringify(inlines[start:index + 1]).split()
+            last = words[-1] if words else ""
+            if not any(character.isalnum() for character in last):
+                continue  # punctuation alone ("*remembered*."): the word is before it
+            if len(last) < HYPHENATE_MIN_CHARS:
                 return inlines
-            span = {"t": "Span", "c": [["", [LAST_WORD_CLASS], []], [node]]}
-            return [*inlines[:index], span, *inlines[index + 1:]]
+            span = {"t": "Span", "c": [["", [LAST_WORD_CLASS], []], inlines[start:index + 1]]}
+            return [*inlines[:start], span, *inlines[index + 1:]]
         if kind in _CONTAINERS:
             content = node["c"]
             if _CONTAINERS[kind] == 0:
@@ -195,12 +203,12 @@ def _whole_last_word(inlines: list) -> list:
     return inlines
 
 
-def _trailing_word(inlines: list, index: int) -> str:
-    """The text of the Str at `index` and of the Strs right before it: the one text run it is part of."""
+def _run_start(inlines: list, index: int) -> int:
+    """Where the text ending at `index` starts: the words and citations right before it belong to its run."""
     start = index
-    while start and inlines[start - 1].get("t") == "Str":
+    while start and inlines[start - 1].get("t") in _TEXT:
         start -= 1
-    return "".join(node["c"] for node in inlines[start:index + 1])
+    return start
 
 
 def contents_entries(headings: list[Heading]) -> list[Heading]:

@@ -32,9 +32,10 @@ def test_a_long_last_word_is_wrapped_and_a_short_one_is_not(tmp_path):
     assert _wrapped(tmp_path, "the sea was calm.\n\nwe watched the horizon.\n") == ["horizon."]
 
 
-def test_the_shortest_hyphenatable_word_is_wrapped_and_one_letter_less_is_not(tmp_path):
-    shortest = "x" * (HYPHENATE_MIN_CHARS - 1) + "."  # the full stop counts: the run is what matters
-    assert _wrapped(tmp_path, f"one {shortest}\n\ntwo {'x' * (HYPHENATE_MIN_CHARS - 1)}\n") == [shortest]
+def test_a_word_is_counted_with_its_punctuation_so_a_span_is_never_missing(tmp_path):
+    # WeasyPrint counts "xxxxx" (5: never hyphenated); counting "xxxxx." (6) only adds a span it did not need
+    counted = "x" * (HYPHENATE_MIN_CHARS - 1) + "."
+    assert _wrapped(tmp_path, f"one {counted}\n\ntwo {'x' * (HYPHENATE_MIN_CHARS - 1)}\n") == [counted]
 
 
 def test_headings_get_no_span_and_their_words_stay_as_written(tmp_path):
@@ -53,3 +54,14 @@ def test_a_last_word_inside_emphasis_or_a_link_is_found_and_a_note_is_skipped_ov
 def test_a_short_word_joined_to_the_text_before_it_counts_as_one_run(tmp_path):
     # pandoc keeps one Str for "co₂-emissions" and for "pfp·s"; the voice keeps every character
     assert _wrapped(tmp_path, "all the co₂-emissions\n\ntheir pfp·s\n") == ["co₂-emissions"]
+
+
+def test_punctuation_after_emphasis_leaves_the_word_before_it_whole(tmp_path):
+    assert _wrapped(tmp_path, "words in *remembered*.\n") == ["remembered"]
+    assert _wrapped(tmp_path, "as *said* (remembered) --\n") == ["(remembered)"]
+
+
+def test_a_citation_runs_on_into_the_words_after_it_and_is_kept_whole_with_them(tmp_path):
+    # pandoc reads @johnson as a citation, set as plain text: "@johnson's." is one run of text
+    assert _wrapped(tmp_path, "as argued by @johnson's.\n") == ["@johnson's."]
+    assert _wrapped(tmp_path, "as argued by @johnsonian\n") == ["@johnsonian"]
