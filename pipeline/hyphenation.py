@@ -1,6 +1,6 @@
 """Pyphen's hyphenation patterns parsed once, at install time, instead of in every PDF worker's first layout.
 
-Pyphen parses a language's hyph_*.dic the first time a word in that language is hyphenated: 48 ms
+Pyphen parses a language's hyph_*.dic the first time a word in that language is hyphenated: 50 ms
 for English (106 kB of patterns, each through three regular expressions), inside the first layout
 of every PDF worker, on the build's critical path. `make` writes the parsed patterns of the default
 language as JSON beside this module (`python -m pipeline.hyphenation`), keyed on Pyphen's version and
@@ -22,6 +22,9 @@ from pathlib import Path
 log = logging.getLogger("chapbook")
 
 FORMAT = 1  # of the JSON; a change here makes every older file stale
+# What a HyphDict holds once parsed, all of which preload sets; a Pyphen whose HyphDict holds more
+# (its generate() records what it found) is left to parse its own.
+ATTRIBUTES = ("cache", "maxlen", "patterns")
 
 
 def dictionary(lang: str) -> Path | None:
@@ -49,16 +52,24 @@ def _parsed(path: Path, key: dict):
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if {name: data.get(name) for name in key} != key:
+        if {name: data.get(name) for name in key} != key or data.get("attributes") != list(ATTRIBUTES):
             return None
+        patterns = data["patterns"]
+        if not isinstance(patterns, dict) or not all(_is_pattern(pattern) for pattern in patterns.values()):
+            raise TypeError("the patterns are not [offset, values] pairs")
         parsed = HyphDict.__new__(HyphDict)  # its __init__ parses the .dic: the very work to skip
         # Each pattern stays the [offset, values] list JSON gives: HyphDict.positions only unpacks it,
         # takes its length and maps over it, as it does Pyphen's own (offset, values) tuples.
-        parsed.patterns, parsed.cache, parsed.maxlen = data["patterns"], {}, int(data["maxlen"])
+        parsed.patterns, parsed.cache, parsed.maxlen = patterns, {}, int(data["maxlen"])
+        parsed.positions("hyphenation")  # a pattern of the wrong shape fails here, not in a layout
         return parsed
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         log.debug("%s: not used (%s)", path, error)
         return None
+
+
+def _is_pattern(pattern) -> bool:
+    return type(pattern) is list and len(pattern) == 2 and type(pattern[1]) is list
 
 
 def preload(lang: str) -> bool:
@@ -95,7 +106,8 @@ def generate(lang: str) -> bool:
     if not all(type(value) is int for _start, values in parsed.patterns.values() for value in values):
         return False  # non-standard hyphenation: Pyphen's own objects, which JSON does not keep
     patterns = {text: [start, list(values)] for text, (start, values) in parsed.patterns.items()}
-    atomic_write(path, json.dumps({**key, "maxlen": parsed.maxlen, "patterns": patterns},
+    atomic_write(path, json.dumps({**key, "attributes": sorted(vars(parsed)), "maxlen": parsed.maxlen,
+                                   "patterns": patterns},
                                   ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     return True
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pyphen
 import pytest
@@ -66,6 +65,8 @@ def test_the_pdf_is_the_same_with_and_without_the_parsed_patterns(own_folder, tm
                                   + " ".join(WORDS[200:900]) + "\n")
     assert hyphenation.generate(DEFAULT_LANG)
     with_data = pdf.render(document)
+    patterns = pyphen.hdcache[hyphenation.dictionary(DEFAULT_LANG)].patterns
+    assert all(isinstance(pattern, list) for pattern in patterns.values())  # the data's, not Pyphen's tuples
     pyphen.hdcache.clear()
     monkeypatch.setattr(pdf, "preload", lambda lang: False)
     without = pdf.render(document)
@@ -73,8 +74,19 @@ def test_the_pdf_is_the_same_with_and_without_the_parsed_patterns(own_folder, tm
     assert with_data == without
 
 
-def test_make_writes_the_default_languages_patterns():
+def test_make_writes_the_default_languages_patterns_current():
     dic = hyphenation.dictionary(DEFAULT_LANG)
     path = hyphenation.data_path(dic)
     assert path.is_file(), "run make"
-    assert os.path.dirname(path) == os.path.dirname(hyphenation.__file__)
+    assert hyphenation._parsed(path, hyphenation._key(dic)) is not None, "stale: run make"
+
+
+def test_data_of_the_wrong_shape_or_from_a_pyphen_that_keeps_more_is_not_used(own_folder):
+    dic = hyphenation.dictionary(DEFAULT_LANG)
+    path = hyphenation.data_path(dic)
+    assert hyphenation.generate(DEFAULT_LANG)
+    current = json.loads(path.read_text(encoding="utf-8"))
+    for wrong in ({**current, "patterns": [1, 2]}, {**current, "patterns": {"ab": 3}},
+                  {**current, "attributes": [*current["attributes"], "hyphenate_more"]}):
+        path.write_text(json.dumps(wrong), encoding="utf-8")
+        assert not hyphenation.preload(DEFAULT_LANG) and dic not in pyphen.hdcache

@@ -56,7 +56,7 @@ def warm_up() -> Iterator[None]:
 
     The build runs this in a worker process while the main process reads the source, and stops it at
     the end of a stage once a PDF is waiting. The patterns come parsed from pipeline/hyphenation.py's
-    data (10 ms; Pyphen alone takes 48 ms, in the first layout otherwise). A sample page
+    data (10 ms; Pyphen alone takes about 50 ms, in the first layout otherwise). A sample page
     laid out here (fonts, running heads, a footnote) was measured to spare the first real layout
     nothing, so there is none. It reads only styles/ and Pyphen's dictionaries, and writes nothing.
     """
