@@ -64,12 +64,13 @@ def _listed(family: str) -> tuple[tuple[Path, str], ...]:
     """Each installed file of `family` with its character set, as fontconfig lists them (none without fc-list)."""
     if not shutil.which("fc-list"):
         return ()
-    result = subprocess.run(["fc-list", f":family={family}", "--format", "%{file}\t%{charset}\n"],
+    # The charset first: it never holds a tab, so a tab in a file's path stays in the path.
+    result = subprocess.run(["fc-list", f":family={family}", "--format", "%{charset}\t%{file}\n"],
                             capture_output=True, text=True, check=False)
     listed = {}
-    for line in result.stdout.splitlines():
-        file, _tab, charset = line.partition("\t")
-        path = Path(file.strip())
+    for line in result.stdout.split("\n"):
+        charset, _tab, file = line.partition("\t")
+        path = Path(file)
         if path.suffix.lower() in FONT_SUFFIXES:
             listed[path] = charset
     return tuple(sorted(listed.items()))
@@ -97,8 +98,11 @@ def covered_characters(family: str) -> frozenset[int] | None:
     fontconfig's character sets (cached by fontconfig, and what Pango picks faces by) cost one fc-list
     call; without fc-list each file's cmap is read with fontTools (60 ms for the book's eight faces).
     """
-    sets = [charset_code_points(charset) for _path, charset in _listed(family)]
-    if not sets:
+    try:
+        sets = [charset_code_points(charset) for _path, charset in _listed(family)]
+    except ValueError:  # a charset this code cannot read (another fontconfig's format)
+        sets = []
+    if not sets or not all(sets):  # none listed, or one without a charset: read the cmaps themselves
         from fontTools.ttLib import TTFont
 
         sets = [frozenset(TTFont(path, lazy=True, fontNumber=0).getBestCmap() or {}) for path in font_files(family)]

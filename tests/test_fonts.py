@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from pipeline import fonts
 from pipeline.book_html import GENERATED_TEXT
@@ -47,6 +48,25 @@ def test_fontconfig_and_the_fonts_own_cmaps_agree_and_either_serves_without_the_
     finally:
         for cached in (fonts._listed, fonts.covered_characters):
             cached.cache_clear()
+
+
+def test_a_charset_fontconfig_prints_otherwise_or_not_at_all_falls_back_to_the_cmaps(tmp_path, monkeypatch):
+    files = font_files(TEXT_FAMILY)
+    through_fontconfig = covered_characters(TEXT_FAMILY)
+    for listing in ("0020-007e:ffff\t{path}\n", "\t{path}\n"):  # unreadable; empty
+        fake = tmp_path / "fc-list"
+        lines = "".join(listing.format(path=path) for path in files)
+        fake.write_text(f"#!/bin/sh\nprintf '%s' '{lines}'\n", encoding="utf-8")
+        fake.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+        for cached in (fonts._listed, fonts.covered_characters):
+            cached.cache_clear()
+        try:
+            assert fonts._listed(TEXT_FAMILY)  # the fake answered
+            assert covered_characters(TEXT_FAMILY) == through_fontconfig, listing
+        finally:
+            for cached in (fonts._listed, fonts.covered_characters):
+                cached.cache_clear()
 
 
 def test_charis_sets_every_character_of_the_essay_and_the_fixtures(essay):
