@@ -43,7 +43,7 @@ PANDOC_BASE_SECONDS = 5
 PANDOC_SECONDS_PER_MB = 5
 PANDOC_CLOCK_FACTOR = 20
 # pandoc is built with -H64m, a suggested heap that it writes over before reading a word: 21,000 page
-# faults, a quarter of the essay's read. With 16 MB the essay reads in 0.076 s instead of 0.101 s and
+# faults, a fifth of the essay's read. With 16 MB the essay reads in 0.088 s instead of 0.107 s and
 # the 20x essay in 1.01 s instead of 1.15 s (15 runs each, pandoc 3.9); -M still bounds the heap.
 PANDOC_HEAP = "-H16m"
 # More blocks than this (paragraphs, list items, cells, headings...) or headings than that, and the PDF

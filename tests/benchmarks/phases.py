@@ -190,7 +190,7 @@ def _compare_levels(phases: Phases, proxy: ZlibProxy, write, timed_write, levels
     """PDF.write wrapped: first serialise at each of `levels` to memory (timed, sized), then as chapbook asks."""
     @functools.wraps(write)
     def write_compared(pdf, output, *args, **kwargs):
-        if phases.absorbing:  # the warm-up's sample page: not the PDF being compared
+        if phases.absorbing:  # a PDF written inside the warm-up (it writes none now): not the one compared
             return timed_write(pdf, output, *args, **kwargs)
         kept = len(pdf.objects)
         phases.begin(COMPARISON)

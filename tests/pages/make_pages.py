@@ -21,7 +21,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = Path(__file__).resolve().parent
-DEEPEST_LIST = "is 40 bytes copyrightable?"  # the sixth list level of the essay
+DEEPEST_LIST = "is 40 bytes copyrightable?"  # in the essay's deepest list (its fourth level)
 GUTTER, GUTTER_COLOUR = 4, (136, 136, 136)
 
 
