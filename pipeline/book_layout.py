@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.collector import collector_paused
 from pipeline.document import Document
+from pipeline.page_tree import parsed_html
 from pipeline.paper import PAGE_FORMATS
 from pipeline.resources import STYLES
 from pipeline.weasyprint_start import import_weasyprint
@@ -103,13 +104,11 @@ def lay_out(html: str, document: Document, options: BookOptions = BookOptions())
 
     Only sandboxed local resources are read: the source's folder, styles/ and `options.extra_folders`.
     """
-    weasyprint = import_weasyprint()
-
     from pipeline.fetcher import SandboxedFetcher
 
     speed_up_pydyf()
     fetcher = SandboxedFetcher((document.resource_folder, STYLES, *options.extra_folders), str(document.source))
-    page = weasyprint.HTML(string=html, base_url=document.resource_folder.as_uri() + "/", url_fetcher=fetcher)
+    page = parsed_html(html, document.resource_folder.as_uri() + "/", fetcher)
     profiles: dict = {}  # filled by an @color-profile rule in extra_css: the print file's output intent
     sheets = stylesheets(fetcher, document.settings.paper, options.extra_css, profiles)
     with collector_paused():
