@@ -323,13 +323,13 @@ def render_in_parts(document: Document, options: BookOptions, cut: int) -> bytes
         laid_out = _laid_out(rendering, options)
         measured = json.loads(_read_line(told))
         numbers = book.numbers((laid_out.anchors, start), (measured["anchors"], opening))
-        final = _laid_out(lay_out(book.front(numbers), document, marked), options)
+        front = _front_laid_out(book, marked, options, numbers, start)
         second_part = other.result()
-    if final.pages != start or len(numbers) != len(book.entries) or not measured["shift"]:
+    if front is None or len(numbers) != len(book.entries) or not measured["shift"]:
         log.debug("%s: the front's pages changed with its numbers; laid out whole", document.source)
         return None
     log.debug("%s: laid out in two parts at once, joined", document.source)
-    return join_pdfs([final.pdf, laid_out.pdf, second_part.pdf], book.defined, drop_last=[True, True, False])
+    return join_pdfs([front, laid_out.pdf, second_part.pdf], book.defined, drop_last=[True, True, False])
 
 
 def lays_front_apart(document: Document, options: BookOptions) -> bool:

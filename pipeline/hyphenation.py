@@ -87,6 +87,15 @@ def preload(lang: str) -> bool:
     return parsed is not None
 
 
+def load(lang: str) -> None:
+    """Put `lang`'s patterns in Pyphen's cache: from the parsed data (`preload`), else parsed by Pyphen now."""
+    import pyphen
+
+    dic = dictionary(lang)
+    if dic is not None and not preload(lang):
+        pyphen.Pyphen(filename=dic)
+
+
 def generate(lang: str) -> bool:
     """Write the parsed patterns of `lang` beside this module, unless they are current; returns whether it wrote.
 

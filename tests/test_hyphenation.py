@@ -90,3 +90,14 @@ def test_data_of_the_wrong_shape_or_from_a_pyphen_that_keeps_more_is_not_used(ow
                   {**current, "attributes": [*current["attributes"], "hyphenate_more"]}):
         path.write_text(json.dumps(wrong), encoding="utf-8")
         assert not hyphenation.preload(DEFAULT_LANG) and dic not in pyphen.hdcache
+
+
+def test_load_takes_the_data_when_current_and_lets_pyphen_parse_otherwise(own_folder):
+    dic = hyphenation.dictionary(DEFAULT_LANG)
+    hyphenation.load(DEFAULT_LANG)  # no data in this folder: Pyphen's own parse, tuples
+    assert all(isinstance(pattern, tuple) for pattern in pyphen.hdcache[dic].patterns.values())
+    pyphen.hdcache.clear()
+    assert hyphenation.generate(DEFAULT_LANG)
+    hyphenation.load(DEFAULT_LANG)
+    assert all(isinstance(pattern, list) for pattern in pyphen.hdcache[dic].patterns.values())
+    hyphenation.load("tlh")  # a language Pyphen lacks: nothing to load, nothing raised

@@ -25,7 +25,7 @@ from pipeline.book_parts import lays_front_apart, render_front_apart, render_in_
 from pipeline.document import DEFAULT_LANG, Document
 from pipeline.editions import PREVIOUS
 from pipeline.fonts import check_coverage
-from pipeline.hyphenation import preload
+from pipeline.hyphenation import load, preload
 from pipeline.resources import STYLES
 from pipeline.weasyprint_start import import_weasyprint
 
@@ -69,10 +69,7 @@ def warm_up() -> Iterator[None]:
     yield
     stylesheets(SandboxedFetcher((STYLES,), str(PRINT_CSS)), "a5")  # parsed once per process, then shared
     yield
-    if not preload(DEFAULT_LANG):  # no parsed data (pipeline/hyphenation.py): Pyphen parses them now
-        import pyphen
-
-        pyphen.Pyphen(lang=pyphen.language_fallback(DEFAULT_LANG))
+    load(DEFAULT_LANG)
 
 
 def precheck(document: Document) -> None:
