@@ -40,15 +40,15 @@ $(INSTALLED): pyproject.toml $(SYSTEM_OK)
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
 	$(PYTHON) -m pip install -q -e '.[test]'
-	$(PYTHON) -m pipeline.weasyprint_start
+	$(PYTHON) -m pipeline.writers.pdf.engine.weasyprint_start
 	@touch $@
 
 # WeasyPrint's C declarations compiled for the installed WeasyPrint and cffi, so that no PDF worker runs
-# pycparser at start (pipeline/weasyprint_start.py), and the default language's hyphenation patterns
-# parsed (pipeline/hyphenation.py); checked on every build, written only when stale.
+# pycparser at start (pipeline/writers/pdf/engine/weasyprint_start.py), and the default language's hyphenation patterns
+# parsed (pipeline/writers/pdf/engine/hyphenation.py); checked on every build, written only when stale.
 declarations: $(INSTALLED)
-	@$(PYTHON) -m pipeline.weasyprint_start >/dev/null
-	@$(PYTHON) -m pipeline.hyphenation >/dev/null
+	@$(PYTHON) -m pipeline.writers.pdf.engine.weasyprint_start >/dev/null
+	@$(PYTHON) -m pipeline.writers.pdf.engine.hyphenation >/dev/null
 
 system: $(SYSTEM_OK)
 

@@ -15,9 +15,9 @@ import click
 from pipeline import __version__
 from pipeline.editions import names as edition_names
 from pipeline.errors import ChapbookError
-from pipeline.measure import human_size
 from pipeline.settings import SETTINGS
-from pipeline.terminal import EscapingFormatter, shown
+from pipeline.words.measure import human_size
+from pipeline.words.terminal import EscapingFormatter, shown
 
 # watchfiles yields a batch of changes once none came for this long (its default, 50 ms, put 50-100 ms
 # between a save and the rebuild); an editor's save is a burst of events well under 10 ms apart.
@@ -205,7 +205,7 @@ def check(outdir: Path, sources: tuple[Path, ...], as_json: bool, quiet: bool, d
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def serve(outdir: Path, host: str, port: int, http_port: int, debug: bool) -> None:
     """Serve OUTDIR/gemini over real Gemini (TLS) and OUTDIR/web over HTTP, to read them before publishing."""
-    from pipeline.serve_web import serve_outputs
+    from pipeline.serve.web import serve_outputs
 
     _run(lambda: serve_outputs(outdir, host, port, http_port), debug)
 
@@ -227,7 +227,7 @@ def publish(outdir: Path, web: bool, destination: str | None, dry_run: bool, acc
     from pipeline.publish import SITES, describe, feed_address, notify_antenna
     from pipeline.publish import publish as publish_folder
     from pipeline.settings import load_project_settings
-    from pipeline.writers.gemini import FEED
+    from pipeline.writers.gemini.capsule import FEED
 
     def progress(action, number: int, total: int) -> None:
         click.echo(f"  [{number}/{total}] {describe(action)}")
@@ -264,7 +264,7 @@ def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], ver
 
     from pipeline.build import build as run_build
     from pipeline.build import default_sources, session_workers
-    from pipeline.resources import STYLES
+    from pipeline.files.resources import STYLES
 
     _configure_logging(quiet=False, verbose=verbose)
     paths: list[Path] = []

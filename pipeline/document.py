@@ -90,7 +90,7 @@ class Document:
         change to any of them rebuilds them."""
         files = [resource.path for resource in self.resources]
         if self.meta.cover:
-            from pipeline.resources import resolve_local
+            from pipeline.files.resources import resolve_local
 
             cover, _reason = resolve_local(self.meta.cover, self.resource_folder)
             files += [cover] if cover else []

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.ast import Node, stringify, walk_blocks
-from pipeline.bounded import FileTooLarge, NotRegularFile, read_regular_file
 from pipeline.document import Document, Metadata, iso_day
 from pipeline.errors import ChapbookError
-from pipeline.langtag import is_language_tag
+from pipeline.files.bounded import FileTooLarge, NotRegularFile, read_regular_file
 from pipeline.settings import SETTING_NAMES, Settings, apply
+from pipeline.words.langtag import is_language_tag
 
 log = logging.getLogger("chapbook")
 
@@ -207,7 +207,7 @@ def _metadata(path: Path, raw: dict[str, Any], lines: dict[str, int]) -> tuple[M
     fields = {key: values[key] for key in TEXT_FIELDS if key != "title" and key in values}
     meta = Metadata(title=title.strip(), authors=tuple(str(a) for a in authors), **fields)
     if meta.cover:  # checked while reading, so a bad cover stops the build before any output is written
-        from pipeline.cover import user_cover
+        from pipeline.files.resources import user_cover
 
         user_cover(meta.cover, path.parent.resolve(), path, lines.get("cover"))
     settings = {key: values[key] for key in SETTING_NAMES if key in values}

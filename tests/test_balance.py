@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.balance import balanced_lines, text_width
-from pipeline.fonts import font_files
+from pipeline.writers.shared.balance import balanced_lines, text_width
+from pipeline.writers.shared.fonts import font_files
 
 
 def width_in_letters(text: str) -> float:

@@ -9,16 +9,16 @@ from pathlib import Path
 
 from conftest import FIXTURES
 
-from pipeline.book_layout import stylesheets
-from pipeline.fetcher import SandboxedFetcher
-from pipeline.resources import STYLES
+from pipeline.files.resources import STYLES
+from pipeline.writers.pdf.fetcher import SandboxedFetcher
+from pipeline.writers.pdf.layout import stylesheets
 
 # Prints the SHA-256 of the PDF of each fixture named, all laid out in this one process, in order.
 _RENDER_IN_ORDER = """
 import hashlib, sys
 from pathlib import Path
 from pipeline.build import prepare
-from pipeline.writers import pdf
+from pipeline.writers.pdf import book as pdf
 for name in sys.argv[1:]:
     print(name, hashlib.sha256(pdf.render(prepare(Path(name)))).hexdigest())
 """

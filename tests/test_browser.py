@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from pipeline import browser
+from pipeline.check import browser
 
 pytestmark = pytest.mark.skipif(browser.missing(axe=True) is not None,
                                 reason=f"install: {browser.missing(axe=True)}")
@@ -206,7 +206,7 @@ def test_a_screenshot_is_a_png_of_the_whole_page(chromium, tmp_path):
 
 def test_without_playwright_the_install_command_is_given():
     script = ("import sys; sys.modules['playwright'] = None\n"
-              "from pipeline import browser\n"
+              "from pipeline.check import browser\n"
               "print(browser.missing())\n"
               "try:\n"
               "    with browser.open_browser(): pass\n"

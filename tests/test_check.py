@@ -10,7 +10,7 @@ import pytest
 from conftest import FIXTURES, ROOT, run_chapbook
 
 from pipeline.build import build, prepare
-from pipeline.checks.text import check_text
+from pipeline.check.text import check_text
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_gemtext_that_turns_into_markup_is_caught(tmp_path):
 
 
 def test_pdf_list_depth_is_read_from_its_tags_and_a_flattened_list_is_caught(tmp_path):
-    from pipeline.checks.pdf import check_pdf
+    from pipeline.check.pdf import check_pdf
 
     nested = FIXTURES / "nested-lists.md"
     flat = tmp_path / "flat" / "nested-lists.md"

@@ -7,8 +7,8 @@ import gc
 import pytest
 from conftest import read_fixture
 
-from pipeline.collector import collector_paused
-from pipeline.writers import pdf
+from pipeline.writers.pdf import book as pdf
+from pipeline.writers.pdf.collector import collector_paused
 
 
 def test_the_collector_is_paused_inside_and_restored_after_an_error():

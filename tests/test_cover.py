@@ -9,8 +9,9 @@ import sys
 import pytest
 from PIL import Image, ImageChops
 
-from pipeline import cover
 from pipeline.errors import ChapbookError
+from pipeline.files import resources
+from pipeline.writers.shared import cover
 
 TITLE = "my thoughts on generated images"
 
@@ -37,7 +38,7 @@ def test_drawn_cover_is_a_1600_by_2560_png():
 
 def test_drawn_cover_bytes_are_reproducible_across_processes():
     here = cover.draw_cover(TITLE, "a subtitle", ["an author"])
-    code = ("import sys; from pipeline.cover import draw_cover; "
+    code = ("import sys; from pipeline.writers.shared.cover import draw_cover; "
             f"sys.stdout.buffer.write(draw_cover({TITLE!r}, 'a subtitle', ['an author']))")
     there = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout
     assert here == there
@@ -71,10 +72,10 @@ def _png(path, size=(800, 1280), kind="PNG"):
 def test_a_users_cover_is_taken_with_its_real_type(tmp_path):
     _png(tmp_path / "cover.png")
     _png(tmp_path / "photo.png", kind="JPEG")  # a JPEG named .png
-    taken = cover.user_cover("cover.png", tmp_path, tmp_path / "book.md")
+    taken = resources.user_cover("cover.png", tmp_path, tmp_path / "book.md")
     assert (taken.media_type, taken.width, taken.height) == ("image/png", 800, 1280)
     assert taken.data == (tmp_path / "cover.png").read_bytes()
-    jpeg = cover.user_cover("photo.png", tmp_path, tmp_path / "book.md")
+    jpeg = resources.user_cover("photo.png", tmp_path, tmp_path / "book.md")
     assert (jpeg.media_type, jpeg.extension) == ("image/jpeg", ".jpg")
 
 
@@ -82,7 +83,7 @@ def test_a_users_cover_is_taken_with_its_real_type(tmp_path):
     ("tiny.png", lambda p: _png(p, (300, 480)), "300 × 480 px"),
     ("cover.gif", lambda p: _png(p, kind="GIF"), "GIF, not JPEG or PNG"),
     ("cover.png", lambda p: p.write_bytes(b"not an image at all"), "not a readable image"),
-    ("huge.png", lambda p: p.write_bytes(b"\x89PNG" + bytes(cover.MAX_BYTES)), "more than"),
+    ("huge.png", lambda p: p.write_bytes(b"\x89PNG" + bytes(resources.MAX_BYTES)), "more than"),
     ("missing.png", lambda p: None, "no such file"),
     ("../outside.png", lambda p: _png(p), "outside the source's folder"),
     ("https://example.org/cover.png", lambda p: None, "never fetched"),
@@ -93,7 +94,7 @@ def test_a_bad_cover_is_refused_with_one_clear_line(tmp_path, name, make, says):
     if not name.startswith("https:"):
         make(folder / name)
     with pytest.raises(ChapbookError) as caught:
-        cover.user_cover(name, folder, folder / "book.md")
+        resources.user_cover(name, folder, folder / "book.md")
     message = str(caught.value)
     assert says in message and "\n" not in message
     assert message.startswith(str(folder / "book.md"))

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.editions import EDITIONS, in_build_order
-from pipeline.resources import STYLES
+from pipeline.files.resources import STYLES
 from pipeline.settings import SETTINGS, settings_table
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pipeline"

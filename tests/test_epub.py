@@ -29,9 +29,9 @@ from conftest import (
     source_texts,
 )
 
-from pipeline import readback, validators
-from pipeline.checks.epub import unpacked
-from pipeline.writers import epub as epub_writer
+from pipeline.check import readback, validators
+from pipeline.check.epub import unpacked
+from pipeline.writers.epub import book as epub_writer
 
 EPOCH = 1722470400  # 2024-08-01T00:00:00Z
 NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops", "opf": "http://www.idpf.org/2007/opf",
@@ -501,7 +501,7 @@ def test_rebuild_is_byte_identical_and_mimetype_comes_first(built):
 
 
 def test_writer_module_imports_without_ebooklib():
-    probe = "import sys, pipeline.writers.epub; print('ebooklib' in sys.modules)"
+    probe = "import sys, pipeline.writers.epub.book; print('ebooklib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "False"
 
@@ -657,7 +657,7 @@ def unpacked_books(built, tmp_path_factory) -> dict[str, Path]:
 def chromium():
     # Module scope: Playwright's sync API keeps an event loop running in this thread while it is open,
     # and later tests run asyncio loops of their own.
-    from pipeline import browser
+    from pipeline.check import browser
 
     if browser.missing(axe=True):
         pytest.skip(f"install it: {browser.missing(axe=True)}")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from pipeline.fetcher import RefusedResource, SandboxedFetcher
+from pipeline.writers.pdf.fetcher import RefusedResource, SandboxedFetcher
 from tests.conftest import FIXTURES, document_from_text
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
@@ -106,7 +106,7 @@ def test_weasyprint_fetches_stylesheets_and_images_only_through_the_sandbox(list
 
 
 def test_a_source_pointing_outside_or_remote_never_reaches_the_pdf(listener, tmp_path, caplog):
-    from pipeline.writers import pdf
+    from pipeline.writers.pdf import book as pdf
 
     address, connections = listener
     (tmp_path / "outside.png").write_bytes(PNG)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import os
 
-from pipeline import fonts
-from pipeline.book_html import GENERATED_TEXT
-from pipeline.fonts import (
+from pipeline.writers.pdf.book_html import GENERATED_TEXT
+from pipeline.writers.shared import fonts
+from pipeline.writers.shared.fonts import (
     CODE_FAMILY,
     TEXT_FAMILY,
     charset_code_points,

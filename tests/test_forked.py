@@ -10,7 +10,7 @@ import time
 import pytest
 from conftest import document_from_text
 
-from pipeline.forked import ForkedCall
+from pipeline.writers.pdf.forked import ForkedCall
 
 
 def _double(number: int) -> int:
@@ -50,8 +50,8 @@ def _lay_out_two_parts_in_a_daemon(document, answers) -> None:
 
     import pikepdf
 
-    from pipeline.book_layout import BookOptions
-    from pipeline.book_parts import render_in_parts, split_index
+    from pipeline.writers.pdf.layout import BookOptions
+    from pipeline.writers.pdf.parts import render_in_parts, split_index
 
     try:
         joined = render_in_parts(document, BookOptions(), split_index(document, limit=1))

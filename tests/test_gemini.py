@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import ESSAY, FIXTURES, document_from_text, read_fixture, run_chapbook
 
-from pipeline.checks.gemini import check_capsule
-from pipeline.measure import human_size
+from pipeline.check.gemini import check_capsule
 from pipeline.settings import Settings
-from pipeline.writers.gemini import render_site
+from pipeline.words.measure import human_size
+from pipeline.writers.gemini.capsule import render_site
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 PAGE_NAME = re.compile(r"\A\d{4}-\d{2}-\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*\.gmi\Z")

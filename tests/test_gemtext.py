@@ -11,8 +11,8 @@ from trimgmi import Document as GemtextDocument
 from trimgmi import LineType
 
 from pipeline.ast import Node, child_block_lists, stringify, walk_blocks
-from pipeline.gemtext_marks import gemtext_list_item as list_item_depth
-from pipeline.writers.gemtext import DEPTH_MARK, ESCAPE, render_gemtext
+from pipeline.writers.gemini.gemtext import DEPTH_MARK, ESCAPE, render_gemtext
+from pipeline.writers.shared.gemtext_marks import gemtext_list_item as list_item_depth
 
 # The documented round trip: bullet, one "↳ " per level below the first, an optional escape, the text.
 LIST_LINE = re.compile(rf"^\* ((?:{DEPTH_MARK} )*){ESCAPE}?(.*)$")
@@ -315,7 +315,7 @@ def test_a_note_whose_only_block_the_sanitiser_empties_keeps_its_marker(tmp_path
     # Found by the container property test: a quote of nothing but <script> left the note no lines.
     from conftest import document_from_text
 
-    from pipeline.writers.gemtext import render_gemtext
+    from pipeline.writers.gemini.gemtext import render_gemtext
 
     document = document_from_text(tmp_path, "---\ntitle: contained\nlang: en\n---\n\na claim.[^n]\n\n"
                                   "[^n]: > <script>alert(1)</script>\n")

@@ -8,8 +8,8 @@ import pyphen
 import pytest
 from conftest import ROOT, document_from_text
 
-from pipeline import hyphenation
 from pipeline.document import DEFAULT_LANG
+from pipeline.writers.pdf.engine import hyphenation
 
 WORDS = (ROOT / "source" / "essay.md").read_text(encoding="utf-8").split()
 
@@ -58,7 +58,7 @@ def test_a_language_pyphen_lacks_is_left_alone(own_folder):
 
 
 def test_the_pdf_is_the_same_with_and_without_the_parsed_patterns(own_folder, tmp_path, monkeypatch):
-    from pipeline.writers import pdf
+    from pipeline.writers.pdf import book as pdf
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     document = document_from_text(tmp_path, "---\ntitle: patterns\nlang: en\n---\n\n"

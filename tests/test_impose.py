@@ -16,7 +16,7 @@ import pydyf
 import pytest
 from pypdf import PdfReader
 
-from pipeline.impose import impose
+from pipeline.writers.pdf.impose import impose
 
 A5 = (419.528, 595.276)  # points
 A4_LANDSCAPE = (841.89, 595.276)

@@ -1,4 +1,4 @@
-"""Kobo's span markup (pipeline/kepub.py): markup added, nothing else changed, read back with lxml."""
+"""Kobo's span markup (pipeline/writers/epub/kobo.py): markup added, nothing else changed, read back with lxml."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from pipeline import kepub
+from pipeline.writers.epub import kobo as kepub
 
 X = "{http://www.w3.org/1999/xhtml}"
 KOBO_ID = re.compile(r"\Akobo\.(\d+)\.(\d+)\Z")

@@ -11,8 +11,8 @@ import re
 
 from conftest import document_from_text
 
-from pipeline.book_html import HYPHENATE_MIN_CHARS, LAST_WORD_CLASS, page_html
-from pipeline.resources import STYLES
+from pipeline.files.resources import STYLES
+from pipeline.writers.pdf.book_html import HYPHENATE_MIN_CHARS, LAST_WORD_CLASS, page_html
 
 SPAN = f'<span class="{LAST_WORD_CLASS}">'
 

@@ -18,7 +18,7 @@ import pypdf
 import pytest
 from conftest import document_from_text, run_chapbook
 
-from pipeline.book_html import BREAK_EVERY, LONG_RUN, RUNNING_HEAD_LIMIT, breakable, page_html, running_head
+from pipeline.writers.pdf.book_html import BREAK_EVERY, LONG_RUN, RUNNING_HEAD_LIMIT, breakable, page_html, running_head
 
 ZWSP = "\u200b"
 WORD = "".join(random.Random(16).choices(string.ascii_lowercase, k=3000))  # no repeating pattern

@@ -6,10 +6,10 @@ import pytest
 import tinyhtml5
 from conftest import FIXTURE_SOURCES, document_from_text, read_fixture
 
-from pipeline import page_tree
-from pipeline.book_html import page_html
-from pipeline.book_parts import _Cut, part_mains
-from pipeline.page_tree import parsed_html, xhtml_tree
+from pipeline.writers.pdf.book_html import page_html
+from pipeline.writers.pdf.engine import page_tree
+from pipeline.writers.pdf.engine.page_tree import parsed_html, xhtml_tree
+from pipeline.writers.pdf.parts import _Cut, part_mains
 
 PAGE = ('<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" lang="en" xml:lang="en">\n<head>\n'
         '<meta charset="utf-8"/>\n<title>t</title>\n</head>\n<body>\n{}\n</body>\n</html>\n')
@@ -70,7 +70,7 @@ def test_a_base_element_is_left_to_weasyprint_which_reads_the_base_url_from_it()
 
 
 def test_the_pdf_is_the_same_parsed_either_way(tmp_path, monkeypatch):
-    from pipeline.writers import pdf
+    from pipeline.writers.pdf import book as pdf
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert page_tree.usable()  # the installed WeasyPrint takes the parsed tree: two ways are compared

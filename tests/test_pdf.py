@@ -158,7 +158,7 @@ def section_openings(document, pages) -> list[tuple[tuple[int, float], str]]:
 def render_source(path: Path, tmp: Path, name: str | None = None, **environment: str) -> tuple[object, Path]:
     """Read `path` as a build does (with `environment` set) and write its PDF into `tmp`."""
     from pipeline.build import prepare
-    from pipeline.writers import pdf
+    from pipeline.writers.pdf import book as pdf
 
     with pytest.MonkeyPatch.context() as patch:
         for key, value in environment.items():
@@ -324,7 +324,7 @@ def test_inside_margin_is_wider_on_the_binding_side(fixture_pdfs):
 @pytest.mark.parametrize(("paper", "size"), [("a4", (595.28, 841.89)), ("letter", (612.0, 792.0))])
 def test_paper_setting_sets_the_page_size(paper, size, tmp_path):
     from pipeline.build import prepare
-    from pipeline.writers import pdf
+    from pipeline.writers.pdf import book as pdf
 
     document = prepare(FIXTURES / "sections.md", {"paper": paper})
     path = tmp_path / f"{paper}.pdf"
@@ -499,7 +499,7 @@ def test_a_note_called_in_a_heading_stays_out_of_bookmarks_and_running_heads(tmp
 def test_cached_page_references_follow_pages_added_after_a_read():
     import pydyf
 
-    from pipeline.book_layout import _cached_page_references
+    from pipeline.writers.pdf.layout import _cached_page_references
 
     pdf = pydyf.PDF()
     for _ in range(3):
@@ -514,15 +514,15 @@ def test_warm_up_loads_the_default_languages_hyphenation_patterns_and_speeds_up_
     import pydyf
     import pyphen
 
-    from pipeline.book_layout import _cached_page_references
     from pipeline.document import DEFAULT_LANG
-    from pipeline.writers.pdf import warm_up
+    from pipeline.writers.pdf.book import warm_up
+    from pipeline.writers.pdf.layout import _cached_page_references
 
     patterns = pyphen.LANGUAGES[pyphen.language_fallback(DEFAULT_LANG)]
     pyphen.hdcache.pop(patterns, None)
     assert list(warm_up()) == [None, None]  # three stages: the build may stop it after the first or second
     assert patterns in pyphen.hdcache  # what WeasyPrint's first hyphenated line would otherwise parse
-    # from the data make parsed (pipeline/hyphenation.py): lists where Pyphen's own parse has tuples
+    # from the data make parsed (pipeline/writers/pdf/engine/hyphenation.py): lists where Pyphen's own parse has tuples
     assert all(isinstance(pattern, list) for pattern in pyphen.hdcache[patterns].patterns.values())
     assert pydyf.PDF.page_references.fget is _cached_page_references
 

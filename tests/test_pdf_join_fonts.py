@@ -26,13 +26,13 @@ FRONT_APART, THREE_PARTS = "front beside body", "front and two parts"
 def essay_parts(request, tmp_path_factory):
     """The essay laid out in parts and joined, with the parts the join was given and the same parts joined
     without any font sharing."""
-    import pipeline.pdf_join
-    from pipeline.book_layout import BookOptions
-    from pipeline.book_parts import render_front_apart, render_in_parts, split_index
+    import pipeline.writers.pdf.join
     from pipeline.build import prepare
+    from pipeline.writers.pdf.layout import BookOptions
+    from pipeline.writers.pdf.parts import render_front_apart, render_in_parts, split_index
 
     folder = tmp_path_factory.mktemp("join-fonts")
-    join = pipeline.pdf_join.join_pdfs
+    join = pipeline.writers.pdf.join.join_pdfs
     record = folder / "given.pickle"
 
     def recorded(parts, owners, drop_last=None):
@@ -43,13 +43,13 @@ def essay_parts(request, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
         document = prepare(ESSAY)
-        patch.setattr(pipeline.pdf_join, "join_pdfs", recorded)
+        patch.setattr(pipeline.writers.pdf.join, "join_pdfs", recorded)
         if request.param == FRONT_APART:
             joined = render_front_apart(document, BookOptions())
         else:
             joined = render_in_parts(document, BookOptions(), split_index(document, limit=1000))
         given = pickle.loads(record.read_bytes())
-        patch.setattr(pipeline.pdf_join, "_share_fonts", lambda pdf: None)
+        patch.setattr(pipeline.writers.pdf.join, "_share_fonts", lambda pdf: None)
         unshared = join(given["parts"], given["owners"], given["drop_last"])
     paths = {}
     for name, data in [("joined", joined), ("unshared", unshared)] + \
@@ -209,7 +209,7 @@ def test_every_page_looks_and_reads_as_the_part_it_came_from(essay_parts, tmp_pa
 
 
 def test_chapbook_check_passes_the_joined_book_with_shared_fonts(essay_parts):
-    from pipeline.checks.pdf import check_pdf
+    from pipeline.check.pdf import check_pdf
 
     document, paths, _given = essay_parts
     findings = check_pdf(document, paths["joined"])
@@ -220,7 +220,7 @@ def test_chapbook_check_passes_the_joined_book_with_shared_fonts(essay_parts):
 def test_two_parts_whose_subsets_differ_keep_both_programs_under_tags_of_their_own(essay_parts, tmp_path):
     import pikepdf
 
-    from pipeline.pdf_join import join_pdfs
+    from pipeline.writers.pdf.join import join_pdfs
 
     _document, _paths, given = essay_parts
     roman = []
@@ -245,7 +245,7 @@ def test_two_parts_whose_subsets_differ_keep_both_programs_under_tags_of_their_o
 def test_a_font_of_the_same_name_with_other_outlines_is_not_drawn_from_the_others_program(essay_parts, tmp_path):
     import pikepdf
 
-    from pipeline.pdf_join import join_pdfs
+    from pipeline.writers.pdf.join import join_pdfs
 
     _document, _paths, given = essay_parts
     # The first body part's bold renamed as the roman: its glyphs are among the second part's roman's.

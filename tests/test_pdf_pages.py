@@ -19,7 +19,7 @@ MOVED = "a section moved to another page since the previous PDF"
 def render_with_previous(path: Path, previous: Path, tmp: Path, name: str) -> Path:
     """Read `path` as a build does and write its PDF, handing in `previous` as the build would."""
     from pipeline.build import prepare
-    from pipeline.writers import pdf
+    from pipeline.writers.pdf import book as pdf
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
@@ -93,7 +93,7 @@ def test_a_stale_previous_pdf_still_gives_each_sections_page(tmp_path, caplog):
 
 
 def test_a_damaged_previous_pdf_is_only_no_help(tmp_path):
-    from pipeline.destinations import destination_pages
+    from pipeline.writers.pdf.destinations import destination_pages
 
     source = tmp_path / "short.md"
     source.write_text(SECTIONS.replace("{filler}", ""), encoding="utf-8")

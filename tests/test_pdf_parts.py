@@ -33,8 +33,8 @@ TWO_PARTS, FRONT_APART = "two parts", "front apart"
 def render_split(tmp: Path, name: str, way: str = TWO_PARTS) -> tuple[object, Path]:
     """The essay laid out in parts: cut in two at its middle section, as a book above SPLIT_WORDS is, or
     with its front apart from its body, as the writer lays the essay out."""
-    from pipeline.book_layout import BookOptions
-    from pipeline.book_parts import render_front_apart, render_in_parts, split_index
+    from pipeline.writers.pdf.layout import BookOptions
+    from pipeline.writers.pdf.parts import render_front_apart, render_in_parts, split_index
 
     document = read_essay()
     output = tmp / f"{name}.pdf"
@@ -55,8 +55,8 @@ def read_essay():
 @pytest.fixture(scope="session")
 def essay_laid_out_whole(tmp_path_factory):
     """The essay laid out in one piece, as no build lays it out any more: the reference for the joined books."""
-    from pipeline.book_html import page_html
-    from pipeline.book_layout import BookOptions, write_pdf
+    from pipeline.writers.pdf.book_html import page_html
+    from pipeline.writers.pdf.layout import BookOptions, write_pdf
 
     document = read_essay()
     whole = tmp_path_factory.mktemp("whole") / "whole.pdf"
@@ -75,7 +75,7 @@ def essay_whole_and_split(request, tmp_path_factory, essay_laid_out_whole):
 
 def test_short_sources_keep_one_layout_and_long_ones_are_cut_at_a_section_near_the_middle(essay):
     from pipeline.ast import stringify
-    from pipeline.book_parts import SPLIT_WORDS, split_index
+    from pipeline.writers.pdf.parts import SPLIT_WORDS, split_index
 
     assert split_index(essay) is None
     long = replace(essay, blocks=copy.deepcopy(essay.blocks) * 20)
@@ -208,7 +208,7 @@ def test_the_structure_tree_is_one_tree_reaching_every_pages_marked_content(essa
 
 
 def test_chapbook_check_passes_the_joined_book(essay_whole_and_split):
-    from pipeline.checks.pdf import check_pdf
+    from pipeline.check.pdf import check_pdf
 
     document, _whole, split, _again = essay_whole_and_split
     findings = check_pdf(document, split)
@@ -222,10 +222,10 @@ def test_the_joined_book_is_the_same_bytes_every_time(essay_whole_and_split):
 
 
 def test_the_second_part_renumbered_after_layout_is_the_part_laid_out_from_its_number(essay):
-    from pipeline.book_html import html_page
-    from pipeline.book_layout import BookOptions, lay_out, pdf_bytes
-    from pipeline.book_parts import notes_in, part_css, part_mains, split_index
-    from pipeline.late_folios import numbered_later
+    from pipeline.writers.pdf.book_html import html_page
+    from pipeline.writers.pdf.engine.late_folios import numbered_later
+    from pipeline.writers.pdf.layout import BookOptions, lay_out, pdf_bytes
+    from pipeline.writers.pdf.parts import notes_in, part_css, part_mains, split_index
 
     cut = split_index(essay, limit=1000)
     second = html_page(essay, [part_mains(essay, cut)[1]])
@@ -245,8 +245,8 @@ def test_the_second_part_renumbered_after_layout_is_the_part_laid_out_from_its_n
 def test_a_weasyprint_without_the_folio_hook_gets_the_book_laid_out_whole(essay, monkeypatch):
     import weasyprint.layout
 
-    from pipeline.book_layout import BookOptions
-    from pipeline.book_parts import render_front_apart, render_in_parts, split_index
+    from pipeline.writers.pdf.layout import BookOptions
+    from pipeline.writers.pdf.parts import render_front_apart, render_in_parts, split_index
 
     monkeypatch.delattr(weasyprint.layout, "layout_fixed_boxes")
     assert render_in_parts(essay, BookOptions(), split_index(essay, limit=1000)) is None
@@ -254,9 +254,9 @@ def test_a_weasyprint_without_the_folio_hook_gets_the_book_laid_out_whole(essay,
 
 
 def test_the_essays_front_is_laid_out_apart_and_a_short_contents_is_not(essay):
-    from pipeline.book_html import contents_entries
-    from pipeline.book_layout import BookOptions
-    from pipeline.book_parts import FRONT_APART_ENTRIES, lays_front_apart
+    from pipeline.writers.pdf.book_html import contents_entries
+    from pipeline.writers.pdf.layout import BookOptions
+    from pipeline.writers.pdf.parts import FRONT_APART_ENTRIES, lays_front_apart
 
     screen, print_file = BookOptions(), BookOptions(full_fonts=True)
     assert len(contents_entries(essay.outline())) >= FRONT_APART_ENTRIES and lays_front_apart(essay, screen)

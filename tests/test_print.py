@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from pipeline.checks.printing import check_booklet, check_print, font_programs
+from pipeline.check.printing import check_booklet, check_print, font_programs
 from pipeline.editions import Companion
 from tests.conftest import ESSAY, FIXTURES, read_fixture, run_chapbook
 from tests.test_impose import book, fold, half_sheets, labels
@@ -115,7 +115,7 @@ def test_crop_marks_only_when_asked_outside_the_bleed(tmp_path):
 
 def test_print_rebuild_is_byte_identical(monkeypatch):
     # WeasyPrint writes a random XMP DocumentID into PDF/X-4 (and a file /ID hashed over it).
-    from pipeline.writers import print_pdf
+    from pipeline.writers.pdf import pdfx as print_pdf
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     document = read_fixture("sections.md")
@@ -160,7 +160,7 @@ def test_chapbook_check_passes_the_built_files_and_catches_a_shuffled_booklet(pr
 
 
 def test_a_booklet_too_thick_to_staple_warns_and_suggests_a_signature(caplog, tmp_path):
-    from pipeline.writers import booklet
+    from pipeline.writers.pdf import booklet
 
     document = read_fixture("sections.md")
     companions = {"pdf": Companion("pdf", "sections.pdf", book(64))}

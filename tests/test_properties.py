@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.build import prepare
-from pipeline.checks.text import check_text
+from pipeline.check.text import check_text
 from pipeline.errors import ChapbookError
 from pipeline.writers.text import render
 
@@ -114,8 +114,8 @@ def test_every_container_is_sanitised_and_keeps_its_words(tmp_path_factory, mark
     import trimgmi
 
     from pipeline.check import _source_finding
-    from pipeline.writers.gemtext import render_gemtext
-    from pipeline.writers.xhtml import HtmlOptions, render_blocks
+    from pipeline.writers.gemini.gemtext import render_gemtext
+    from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
 
     folder = tmp_path_factory.mktemp("contained")
     document = prepared_or_clean_error(folder / "contained.md", markdown)

@@ -7,7 +7,7 @@ import pytest
 from conftest import run_chapbook
 from publish_servers import GmCapsuleHost, capsule_versions, sftp_host_for_home, tree
 
-from pipeline.measure import human_size
+from pipeline.words.measure import human_size
 
 TOKEN = "cli-titan-token-9f8e"
 

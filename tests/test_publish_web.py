@@ -14,8 +14,8 @@ import pytest
 from conftest import ESSAY, run_chapbook
 from publish_servers import sftp_host_for_home, tree
 
-from pipeline.measure import human_size
 from pipeline.publish.plan import MANIFEST
+from pipeline.words.measure import human_size
 
 PAGE = "2024-07-31-my-thoughts-on-generated-images.html"
 TITLE = "my thoughts on generated images"

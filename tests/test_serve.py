@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import ESSAY, ROOT, run_chapbook
 
-from pipeline.serve import bind_warning, certificate_names, ensure_certificate, state_folder
+from pipeline.serve.capsule import bind_warning, certificate_names, ensure_certificate, state_folder
 
 PAGE = "gemlog/2024-07-31-my-thoughts-on-generated-images.gmi"
 

@@ -7,7 +7,7 @@ import re
 from conftest import document_from_text, read_fixture
 
 from pipeline.ast import walk_blocks
-from pipeline.measure import display_width
+from pipeline.words.measure import display_width
 from pipeline.writers.text import BULLETS, render_text
 
 LIST_LINE = re.compile(r"^( *)([-+o~]|\d+\.|[a-z]+\.) (.*)$")
@@ -145,7 +145,7 @@ def test_breaks_that_would_read_as_markers_are_avoided_within_the_width(essay):
 def test_a_table_too_wide_for_the_page_is_wrapped_row_by_row(tmp_path):
     from conftest import document_from_text
 
-    from pipeline.checks.text import check_text
+    from pipeline.check.text import check_text
     from pipeline.writers.text import render
 
     long_cell = " ".join(["gpt·4"] * 20)
@@ -162,7 +162,7 @@ def test_check_accepts_a_long_code_line_in_a_note_set_as_written(tmp_path):
     # Found by the container property test: code is never wrapped, and in a note its marker leads it.
     from conftest import document_from_text
 
-    from pipeline.checks.text import check_text
+    from pipeline.check.text import check_text
     from pipeline.writers.text import render
 
     code = "gpt·4 gpt·4 gpt·4 gpt·4 gpt·4 æsthetically <script>alert(1)</script> and more words"

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from conftest import ESSAY, ROOT, run_chapbook
 
-from pipeline.atomic import atomic_write, probe_writable
-from pipeline.bounded import FileTooLarge, NotRegularFile, read_regular_file
-from pipeline.terminal import EscapingFormatter, shown
+from pipeline.files.atomic import atomic_write, probe_writable
+from pipeline.files.bounded import FileTooLarge, NotRegularFile, read_regular_file
+from pipeline.words.terminal import EscapingFormatter, shown
 
 OUTSIDE_TEXT = b"OUTSIDE-FILE-THAT-MUST-SURVIVE\n"
 MARKDOWN = b"---\ntitle: a source\nlang: en\n---\n\nthe author's only copy.\n"
@@ -73,7 +73,7 @@ def test_atomic_write_replaces_a_planted_link_instead_of_writing_through_it(tmp_
 
 
 def test_the_certificate_key_is_never_written_through_a_planted_link(tmp_path, outside):
-    from pipeline.serve import ensure_certificate
+    from pipeline.serve.capsule import ensure_certificate
 
     folder = tmp_path / "tls"
     folder.mkdir()
@@ -121,7 +121,7 @@ def test_bounded_read_can_refuse_links(tmp_path, outside):
 
 
 def test_the_pdf_fetcher_refuses_an_oversized_file_and_a_nul_in_its_url(tmp_path, caplog):
-    from pipeline.fetcher import MAX_RESOURCE_BYTES, RefusedResource, SandboxedFetcher
+    from pipeline.writers.pdf.fetcher import MAX_RESOURCE_BYTES, RefusedResource, SandboxedFetcher
 
     huge = tmp_path / "huge.png"
     with huge.open("wb") as stream:
@@ -722,7 +722,7 @@ def test_check_is_clean_on_every_container(containers):
 # --- the text and gemtext editions: linear wrapping, display width, the author's spaces, odd file names -----
 
 def test_wrapping_does_linear_work():
-    from pipeline.measure import display_width
+    from pipeline.words.measure import display_width
     from pipeline.writers.text import wrap_without_markers
 
     calls = []
@@ -732,7 +732,7 @@ def test_wrapping_does_linear_work():
         return display_width(text)
 
     words = ("a - list 1. of it. words [4] and o more " * 2000).split()
-    from pipeline.wrapping import wrap_words
+    from pipeline.writers.shared.wrapping import wrap_words
 
     lines = wrap_words(" ".join(words), 30, counting, "", "  ")
     assert len(calls) <= 2 * len(words) + len(lines) + 2
@@ -743,7 +743,7 @@ def test_wrapping_does_linear_work():
 
 
 def test_wide_characters_count_two_columns_and_no_break_spaces_hold(tmp_path):
-    from pipeline.measure import display_width
+    from pipeline.words.measure import display_width
 
     korean = "한국어 문장은 띄어쓰기로 단어를 나눕니다 " * 30
     body = f"{korean}\n\n| first line\n|     indented  with\u00a0a no-break space\n"

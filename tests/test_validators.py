@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import validators
+from pipeline.check import validators
 
 XHTML = """<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE html>

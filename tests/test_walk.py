@@ -7,7 +7,7 @@ from conftest import document_from_text
 
 from pipeline.ast import Node, child_block_lists, has_class, map_blocks, stringify, walk_blocks
 from pipeline.transforms.disclaimers import DISCLAIMER_CLASS
-from pipeline.writers.xhtml import HtmlOptions, render_blocks
+from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
 
 # Each container holds `@` where a block goes; pandoc reads every one of them.
 CONTAINERS = {

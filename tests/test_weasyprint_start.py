@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT
 
-from pipeline.weasyprint_start import generate, is_current, weasyprint_declarations
+from pipeline.writers.pdf.engine.weasyprint_start import generate, is_current, weasyprint_declarations
 
 SOURCE = FIXTURES / "kitchen-sink.md"  # tables, an image, code, notes, nested lists: most of what WeasyPrint draws
 
@@ -20,13 +20,13 @@ SOURCE = FIXTURES / "kitchen-sink.md"  # tables, an image, code, notes, nested l
 RENDER = """
 import json, sys
 from pathlib import Path
-from pipeline.weasyprint_start import import_weasyprint
+from pipeline.writers.pdf.engine.weasyprint_start import import_weasyprint
 if sys.argv[1] == "-":
     import weasyprint
 else:
     import_weasyprint(Path(sys.argv[1]))
 from pipeline.build import prepare
-from pipeline.writers import pdf
+from pipeline.writers.pdf import book as pdf
 Path(sys.argv[3]).write_bytes(pdf.render(prepare(Path(sys.argv[2]))))
 ffi = sys.modules["weasyprint.text.ffi"].ffi
 subsetter = sys.modules["fontTools.subset"]

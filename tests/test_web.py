@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from conftest import ESSAY, FIXTURE_SOURCES, FIXTURES, ROOT, document_from_text, read_fixture, run_chapbook
 
-from pipeline import browser
+from pipeline.check import browser
 from pipeline.settings import Settings
-from pipeline.writers.html import POLICY, plan_pages, render_site
+from pipeline.writers.web.site import POLICY, plan_pages, render_site
 
 SOURCES = [ESSAY, *FIXTURE_SOURCES]
 ESSAY_PAGE = "2024-07-31-my-thoughts-on-generated-images.html"
@@ -327,7 +327,7 @@ title: hostile
 
 def test_the_checker_catches_a_broken_page(built, tmp_path, chromium):
     """The checks can fail: a page spoilt five ways is reported five ways."""
-    from pipeline.checks.web import check_site
+    from pipeline.check.web import check_site
 
     outdir, _findings, _check = built
     site = tmp_path / "web"

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from pipeline.errors import ChapbookError
-from pipeline.serve_web import POLICY, start_site_server
+from pipeline.serve.web import POLICY, start_site_server
 
 
 def get(port: int, path: str):

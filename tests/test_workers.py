@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import read_fixture, run_chapbook
 
+from pipeline.build.workers import RemoteTraceback, WorkerDied, WorkerPool, cores
 from pipeline.errors import ChapbookError
-from pipeline.workers import RemoteTraceback, WorkerDied, WorkerPool, cores
 from tests.benchmarks.sources import make_posts
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}

@@ -13,7 +13,7 @@ from conftest import FIXTURE_DISCLAIMERS, document_from_text, read_fixture, sour
 
 from pipeline.ast import attr
 from pipeline.document import Document, Metadata
-from pipeline.writers.xhtml import HtmlOptions, render_blocks, render_inlines
+from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks, render_inlines
 
 X = "{http://www.w3.org/1999/xhtml}"
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.errors import ChapbookError
-from pipeline.measure import human_size
 from pipeline.publish.destination import Destination, parse_destination
 from pipeline.publish.plan import (
     FIRST_SITE,
@@ -33,6 +32,7 @@ from pipeline.publish.plan import (
     render_manifest,
 )
 from pipeline.publish.sites import SITES, site_label
+from pipeline.words.measure import human_size
 
 __all__ = ["SITES", "Action", "Destination", "PublishReport", "feed_address", "notify_antenna",
            "parse_destination", "publish"]
@@ -79,7 +79,7 @@ def describe(action: Action) -> str:
 
 
 def _state_folder(environ: dict[str, str]) -> Path:
-    from pipeline.serve import state_folder
+    from pipeline.serve.capsule import state_folder
 
     return state_folder(environ)
 
@@ -126,7 +126,7 @@ def _refuse_other_site(destination: Destination, held: str | None, site: str) ->
 def page_type(folder: Path, relative: str) -> str:
     """The MIME type a file is sent with: pages carry charset and the language their `.meta` records."""
     from pipeline.publish.titan import file_type
-    from pipeline.serve import sidecar_parameters
+    from pipeline.serve.capsule import sidecar_parameters
 
     mime = file_type(relative)
     return mime + sidecar_parameters(folder / relative) if mime.startswith("text/gemini") else mime

@@ -6,15 +6,15 @@ import errno
 import hashlib
 from pathlib import Path
 
-from pipeline.atomic import atomic_write, remove_stale_parts
 from pipeline.errors import ChapbookError
-from pipeline.paths import is_inside
+from pipeline.files.atomic import atomic_write, remove_stale_parts
+from pipeline.files.paths import is_inside
 from pipeline.publish.destination import Destination
 from pipeline.publish.plan import MANIFEST
 
 
 class FolderTransport:
-    """Files written with pipeline.atomic (temporary file, then rename), so a reader never sees half a page."""
+    """Files written with pipeline.files.atomic (temporary file, then rename), so a reader never sees half a page."""
 
     remote_manifest = True
 

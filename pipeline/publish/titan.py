@@ -12,8 +12,8 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import quote
 
-from pipeline.atomic import atomic_write
 from pipeline.errors import ChapbookError
+from pipeline.files.atomic import atomic_write
 from pipeline.publish.destination import Destination
 from pipeline.publish.tofu import Pins, gemini_request
 

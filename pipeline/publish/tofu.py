@@ -1,6 +1,6 @@
 """Gemini and Titan requests over TLS, with the server's certificate pinned on first use (the Gemini norm).
 
-Pins live in chapbook's state folder (`pipeline.serve.state_folder`), one line per host:
+Pins live in chapbook's state folder (`pipeline.serve.capsule.state_folder`), one line per host:
 `host:port SHA256:<hex of the certificate>`. A changed certificate is always refused.
 """
 

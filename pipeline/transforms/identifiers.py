@@ -7,7 +7,7 @@ from typing import Any
 
 from pipeline.ast import Node, map_blocks, stringify
 from pipeline.document import Document
-from pipeline.naming import slug
+from pipeline.words.naming import slug
 
 # The ids the XHTML writer gives footnotes and their calls; an author's id must not take one.
 _WRITER_IDS = re.compile(r"(?:note|noteref)-\d+")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeline.ast import Node, attr, map_inlines, stringify, walk_blocks
 from pipeline.document import Document, Resource
-from pipeline.resources import MEDIA_TYPES, resolve_local
+from pipeline.files.resources import MEDIA_TYPES, resolve_local
 
 log = logging.getLogger("chapbook")
 

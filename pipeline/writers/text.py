@@ -6,9 +6,9 @@ import re
 
 from pipeline.ast import Node, ordered_marker, stringify
 from pipeline.document import Document
-from pipeline.measure import display_width
-from pipeline.tables import cell_texts, text_grid
-from pipeline.wrapping import wrap_words
+from pipeline.words.measure import display_width
+from pipeline.writers.shared.tables import cell_texts, text_grid
+from pipeline.writers.shared.wrapping import wrap_words
 
 # One marker per depth (then repeating), never `*`: asterisks belong to the author's notes.
 BULLETS = ("-", "+", "o", "~")
@@ -24,7 +24,7 @@ def wrap_without_markers(text: str, width: int, first: str, rest: str) -> list[s
     """`text` wrapped to `width` display columns, so that no continuation line starts with what reads
     as a list marker, a quote or a link number: such a word goes down with the word before it.
 
-    Linear in the length of `text` (pipeline/wrapping.py); words are split at ASCII spaces only, so a
+    Linear in the length of `text` (pipeline/writers/shared/wrapping.py); words are split at ASCII spaces only, so a
     no-break space holds, and wide characters (Korean, Chinese) count two columns.
     """
     return wrap_words(text, width, display_width, first, rest, lambda word: not _LOOKS_LIKE_MARKER.match(word))

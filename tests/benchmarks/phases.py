@@ -301,9 +301,9 @@ def measure(source: Path, zlib_levels: list[int], previous: bytes | None = None,
     install(phases, zlib_levels)
     started = time.perf_counter()
     phases.begin("chapbook imports")
-    from pipeline import fonts
     from pipeline.build import prepare
-    from pipeline.writers import pdf
+    from pipeline.writers.pdf import book as pdf
+    from pipeline.writers.shared import fonts
     phases.end()
     check_coverage = fonts.check_coverage
     timed_coverage = phases.wrap("font coverage check", check_coverage)

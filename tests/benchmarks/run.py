@@ -312,7 +312,8 @@ def compare_phases(bench: Bench, essays: dict[str, Path]) -> None:
 
     The 20x essay is laid out cold, then again handed its last PDF (as a build over earlier outputs is).
     """
-    table_head(f"PDF phases in-process: pipeline.writers.pdf.render on pipeline.build.prepare's document, WeasyPrint's "
+    table_head("PDF phases in-process: pipeline.writers.pdf.book.render on pipeline.build.prepare's document, "
+               f"WeasyPrint's "
                f"functions timed (exclusive seconds), median of {RUNS} fresh processes, alternating", columns=False)
     runs: dict[str, list[dict]] = {"essay": [], "20x": [], PREVIOUS: []}
     last_pdf = bench.folder / "phases-20x.pdf"

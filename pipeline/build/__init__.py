@@ -1,0 +1,481 @@
+"""Builds: which editions for which sources, the cache, the PDFs in worker processes, atomic writes."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+from pipeline.files.atomic import atomic_write, probe_writable, remove_stale_parts
+from pipeline.build.cache import BuildCache, cache_folder, environment_snapshot, file_digest, input_key
+from pipeline.document import Document
+from pipeline.editions import EDITIONS, PREVIOUS, Companion, Edition, in_build_order
+from pipeline.editions import edition as edition_named
+from pipeline.errors import ChapbookError
+from pipeline.files.paths import is_inside, plain_file_inside
+from pipeline.reader import read_document
+from pipeline.settings import Settings, apply, as_dict, load_project_settings
+from pipeline.transforms import apply_transforms
+from pipeline.build.workers import WorkerDied, WorkerPool, cores
+
+log = logging.getLogger("chapbook")
+
+
+@dataclass(frozen=True)
+class Written:
+    """One finished output, for the build summary."""
+
+    edition: str
+    path: Path
+    size: int
+    seconds: float
+    cached: bool = False
+    removed: tuple[Path, ...] = ()  # files of an earlier build this one no longer makes
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output to make: an edition, the sources it needs, where it goes, its cache key, the jobs it uses."""
+
+    edition: Edition
+    sources: tuple[Path, ...]
+    output: Path
+    key: str
+    uses: tuple[Job, ...] = ()
+
+
+def available_editions() -> list[str]:
+    """The editions whose writer module exists in this installation, in the registry's order."""
+    return [edition.name for edition in EDITIONS if importlib.util.find_spec(edition.writer) is not None]
+
+
+def default_sources(folder: Path = Path("source")) -> list[Path]:
+    """Every `source/*.md`, in name order; a symbolic link among them to a file outside the project is refused.
+
+    Named on the command line, such a file is built: the author chose it.
+    """
+    sources = sorted(folder.glob("*.md"))
+    project = Path.cwd()
+    for source in sources:
+        if source.is_symlink() and not is_inside(source, project):
+            raise ChapbookError(source, f"this source is a symbolic link to {source.resolve()}, outside the project",
+                                "name it on the command line to publish it anyway, or remove the link")
+    return sources
+
+
+def _epoch_time(epoch: str) -> datetime | None:
+    """SOURCE_DATE_EPOCH as a time, or None (with a warning) when it is no whole number of seconds up to 9999."""
+    if not epoch:
+        return None
+    try:
+        if epoch.isascii() and epoch.isdigit():
+            return datetime.fromtimestamp(int(epoch), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        pass
+    log.warning("SOURCE_DATE_EPOCH=%s is not a whole number of seconds between 1970 and 9999; ignored: the editions "
+                "are stamped with the source's date or file time", epoch[:40])
+    return None
+
+
+def edition_time(document: Document, environment: dict[str, str]) -> datetime:
+    """The time stamped into editions: SOURCE_DATE_EPOCH if set, else the source's date, else its mtime."""
+    epoch = _epoch_time(environment.get("SOURCE_DATE_EPOCH", "").strip())
+    if epoch is not None:
+        return epoch
+    day = document.meta.day()
+    if day is not None:
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return datetime.fromtimestamp(int(document.source.stat().st_mtime), tz=UTC)
+
+
+def prepare(path: Path, overrides: dict | None = None, project: Settings | None = None) -> Document:
+    """Read one source (the one pandoc call) and apply every transform.
+
+    `project` is the project's settings (chapbook.toml), loaded once per build; read here when not given.
+    """
+    project = project if project is not None else load_project_settings(Path.cwd())
+    document = apply_transforms(read_document(path, project, overrides))
+    return replace(document, modified=edition_time(document, dict(os.environ)))
+
+
+def check_output_folder(outdir: Path) -> None:
+    """Refuse an output folder that is a file or cannot be written, before any work is done."""
+    if outdir.exists() and not outdir.is_dir():
+        raise ChapbookError(outdir, "the output folder is a file", "choose another folder with -o")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        probe_writable(outdir)  # never through a planted link (O_EXCL | O_NOFOLLOW)
+    except OSError as error:
+        raise ChapbookError(outdir, f"cannot write to the output folder ({error.strerror})",
+                            "choose another folder with -o or fix its permissions") from None
+
+
+def _check_sources(sources: list[Path], outdir: Path) -> None:
+    stems: dict[str, Path] = {}
+    for source in sources:
+        if source.stem in stems and source.resolve() == stems[source.stem].resolve():
+            raise ChapbookError(source, "this source is named twice", "name each source once")
+        if source.stem in stems:
+            raise ChapbookError(source, f"another source ({stems[source.stem]}) has the same name",
+                                "rename one; outputs are named after the file")
+        stems[source.stem] = source
+        if outdir.resolve() == source.parent.resolve():
+            raise ChapbookError(outdir, "the output folder is the source folder",
+                                "choose another folder with -o; chapbook never writes into the source folder")
+
+
+def _check_outputs(jobs: list[Job], sources: list[Path]) -> None:
+    """Refuse a build that would write over a source, or into a folder that holds one (real paths compared)."""
+    real_sources = {source.resolve(): source for source in sources}
+    for job in jobs:
+        output = job.output.resolve()
+        if output in real_sources:
+            raise ChapbookError(real_sources[output], f"writing {job.output} would overwrite this source",
+                                "choose another folder with -o; chapbook never writes over a source")
+        if job.edition.is_folder:
+            inside = next((source for real, source in real_sources.items() if real.is_relative_to(output)), None)
+            if inside is not None:
+                raise ChapbookError(inside, f"this source lies inside {job.output}, which the {job.edition.name} "
+                                    "edition writes", "move the source, or choose another folder with -o")
+
+
+def _worker_died(job: Job) -> ChapbookError:
+    """The error for a worker process killed under the build (the OOM killer's SIGKILL, seen from here)."""
+    return ChapbookError(job.output, f"the {job.edition.name} worker process died before it finished (killed by the "
+                         "system, most often for lack of memory)", "close other programs or split the source, "
+                         "then build again")
+
+
+def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Settings) -> list[Job]:
+    """Every output the build would make, in an order where each job follows the jobs it uses."""
+    environment = environment_snapshot()
+    jobs: list[Job] = []
+    made: dict[tuple[str, Path | None], Job] = {}  # (edition, source; None for a folder) -> its job
+    for edition in in_build_order(editions):
+        groups = [tuple(sources)] if edition.is_folder else [(source,) for source in sources]
+        for group in groups:
+            uses = tuple(dict.fromkeys(made[(name, None if edition_named(name).is_folder else source)]
+                                       for name in edition.uses for source in group))
+            key = input_key(edition.name, list(group), as_dict(settings), environment, edition.stylesheets,
+                            [job.key for job in uses])
+            output = edition.path(outdir, group[0].stem)
+            job = Job(edition, group, output, key, uses)
+            jobs.append(job)
+            made[(edition.name, None if edition.is_folder else group[0])] = job
+    return jobs
+
+
+def warm_up(module_name: str) -> Iterator[None]:
+    """Import a writer and run its warm_up() if it has one, yielding where a writer's warm-up may stop early.
+
+    A writer's warm_up() may be a generator: each yield ends a stage after which the worker stops
+    warming if a job is already waiting. A failure here is left to the real render, which reports it.
+    """
+    try:
+        writer = importlib.import_module(module_name)
+        stages = writer.warm_up() if hasattr(writer, "warm_up") else None
+        if isinstance(stages, Iterator):
+            yield from stages
+    except Exception:  # noqa: BLE001 - the real render reports the same problem, with its context
+        return
+
+
+def companions_of(job: Job) -> dict:
+    """The finished files of the jobs `job` uses, read from where they were written.
+
+    Per-source editions get {edition: Companion}; folder editions {source: {edition: Companion}}. An edition
+    that reads_previous also gets its own last output, if any, as companions[PREVIOUS].
+    """
+    found: dict = {}
+    for used in job.uses:
+        if used.edition.is_folder:
+            continue  # a folder edition is used as a whole by no edition today
+        companion = Companion(used.edition.name, used.output.name, used.output.read_bytes())
+        if job.edition.is_folder:
+            found.setdefault(used.sources[0], {})[used.edition.name] = companion
+        else:
+            found[used.edition.name] = companion
+    previous = plain_file_inside(job.output.parent, job.output.name) if job.edition.reads_previous else None
+    if previous is not None:
+        found[PREVIOUS] = Companion(job.edition.name, previous.name, previous.read_bytes())
+    return found
+
+
+def render_job(job: Job, documents: dict[Path, Document], settings: Settings, cores: int = 1) -> dict[Path, bytes]:
+    """Run one writer; returns the files to write (absolute paths) and their bytes.
+
+    A worker edition's writer is told the `cores` the job may use (see pipeline/editions.py).
+    """
+    writer = job.edition.load_writer()
+    companions = companions_of(job)
+    if job.edition.is_folder:
+        files = writer.render_site([documents[source] for source in job.sources], settings, companions)
+        return {job.output / relative: data for relative, data in files.items()}
+    if job.edition.worker:
+        return {job.output: writer.render(documents[job.sources[0]], companions, cores)}
+    return {job.output: writer.render(documents[job.sources[0]], companions)}
+
+
+def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> tuple[Path, ...]:
+    """Remove the files an earlier build wrote into `folder` that this one no longer makes.
+
+    `previous` maps paths relative to `folder` to the digests they were written with. A capsule
+    page whose source was removed would otherwise stay published. A file edited since chapbook
+    wrote it is kept, with a warning; nothing outside `folder` or behind a symbolic link is touched.
+    """
+    made_names = {path.relative_to(folder).as_posix() for path in made}
+    removed = []
+    for name, digest in sorted(previous.items()):
+        path = plain_file_inside(folder, name) if name not in made_names else None
+        if path is None:
+            continue
+        if file_digest(path) != digest:
+            log.warning("%s: kept, although no source makes it any more: it was edited after chapbook wrote it; "
+                        "delete it by hand if it should go", path)
+            continue
+        path.unlink()
+        removed.append(path)
+    return tuple(removed)
+
+
+def write_files(job: Job, files: dict[Path, bytes]) -> None:
+    """Write a job's files; a folder edition's file that already holds these very bytes is left as it is.
+
+    Its time then says when its content last changed (`watch` writes a capsule twice: its pages, then
+    the PDF's copy), and a capsule host sees only the files that did.
+    """
+    for path, data in sorted(files.items()):
+        if job.edition.is_folder and _holds(path, data):
+            continue
+        atomic_write(path, data)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _write(job: Job, files: dict[Path, bytes], documents: dict[Path, Document], cache: BuildCache,
+           started: float) -> Written:
+    write_files(job, files)
+    folder = job.edition.is_folder
+    removed = remove_unmade(cache.written_files(job.output), list(files), job.output) if folder else ()
+    resources = [path for source in job.sources for path in documents[source].local_files()]
+    cache.record(job.output, job.key, resources, list(files) if folder else [])
+    return Written(job.edition.name, job.output, sum(len(d) for d in files.values()),
+                   time.perf_counter() - started, removed=removed)
+
+
+def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dict | None = None,
+          force: bool = False, on_written: Callable[[Written], None] | None = None,
+          on_started: Callable[[str], None] | None = None, pool: WorkerPool | None = None) -> list[Written]:
+    """Read each source once, then write every requested edition (and those they use) whose inputs changed.
+
+    Errors in reading stop the build before any output is touched. Worker editions (the PDFs) are
+    laid out in worker processes, one per core, each queued as soon as its source is read, while the
+    main process reads the rest and writes the other editions. `pool` lends workers that outlive the
+    build (watch keeps them warm); without it the build starts its own when it has worker jobs.
+    """
+    overrides = overrides or {}
+    _check_sources(sources, outdir)
+    project = load_project_settings(Path.cwd())  # read once per build, handed down
+    settings = apply(project, overrides, "command line")
+    cache = BuildCache(cache_folder(dict(os.environ)))
+    jobs = plan(sources, outdir, editions, settings)
+    _check_outputs(jobs, sources)
+    results: list[Written] = []
+    stale: list[Job] = []
+    for job in jobs:
+        fresh = not force and cache.is_fresh([job.output], job.key)
+        if fresh and not any(used in stale for used in job.uses):
+            log.debug("%s: its inputs did not change; kept", job.output)
+            size = job.output.stat().st_size if job.output.is_file() else 0
+            results.append(_announce(Written(job.edition.name, job.output, size, 0.0, cached=True), on_written))
+        else:
+            stale.append(job)
+    if not stale:
+        return results
+    # One job alone is made in this process: a worker would only add its start-up, unless it is already warm.
+    separate = [job for job in stale if job.edition.worker] if pool is not None or len(stale) > 1 else []
+    # The quick editions of one source are offered to workers that would otherwise idle; the main
+    # process takes back, in plan order, each that no worker has started.
+    spare = [job for job in stale if not (job.edition.worker or job.uses or job.edition.is_folder)] if separate else []
+    with _workers_for(separate, pool) as workers:
+        # Each worker job's share of the cores: one each when there are as many worker jobs as cores.
+        run = _Run(workers, settings, cache, on_written, on_started, results, max(1, cores() // max(1, len(separate))))
+        for source in sorted({s for job in stale for s in job.sources}):
+            reading = time.perf_counter()
+            run.documents[source] = prepare(source, overrides, project)
+            log.debug("%s: read (one pandoc call) and transformed in %.2f s", source, time.perf_counter() - reading)
+            for job in [*separate, *spare]:  # PDFs first; one that uses other jobs is sent after them, below
+                if not job.uses and job not in run.sent and set(job.sources) <= run.documents.keys():
+                    run.send(job, spare=not job.edition.worker)
+        check_output_folder(outdir)
+        remove_stale_parts(outdir)
+        try:
+            for job in _quick_first(stale, separate):
+                if pool is not None and job.edition.links_uses:
+                    run.write_early(job)
+                for used in job.uses:
+                    if used in run.pending:
+                        run.finish(used)
+                if separate and job.edition.worker:
+                    if job not in run.sent:
+                        run.send(job)
+                elif job in run.pending:
+                    run.finish(job)
+                else:
+                    run.make(job)
+            for job in list(run.pending):
+                run.finish(job)
+        finally:  # each recorded output is on disk, even if a later edition failed or was interrupted
+            cache.save()
+    return results
+
+
+def _quick_first(stale: list[Job], separate: list[Job]) -> list[Job]:
+    """The jobs in plan order, except that those waiting for no worker job (even through another) come first.
+
+    The text edition is then written while the PDF is laid out, not after the booklet that waits
+    for it. The order depends only on the plan, so outputs are announced the same way every time.
+    """
+    waiting: set[Job] = set(separate)
+    for job in stale:  # plan order: what a job uses comes before it
+        if any(used in waiting for used in job.uses):
+            waiting.add(job)
+    return [job for job in stale if job not in waiting] + [job for job in stale if job in waiting]
+
+
+def session_workers(sources: list[Path], editions: list[str]) -> WorkerPool | None:
+    """Workers for a session of builds (`watch`): one per core, no more than the worker jobs of a full build.
+
+    They warm up the chosen worker editions' writers as they start and again whenever one is replaced;
+    None if no chosen edition is laid out in a worker. The caller closes them.
+    """
+    modules = list(dict.fromkeys(edition.writer for edition in in_build_order(editions) if edition.worker))
+    if not modules:
+        return None
+    return _warming(min(cores(), len(modules) * max(1, len(sources))), modules)
+
+
+def _warming(size: int, modules: list[str]) -> WorkerPool:
+    """`size` workers, each warming up the writer `modules` as it starts."""
+    return WorkerPool(size, prelude=tuple(partial(warm_up, module) for module in modules))
+
+
+@contextmanager
+def _workers_for(jobs: list[Job], lent: WorkerPool | None) -> Iterator[WorkerPool | None]:
+    """The workers for `jobs`: the lent pool (its unfinished jobs cancelled if the build fails), or our own.
+
+    The lender replaces workers that died (`WorkerPool.replenish`). Our own has one worker per core,
+    never more than there are jobs, each warming up the writers it will run while the sources are
+    read; it ends with the build, at once if the build failed.
+    """
+    if not jobs:
+        yield None
+    elif lent is not None:
+        try:
+            yield lent
+        except BaseException:
+            lent.cancel()
+            raise
+    else:
+        modules = list(dict.fromkeys(job.edition.writer for job in jobs))
+        with _warming(min(cores(), len(jobs)), modules) as pool:
+            log.debug("%s: made in %d worker process(es) while the other editions are written",
+                      ", ".join(modules), pool.size)
+            yield pool
+
+
+@dataclass
+class _Run:
+    """A build's progress: documents read, worker jobs sent and not yet collected, outputs written."""
+
+    workers: WorkerPool | None
+    settings: Settings
+    cache: BuildCache
+    on_written: Callable[[Written], None] | None
+    on_started: Callable[[str], None] | None
+    results: list[Written]
+    cores_each: int  # the cores a worker job may use (render_job)
+    documents: dict[Path, Document] = field(default_factory=dict)
+    sent: set[Job] = field(default_factory=set)
+    checked: set[Job] = field(default_factory=set)
+    pending: dict[Job, tuple[float, int]] = field(default_factory=dict)  # sent, not collected: (time, ticket)
+
+    def send(self, job: Job, spare: bool = False) -> None:
+        """Queue `job` for a worker with the documents it needs, and only those."""
+        documents = {source: self.documents[source] for source in job.sources}
+        self.sent.add(job)
+        ticket = self.workers.submit(render_job, job, documents, self.settings, self.cores_each, spare=spare)
+        self.pending[job] = (time.perf_counter(), ticket)
+        self.precheck(job)  # while a worker lays it out
+
+    def precheck(self, job: Job) -> None:
+        """Run the writer's precheck(document), if it has one, on each of the job's sources, once."""
+        if job in self.checked:
+            return
+        self.checked.add(job)
+        check = getattr(job.edition.load_writer(), "precheck", None)
+        for source in job.sources if check else ():
+            check(self.documents[source])
+
+    def finish(self, job: Job) -> None:
+        """Collect a queued job, or make it here if no worker has started it and none is about to; write it."""
+        started, ticket = self.pending.pop(job)
+        if self.workers.withdraw(ticket, eager=not job.edition.worker):
+            self.make(job, started if job.edition.worker else None)  # a quick edition's time is its own
+            return
+        if self.on_started:
+            self.on_started(job.edition.name)
+        try:
+            files = self.workers.result(ticket)
+        except WorkerDied:
+            if job.edition.worker:
+                raise _worker_died(job) from None
+            files = render_job(job, self.documents, self.settings)  # a quick edition is made here instead
+        self.write(job, files, started)
+
+    def write_early(self, job: Job) -> None:
+        """Write a job that links a pending worker job's file with that file as the last build left it.
+
+        Nothing is written unless every file it uses is there; the cache records only the job's
+        real writing, after the worker's file is in place, so an interrupted watch leaves it stale.
+        """
+        if not any(used in self.pending for used in job.uses):
+            return
+        if not all(used.output.is_file() for used in job.uses):
+            return
+        write_files(job, render_job(job, self.documents, self.settings))
+        log.debug("%s: written with the last build's %s until the new one is done", job.output,
+                  ", ".join(used.output.name for used in job.uses if used in self.pending))
+
+    def make(self, job: Job, started: float | None = None) -> None:
+        """Render a job in this process, then write it."""
+        started = time.perf_counter() if started is None else started
+        self.precheck(job)
+        if self.on_started:
+            self.on_started(job.edition.name)
+        self.write(job, render_job(job, self.documents, self.settings, self.cores_each), started)
+
+    def write(self, job: Job, files: dict[Path, bytes], started: float) -> None:
+        """Write a job's files, record them in the cache and announce them."""
+        self.results.append(_announce(_write(job, files, self.documents, self.cache, started), self.on_written))
+
+
+def _announce(item: Written, on_written: Callable[[Written], None] | None) -> Written:
+    if on_written:
+        on_written(item)
+    return item

@@ -1,0 +1,127 @@
+"""The build cache: skip an edition whose inputs did not change.
+
+Inputs: source, images, styles, settings, chapbook version and code.
+
+It lives outside the output folder (`$CHAPBOOK_CACHE_DIR`, else `$XDG_CACHE_HOME/chapbook`, else
+`~/.cache/chapbook`). A missing or corrupt cache only means a full rebuild.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.files.atomic import atomic_write
+from pipeline.files.bounded import read_regular_file, regular_file_sha256
+from pipeline.files.resources import STYLES
+
+PACKAGE = Path(__file__).resolve().parents[1]
+# The cache holds a few hundred bytes per output; anything near this size is not chapbook's.
+MAX_CACHE_BYTES = 64 * 1024 * 1024
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of chapbook's own code, so an edited writer never serves a stale edition."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(f"{path.relative_to(PACKAGE)}={file_digest(path)}\0".encode())
+    return digest.hexdigest()
+
+
+def cache_folder(environment: dict[str, str]) -> Path:
+    """Where the build cache lives; never inside an output folder."""
+    if environment.get("CHAPBOOK_CACHE_DIR"):
+        return Path(environment["CHAPBOOK_CACHE_DIR"])
+    base = environment.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "chapbook"
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes (of every file's name and bytes, for a folder), or "missing"."""
+    try:
+        if path.is_dir():
+            digest = hashlib.sha256()
+            for item in sorted(p for p in path.rglob("*") if p.is_file()):
+                digest.update(f"{item.relative_to(path)}={file_digest(item)}\0".encode())
+            return digest.hexdigest()
+        return regular_file_sha256(path)  # a FIFO or a device is no input: "missing", without waiting on it
+    except OSError:
+        return "missing"
+
+
+def input_key(edition: str, sources: list[Path], settings: dict, environment: dict[str, str],
+              stylesheets: tuple[str, ...], used_keys: list[str] = ()) -> str:
+    """A digest of everything an edition depends on that is known before reading the sources.
+
+    `settings` are the project's settings with the command line's applied (a source's own are in its
+    bytes); `used_keys` are the keys of the editions it is made from or links to.
+    """
+    digest = hashlib.sha256()
+    parts = [__version__, code_digest(), edition, json.dumps(settings, sort_keys=True),
+             environment.get("SOURCE_DATE_EPOCH", ""), *used_keys]
+    parts += [f"{source.resolve()}={file_digest(source)}" for source in sources]
+    parts += [f"{name}={file_digest(STYLES / name)}" for name in stylesheets]
+    for part in parts:
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+class BuildCache:
+    """Records, per output file, the inputs it was built from and the digest of what was written."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "outputs.json"
+        try:
+            # chapbook writes this file itself: a link, a FIFO, a device or a giant in its place is damage.
+            data = read_regular_file(self.path, MAX_CACHE_BYTES, follow_links=False)
+            entries = json.loads(data.decode("utf-8"))
+            self.entries = entries if isinstance(entries, dict) else {}
+        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
+            self.entries = {}
+
+    def is_fresh(self, outputs: list[Path], key: str) -> bool:
+        """Whether every output exists as written from inputs with this key, and no image changed since."""
+        for output in outputs:
+            entry = self.entries.get(str(output.resolve()))
+            if not isinstance(entry, dict) or entry.get("key") != key:
+                return False
+            if file_digest(output) != entry.get("digest"):
+                return False
+            resources = entry.get("resources", {})
+            if not isinstance(resources, dict) or any(file_digest(Path(p)) != d for p, d in resources.items()):
+                return False
+        return bool(outputs)
+
+    def record(self, output: Path, key: str, resources: list[Path], files: list[Path] = ()) -> None:
+        """Remember that `output` (a file or a folder) as it is now was built from `key` and these resources.
+
+        For a folder, `files` are the files chapbook wrote into it, recorded relative to it, so the
+        next build can remove those it no longer makes.
+        """
+        entry = {"key": key, "digest": file_digest(output), "resources": {str(p): file_digest(p) for p in resources}}
+        if files:
+            entry["files"] = {path.relative_to(output).as_posix(): file_digest(path) for path in files}
+        self.entries[str(output.resolve())] = entry
+
+    def written_files(self, output: Path) -> dict[str, str]:
+        """The files chapbook last wrote into the folder `output` (paths relative to it), with their digests."""
+        entry = self.entries.get(str(output.resolve()))
+        files = entry.get("files") if isinstance(entry, dict) else None
+        return files if isinstance(files, dict) else {}
+
+    def save(self) -> None:
+        """Write the cache; failing to do so never fails a build."""
+        with contextlib.suppress(OSError):
+            atomic_write(self.path, json.dumps(self.entries, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def environment_snapshot() -> dict[str, str]:
+    """The environment variables a build depends on."""
+    return {key: os.environ[key] for key in ("CHAPBOOK_CACHE_DIR", "XDG_CACHE_HOME", "SOURCE_DATE_EPOCH")
+            if key in os.environ}

@@ -1,0 +1,216 @@
+"""The voice check: every word of the source in its case, no invented capitals, disclaimers verbatim,
+every list item at its depth. Each edition's checker reads its file back (pipeline.check.readback) and asks this."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.ast import Node, child_block_lists, has_class, ordered_marker, stringify, walk_blocks
+from pipeline.check import readback
+from pipeline.check.findings import Finding
+from pipeline.document import Document
+from pipeline.transforms.disclaimers import DISCLAIMER_CLASS
+from pipeline.words.measure import SIZE_UNITS
+
+_EDGE_PUNCTUATION = ".,;:!?()[]{}\"'“”‘’*…—–-<>|/=_`^~"
+_URL = re.compile(r"[a-z]+://\S+|mailto:\S+")
+# Note calls an edition glues to the word they follow: "here.[^1]" (text), "here.1" (EPUB, PDF).
+_NOTE_CALL = re.compile(r"\[\^?\d+\]|(?<=[^\W\d][.,;:!?)\]\"'])\d+(?=\s|$)")
+
+
+def words(text: str) -> list[str]:
+    """The words of a text with their case, punctuation at their edges removed, URLs left out."""
+    found = []
+    for token in _NOTE_CALL.sub(" ", _URL.sub(" ", text)).split():
+        word = token.strip(_EDGE_PUNCTUATION)
+        if any(c.isalnum() for c in word):
+            found.append(word)
+    return found
+
+
+# Blocks whose own text a reader sees; containers (lists, quotes, divs) are walked into instead.
+_TEXT_BLOCKS = ("Para", "Plain", "Header", "CodeBlock", "LineBlock", "Table", "Figure", "DefinitionList")
+
+
+def _source_text(document: Document) -> str:
+    meta = document.meta
+    texts = [stringify(b) for b in walk_blocks(document.blocks) if b.get("t") in _TEXT_BLOCKS]
+    texts += [stringify(term) for b in walk_blocks(document.blocks) if b.get("t") == "DefinitionList"
+              for term, _definitions in b["c"]]  # stringify() of the list gives its definitions only
+    return "\n".join([meta.title, *(text for _kind, text in meta.title_page()), *texts,
+                      _note_text(document.blocks)])
+
+
+def _notes(node) -> list[list[Node]]:
+    """The blocks of every footnote anywhere in a pandoc JSON tree (cells, quotes, notes in notes)."""
+    if isinstance(node, list):
+        return [note for child in node for note in _notes(child)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["c"]] if node.get("t") == "Note" else []
+    return own + _notes(node.get("c"))
+
+
+def _note_text(blocks: list[Node]) -> str:
+    # Block by block: stringify() of a note's blocks would glue the last word of one to the first of the next.
+    return " ".join(stringify(block) for note in _notes(blocks) for block in walk_blocks(note)
+                    if block.get("t") in _TEXT_BLOCKS)
+
+
+def _urls(node) -> list[str]:
+    """Every link and image target in a pandoc JSON tree."""
+    if isinstance(node, list):
+        return [url for child in node for url in _urls(child)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["c"][2][0]] if node.get("t") in ("Link", "Image") else []
+    return own + _urls(node.get("c"))
+
+
+def _url_words(document: Document) -> set[str]:
+    """Words inside the source's URLs (an edition may print URLs, with their capitals)."""
+    return set(words(re.sub(r"[/.:\-_?=#&]", " ", " ".join(_urls(document.blocks)))))
+
+
+def _marker_words(document: Document) -> set[str]:
+    """Words of the source's ordered-list markers (`IV.`, `(c)`), which the editions print as written."""
+    markers = []
+    for block in walk_blocks(document.blocks):
+        if block.get("t") == "OrderedList":
+            (start, style, delimiter), items = block["c"]
+            markers += [ordered_marker(start + i, style["t"], delimiter["t"]) for i in range(len(items))]
+    return set(words(" ".join(markers)))
+
+
+def expected_list_items(blocks: list[Node], depth: int = 0) -> list[tuple[int, str]]:
+    """Every list item of the source in order, with its depth (1 = top level) and its first words.
+
+    Lists quoted from elsewhere (inside block quotes) are left out: they are the quoted text's structure.
+    """
+    items = []
+    for block in blocks:
+        if block.get("t") == "BlockQuote":
+            continue
+        if block.get("t") in ("BulletList", "OrderedList"):
+            entries = block["c"] if block["t"] == "BulletList" else block["c"][1]
+            for entry in entries:
+                first = entry[0] if entry and entry[0].get("t") in ("Plain", "Para", "LineBlock") else None
+                items.append((depth + 1, " ".join(stringify(first).split()) if first else ""))
+                items += expected_list_items(entry, depth + 1)
+        else:
+            for children in child_block_lists(block):
+                items += expected_list_items(children, depth)
+    return items
+
+
+def _without_images(node):
+    """A pandoc JSON tree without its Image nodes (a new tree)."""
+    if isinstance(node, list):
+        return [_without_images(item) for item in node if not (isinstance(item, dict) and item.get("t") == "Image")]
+    if isinstance(node, dict) and "c" in node:
+        return {"t": node["t"], "c": _without_images(node["c"])}
+    return node
+
+
+def voice_findings(document: Document, reading: readback.Reading, label: str) -> list[Finding]:
+    """The voice check: words with their case, no invented capitals, disclaimers verbatim, list depth.
+
+    An image's alt text is allowed but not required: the EPUB and the PDF show the image, and keep its
+    alt text for screen readers, out of the reading text.
+    """
+    source_words = words(_source_text(document))
+    required = words(_source_text(document.with_blocks(_without_images(document.blocks))))
+    shown = set(words(reading.text))
+    findings = []
+    missing = sorted({w for w in required if w not in shown})
+    findings.append(Finding("fail" if missing else "ok", label, "every word of the source, in its case",
+                            f"missing {', '.join(missing[:8])}" + (" …" if len(missing) > 8 else "")
+                            if missing else f"{len(set(source_words))} distinct words"))
+    # The unit symbols of the sizes chapbook's own links name ("ebook (epub, 27 kB)") are SI's, not re-cased words.
+    allowed = set(source_words) | _url_words(document) | _marker_words(document) | set(SIZE_UNITS)
+    capitals = sorted({w for w in shown if any(c.isupper() for c in w) and w not in allowed})
+    findings.append(Finding("fail" if capitals else "ok", label, "no capital the source does not have",
+                            ", ".join(capitals[:8]) if capitals else ""))
+    flat = " ".join(reading.text.split())
+    disclaimers = [" ".join(stringify(b).split()) for b in walk_blocks(document.blocks)
+                   if has_class(b, DISCLAIMER_CLASS)]
+    lost = [d for d in disclaimers if d not in flat]
+    findings.append(Finding("fail" if lost else "ok", label, "every disclaimer verbatim",
+                            f"not found: {lost[0][:60]}" if lost else f"{len(disclaimers)} disclaimers"))
+    if reading.list_items is not None:
+        findings.append(_depth_finding(expected_list_items(document.blocks), reading.list_items, label))
+    return findings
+
+
+_ORDERED_MARKER = re.compile(r"^\(?[0-9a-zA-Z]{1,4}[.)]( |$)")
+
+
+def _same_item(start: str, shown: str) -> bool:
+    shown = " ".join(shown.split())
+    if not start:
+        return not shown or bool(_ORDERED_MARKER.fullmatch(shown))
+    # Editions without list numbering of their own (gemtext) show an ordered item's number as text.
+    return shown.startswith(start) or _ORDERED_MARKER.sub("", shown, count=1).startswith(start)
+
+
+def _depth_finding(expected: list[tuple[int, str]], shown: list[tuple[int, str]], label: str) -> Finding:
+    """Each expected item, in order, must be shown with its text at its depth.
+
+    Lines that only look like list items (inside code blocks, say) are skipped over.
+    """
+    position = 0
+    for depth, text in expected:
+        start = " ".join(text.split()[:4])
+        matches = [i for i in range(position, len(shown)) if _same_item(start, shown[i][1])]
+        at_depth = [i for i in matches if shown[i][0] == depth]
+        if not at_depth:
+            detail = (f"{text[:40]!r} is at depth {shown[matches[0]][0]}, not {depth}" if matches
+                      else f"item not found: {text[:50]}")
+            return Finding("fail", label, "every list item at its depth", detail)
+        position = at_depth[0] + 1
+    return Finding("ok", label, "every list item at its depth", f"{len(expected)} items")
+
+
+
+
+# Markup a source's words pass through on their way into the tree, removed before comparing (a rough
+# Markdown scan: it may miss a lost word, never invent one). Order matters: whole elements first.
+_SOURCE_MARKUP = [
+    (re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*\n", re.S), "\n"),       # the metadata block
+    (re.compile(r"<!--.*?-->", re.S), " "),                                        # comments
+    (re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I), " "),               # sanitised away, with a warning
+    (re.compile(r"<[^<>\n]*>"), " "),                                              # tags and autolinks
+    (re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]+\S+.*$", re.M), " "),                  # reference definitions
+    (re.compile(r"\]\([^)\n]*\)"), "] "),                                          # link and image targets
+    (re.compile(r"\]\[[^\]\n]*\]"), "] "),                                         # reference links
+    (re.compile(r"\[\^[^\]\s]+\]:?"), " "),                                        # note calls and labels
+    (re.compile(r"\{[^{}\n]*\}"), " "),                                            # attributes
+    (re.compile(r"^[ \t]*(?::::|```|~~~).*$", re.M), " "),                         # div and code fences
+    (re.compile(r"^(?:[ \t]*[>:~])*[ \t]*(?:(?:[-+*]|\(?[0-9a-zA-Z]{1,4}[.)])[ \t]+)+", re.M), " "),  # list markers
+    (re.compile(r"(?<!\\)\*+"), ""),                                               # emphasis marks
+    (re.compile(r"\\(?=[!-/:-@\[-`{-~])"), ""),                                    # backslash escapes
+]
+
+
+_LETTERS = re.compile(r"[^\W_]+")  # runs of letters and digits: punctuation splits them the same on both sides
+
+
+def source_words(markdown: str) -> set[str]:
+    """The runs of letters and digits an author wrote in a Markdown source, its markup left out (roughly)."""
+    import html
+
+    for pattern, replacement in _SOURCE_MARKUP:
+        markdown = pattern.sub(replacement, markdown)
+    return set(_LETTERS.findall(html.unescape(markdown)))
+
+
+def lost_words_finding(document: Document, markdown: str) -> Finding:
+    """Whether every word written in the source reached the document tree the editions are made from.
+
+    The per-edition voice check compares editions with that tree; a word the reader itself swallowed
+    (as pandoc's raw TeX once did with `C:\\Users\\alice`) is missing from both, and only this sees it.
+    """
+    read = set(_LETTERS.findall(_source_text(document))) | _url_words(document)
+    lost = sorted(source_words(markdown) - read)
+    return Finding("fail" if lost else "ok", str(document.source), "every word of the source read",
+                   f"not in any edition: {', '.join(lost[:8])}" + (" …" if len(lost) > 8 else "") if lost else "")

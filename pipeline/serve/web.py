@@ -1,0 +1,105 @@
+"""`chapbook serve` for the web edition: OUTDIR/web over plain HTTP on loopback, to look at it in a browser.
+
+Python's own `http.server`, restricted: files inside the folder only (a symbolic link leading out of it
+is not followed), no directory listings, no dot files, UTF-8 named for text, and the same
+Content-Security-Policy the pages carry, sent as a header too.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import signal
+import sys
+import threading
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+from pipeline.errors import ChapbookError
+from pipeline.files.paths import is_inside
+from pipeline.serve.capsule import bind_warning, serve_capsule
+
+DEFAULT_PORT = 8065
+# Kept in step with the <meta http-equiv> every page of the site carries (pipeline/writers/web/site.py).
+POLICY = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
+_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+          ".xml": "application/atom+xml; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+          ".epub": "application/epub+zip", ".pdf": "application/pdf"}
+
+
+class _SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files of one folder, and nothing reached through it."""
+
+    server_version = "chapbook"
+    sys_version = ""
+
+    def translate_path(self, path: str) -> str:
+        root = Path(self.directory).resolve()
+        parts = PurePosixPath(unquote(urlsplit(path).path)).parts[1:]
+        if any(part.startswith(".") or part == ".." for part in parts):
+            return str(root / ".refused")  # never exists: dot files, half-written files, parent folders
+        target = root.joinpath(*parts)
+        if target.is_dir():
+            target = target / "index.html"
+        return str(target.resolve()) if is_inside(target, root) else str(root / ".refused")
+
+    def list_directory(self, path):
+        self.send_error(404, "Not Found")
+        return None
+
+    def guess_type(self, path) -> str:
+        return _TYPES.get(Path(path).suffix.lower()) or super().guess_type(path)
+
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", POLICY)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        super().end_headers()
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the standard library's name)
+        print(f"http {self.address_string()} {format % args}", file=sys.stderr, flush=True)
+
+
+def start_site_server(folder: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT):
+    """Start serving `folder` over HTTP in a background thread; the server (its `server_port` is the port)."""
+    folder = Path(folder)
+    if not (folder / "index.html").is_file():
+        raise ChapbookError(folder, "no web edition here", "run chapbook build -f html first")
+    handler = functools.partial(_SiteHandler, directory=str(folder.resolve()))
+    try:
+        server = http.server.ThreadingHTTPServer((host, port), handler)
+    except OSError as error:
+        raise ChapbookError(f"{host} port {port}", f"cannot listen here ({error.strerror or error})",
+                            "choose another port with --http-port") from None
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="chapbook-http", daemon=True).start()
+    warning = bind_warning(host)
+    if warning:
+        print(warning.replace("the capsule", "the site"), file=sys.stderr, flush=True)
+    shown = "localhost" if host in ("", "0.0.0.0", "::") else f"[{host}]" if ":" in host else host
+    print(f"serving {folder} at http://{shown}:{server.server_port}/; Ctrl-C stops", file=sys.stderr, flush=True)
+    return server
+
+
+def serve_outputs(outdir: Path, host: str = "127.0.0.1", port: int = 1965, http_port: int = DEFAULT_PORT) -> None:
+    """Serve OUTDIR/gemini over Gemini and OUTDIR/web over HTTP, whichever were built, until Ctrl-C."""
+    outdir = Path(outdir)
+    web, capsule = outdir / "web", outdir / "gemini"
+    site = start_site_server(web, host, http_port) if (web / "index.html").is_file() else None
+    try:
+        if site is None or (capsule / "index.gmi").is_file():
+            serve_capsule(capsule, host, port)
+        else:
+            _wait_for_interrupt()
+    finally:
+        if site is not None:
+            site.shutdown()
+            site.server_close()
+
+
+def _wait_for_interrupt() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda _number, _frame: stop.set())
+    signal.signal(signal.SIGTERM, lambda _number, _frame: stop.set())
+    while not stop.wait(0.5):  # a bounded wait, so the signal handler gets its turn
+        pass
+    print("stopped", file=sys.stderr, flush=True)

@@ -1,0 +1,259 @@
+"""The EPUB 3 edition: a cover image, a title page, one XHTML file per section, nav + NCX, accessibility metadata.
+
+Rendering is xhtml.py's; this module decides which files exist and packs them with ebooklib. The book is
+made Kindle-safe by construction (Send to Kindle rejects, with its unexplained error E999, books with
+inline `style` attributes, CSS custom properties, `--` in XML comments, no language, no UTF-8 XML
+declaration, or contents entries that do not resolve): the test_kindle_* tests assert each is absent.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC
+from html import escape
+from urllib.parse import quote
+
+from pipeline.ast import Node, stringify
+from pipeline.document import Document, Resource
+from pipeline.files.resources import STYLES, CoverImage, user_cover
+from pipeline.writers.epub import package
+from pipeline.writers.epub.package import LABELS, NavEntry
+from pipeline.writers.shared.cover import drawn_cover
+from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
+
+log = logging.getLogger("chapbook")
+_SAFE_NAME = re.compile(r"\Aimages/[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_EXTENSIONS = {"image/png": (".png",), "image/jpeg": (".jpg", ".jpeg"), "image/gif": (".gif",),
+               "image/webp": (".webp",)}
+_ATTR_NODES = {"Div", "Span", "CodeBlock", "Code", "Link", "Image", "Table", "Figure"}
+SUMMARY = ("one essay, in reading order, with a table of contents, a heading for every section and "
+           "subsection, and notes linked to and from the text.")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One XHTML file of the book: the blocks of a top-level section (or of the opening before it)."""
+
+    file_name: str
+    title: str
+    blocks: list[Node]
+    heading_id: str = ""  # empty for the opening, which has no heading of its own
+
+
+def split_sections(document: Document) -> list[Section]:
+    """The opening (blocks before the first section heading) and one Section per level-1 heading."""
+    sections: list[Section] = []
+    current: list[Node] = []
+    for block in document.blocks:
+        if block.get("t") == "Header" and block["c"][0] == 1:
+            sections.append(_section(len(sections), current, document))
+            current = []
+        current.append(block)
+    sections.append(_section(len(sections), current, document))
+    opening = sections[0]
+    return sections[1:] if not opening.blocks and len(sections) > 1 else sections
+
+
+def _section(number: int, blocks: list[Node], document: Document) -> Section:
+    first = blocks[0] if blocks else {}
+    if first.get("t") == "Header" and first["c"][0] == 1:
+        title = stringify(first["c"][2]) or f"section {number}"
+        return Section(f"section-{number:02d}.xhtml", title, blocks, first["c"][1][0])
+    return Section("opening.xhtml", document.meta.title, blocks)
+
+
+def anchor_ids(node) -> list[str]:
+    """Every id a rendered node will carry (headings, divs, spans, figures …), in document order."""
+    found: list[str] = []
+    if isinstance(node, list):
+        for child in node:
+            found += anchor_ids(child)
+    elif isinstance(node, dict) and "t" in node:
+        content = node.get("c")
+        if node["t"] == "Header":
+            found.append(content[1][0])
+        elif node["t"] in _ATTR_NODES:
+            found.append(content[0][0])
+        found += anchor_ids(content)
+    return [identifier for identifier in found if identifier]
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """An image as the book carries it: its name inside the book, its real media type, its bytes."""
+
+    name: str
+    media_type: str
+    data: bytes
+
+
+def image_files(resources: tuple[Resource, ...]) -> dict[str, ImageFile]:
+    """Each local image by source URL, renamed when its name is unsafe in a URL, taken, or has the wrong extension."""
+    files: dict[str, ImageFile] = {}
+    for number, resource in enumerate(resources, start=1):
+        data = resource.path.read_bytes()
+        media_type = package.sniffed_media_type(data, resource.media_type)
+        extensions = _EXTENSIONS[media_type]
+        name = resource.name
+        taken = {file.name for file in files.values()}
+        # Spaces and odd characters (EPUBCheck PKG-010) or an extension that lies about the type (PKG-022).
+        if not _SAFE_NAME.match(name) or name in taken or not name.lower().endswith(extensions):
+            name = f"images/image-{number}{extensions[0]}"
+        files[resource.url] = ImageFile(name, media_type, data)
+    return files
+
+
+def title_page_body(document: Document) -> str:
+    """The title page: title, subtitle, authors and date, exactly as the source writes them."""
+    meta = document.meta
+    lines = [f'<h1 class="title">{escape(meta.title, quote=False)}</h1>']
+    for css_class, text in meta.title_page():
+        lines.append(f'<p class="{css_class}">{escape(text, quote=False)}</p>')
+    return '<section class="titlepage" epub:type="titlepage">\n' + "\n".join(lines) + "\n</section>"
+
+
+def cover_image(document: Document) -> CoverImage:
+    """The source's own `cover:` image (checked), else the typographic cover drawn from the metadata."""
+    meta = document.meta
+    if meta.cover:
+        return user_cover(meta.cover, document.resource_folder, document.source)
+    return drawn_cover(meta.title, meta.subtitle, meta.authors)
+
+
+def cover_alt(document: Document) -> str:
+    """The cover image's alt text: what the drawn cover shows, or what a user's cover is the cover of."""
+    meta = document.meta
+    if meta.cover:
+        return f"cover: {meta.title}"
+    shown = [meta.title, meta.subtitle] + ([f"by {', '.join(meta.authors)}"] if meta.authors else [])
+    return "cover: " + "; ".join(text for text in shown if text)
+
+
+def cover_body(document: Document, image_name: str) -> str:
+    """The cover page: the cover image alone, with its alt text."""
+    return (f'<div class="cover" epub:type="cover">\n<img class="cover" src="{escape(image_name)}" '
+            f'alt="{escape(cover_alt(document))}"/>\n</div>')
+
+
+def _add_metadata(book, document: Document) -> None:
+    meta = document.meta
+    book.set_identifier(package.book_identifier(meta))
+    book.set_title(meta.title)
+    book.set_language(meta.lang)
+    for number, author in enumerate(meta.authors, start=1):
+        book.add_author(author, uid=f"creator-{number}")
+    if meta.date and package.is_w3cdtf(meta.date):
+        book.add_metadata("DC", "date", meta.date)
+    elif meta.date:  # EPUBCheck OPF-053/OPF-054 would flag it
+        log.warning("%s: date %r is not YYYY-MM-DD; the EPUB carries no dc:date", document.source, meta.date)
+    for name, value in (("description", meta.description), ("rights", meta.rights)):
+        if value:
+            book.add_metadata("DC", name, value)
+    # EPUB Accessibility 1.1 discovery metadata (schema.org properties); ebooklib has no API for it.
+    has_images = bool(document.resources)
+    features = ["structuralNavigation", "tableOfContents", "readingOrder"] + (["alternativeText"] if has_images else [])
+    accessibility = ([("schema:accessMode", "textual")] + ([("schema:accessMode", "visual")] if has_images else [])
+                     + [("schema:accessModeSufficient", "textual")]
+                     + [("schema:accessibilityFeature", feature) for feature in features]
+                     + [("schema:accessibilityHazard", "none"), ("schema:accessibilitySummary", SUMMARY),
+                        ("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA")])
+    for prop, value in accessibility:
+        book.add_metadata(None, "meta", value, {"property": prop})
+
+
+def _page_item(epub, uid: str, file_name: str, content: bytes, properties: tuple[str, ...] = ()):
+    # A plain EpubItem, not EpubHtml: EpubHtml re-parses pages with an HTML parser and rebuilds <head>.
+    item = epub.EpubItem(uid=uid, file_name=file_name, media_type="application/xhtml+xml", content=content)
+    item.properties = list(properties)  # ebooklib writes manifest properties for any item that has them
+    return item
+
+
+def _pages(epub, document: Document, sections: list[Section], options: HtmlOptions,
+           stylesheets: tuple[str, ...]) -> list:
+    """One XHTML page per section, footnotes numbered on from page to page and set after each page's text."""
+    pages, note_number = [], 1
+    for number, section in enumerate(sections):
+        rendered = render_blocks(section.blocks, document, replace(options, first_note=note_number))
+        note_number += rendered.note_count
+        # The opening has no heading of its own: a <div>, as a <section> without a heading is a Nu warning.
+        wrapper = "section" if section.heading_id else 'div class="opening"'
+        body = (f"<{wrapper}>\n{rendered.body}\n</{wrapper.split()[0]}>"
+                + (f"\n{rendered.notes}" if rendered.notes else ""))
+        content = package.xhtml_page(section.title, body, document.meta.lang, "bodymatter", stylesheets)
+        pages.append(_page_item(epub, f"text-{number:02d}", section.file_name, content))
+    return pages
+
+
+def table_of_contents(document: Document, sections: list[Section], href_for_id) -> list[NavEntry]:
+    """The nested contents: the opening (under the essay's title), then every heading at its level."""
+    starts = {section.heading_id: section.file_name for section in sections if section.heading_id}
+    # A section's own entry opens its file at the top; other headings point at their anchor.
+    entries = [NavEntry(heading.level, heading.text or f"section {number}",
+                        starts.get(heading.identifier) or href_for_id(heading.identifier))
+               for number, heading in enumerate(document.outline(), start=1)]
+    if sections[0].file_name == "opening.xhtml":
+        entries.insert(0, NavEntry(1, document.meta.title, "opening.xhtml"))
+    return package.nest(entries)
+
+
+def render(document: Document, companions: dict | None = None) -> bytes:
+    """The EPUB 3 edition of `document` as bytes; the same document always gives the same bytes."""
+    from ebooklib import epub
+
+    lang, modified = document.meta.lang, document.modified.astimezone(UTC)
+    sections = split_sections(document)
+    file_of = {identifier: section.file_name for section in sections for identifier in anchor_ids(section.blocks)}
+    images = image_files(document.resources)
+    cover = cover_image(document)
+    cover_name = f"cover{cover.extension}"  # beside, never among, images/: no source image can take its name
+    styles: dict[str, str] = {}  # declaration -> class, for what would otherwise be inline styles
+
+    def href_for_id(identifier: str) -> str:
+        return f"{file_of[identifier]}#{identifier}" if identifier in file_of else ""
+
+    def style_class(declaration: str) -> str:
+        return styles.setdefault(declaration, f"style-{len(styles) + 1}")
+
+    book = epub.EpubBook()
+    _add_metadata(book, document)
+    options = HtmlOptions(epub=True, href_for_id=href_for_id, style_class=style_class,
+                          image_src=lambda resource: quote(images[resource.url].name))
+    pages = _pages(epub, document, sections, options, (package.STYLESHEET, package.GENERATED_STYLESHEET))
+    # Media types are set explicitly, never guessed by ebooklib from the name (EPUBCheck OPF-029, RSC-032).
+    book.add_item(epub.EpubItem(uid="style", file_name=package.STYLESHEET, media_type="text/css",
+                                content=(STYLES / "epub.css").read_bytes()))
+    book.add_item(epub.EpubItem(uid="generated-style", file_name=package.GENERATED_STYLESHEET, media_type="text/css",
+                                content=package.class_rules(styles)))
+    for number, image in enumerate(images.values(), start=1):
+        book.add_item(epub.EpubImage(uid=f"image-{number}", file_name=image.name, media_type=image.media_type,
+                                     content=image.data))
+    cover_item = epub.EpubImage(uid="cover-image", file_name=cover_name, media_type=cover.media_type,
+                                content=cover.data)
+    cover_item.properties = ["cover-image"]  # EPUB 3's cover; the <meta name="cover"> below is for older readers
+    book.add_item(cover_item)
+    book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
+    cover_page = _page_item(epub, "cover", "cover.xhtml",
+                            package.xhtml_page(LABELS["cover"], cover_body(document, cover_name), lang))
+    title_page = _page_item(epub, "titlepage", "titlepage.xhtml",
+                            package.xhtml_page(document.meta.title, title_page_body(document), lang))
+    toc = table_of_contents(document, sections, href_for_id)
+    landmarks = [("cover", "cover.xhtml", LABELS["cover"]), ("titlepage", "titlepage.xhtml", LABELS["titlepage"]),
+                 ("toc", "nav.xhtml#toc", LABELS["contents"]), ("bodymatter", sections[0].file_name, LABELS["start"])]
+    nav = _page_item(epub, "nav", "nav.xhtml", package.nav_document(toc, landmarks, lang), ("nav",))
+    for item in (cover_page, title_page, nav, *pages, epub.EpubNcx()):
+        book.add_item(item)
+    book.toc = package.ebooklib_toc(toc)  # never empty: an empty navMap/ol is EPUBCheck RSC-005 (twice)
+    book.spine = [cover_page, title_page, nav, *pages]
+
+    buffer = io.BytesIO()
+    # dcterms:modified must be UTC, CCYY-MM-DDThh:mm:ssZ (EPUB 3.3 package metadata); ebooklib 0.20 stamps the
+    # local wall clock with a "Z" unless given `mtime`. Its own nav, guide and page list are replaced by ours.
+    options = {"mtime": modified, "epub3_pages": False, "epub2_guide": False, "epub3_landmark": False,
+               "raise_exceptions": True}
+    writer = epub.EpubWriter(buffer, book, options)
+    writer.process()
+    writer.write()
+    return package.reproducible_zip(buffer.getvalue(), modified, lang)

@@ -1,0 +1,1 @@
+"""The Gemini capsule: its layout and gemlog (capsule.py) and the gemtext renderer (gemtext.py)."""

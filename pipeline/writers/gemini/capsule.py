@@ -1,0 +1,141 @@
+"""The Gemini edition: a capsule laid out around gemtext pages (the lines come from writers/gemtext.py).
+
+    gemini/index.gmi                 home: the capsule's name, links to the posts and the gemlog
+    gemini/gemlog/index.gmi          the gemlog, in the subscription convention (companion/subscription.gmi)
+    gemini/gemlog/<date>-<slug>.gmi  one page per source, ending with links to its other editions
+    gemini/gemlog/<stem>.epub, .pdf, .txt   those editions (the registry's `uses`), copied beside it
+    gemini/gemlog/atom.xml           the same posts as an Atom feed
+    gemini/gemlog/images/…           copies of the images the pages link to
+    gemini/.meta, gemini/gemlog/.meta  each page's language, as agate reads it (`index.gmi: ;lang=en`)
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from pipeline.document import Document
+from pipeline.settings import Settings
+from pipeline.words.langtag import language_or_empty
+from pipeline.words.measure import human_size
+from pipeline.writers.gemini.gemtext import render_gemtext, text_line
+from pipeline.writers.shared.atom import FeedEntry, render_atom, stable_id
+from pipeline.writers.shared.posts import Post, plan_posts
+
+GEMLOG = "gemlog"
+FEED = f"{GEMLOG}/atom.xml"  # where the feed lives in the capsule (publish tells aggregators its address)
+# Labels the tool adds, in the essay's own lowercase.
+LABELS = {"gemlog": "gemlog", "feed": "atom feed", "home": "home"}
+PAGE = ".gmi"  # a post's page: gemlog/<date>-<slug>.gmi
+EDITION_LABELS = {"epub": "ebook", "pdf": "printable book", "txt": "plain text"}
+
+
+def page_language(document: Document) -> str:
+    """The document's language tag if it is a well-formed BCP 47 tag, else "" (so it cannot inject anything)."""
+    return language_or_empty(document.meta.lang)
+
+
+def capsule_title(settings: Settings) -> str:
+    """The capsule's own name (home, gemlog and feed title): `capsule_title`, else "gemlog", never a post's title."""
+    return " ".join(settings.capsule_title.split()) or LABELS["gemlog"]
+
+
+def edition_links(companions: dict) -> list[str]:
+    """`=> essay.epub ebook (epub, 27 kB)`: one link line per other edition of a post, copied beside it."""
+    return [f"=> {c.name} {EDITION_LABELS.get(c.edition, c.edition)} ({c.edition}, {human_size(len(c.data))})"
+            for c in companions.values()]
+
+
+def _image_files(posts: list[Post]) -> tuple[dict[str, dict[str, str]], dict[str, bytes]]:
+    """Per page, image URL -> link beside the page; and the files to copy, by path under gemlog/."""
+    links: dict[str, dict[str, str]] = {}
+    files: dict[str, bytes] = {}
+    for post in posts:
+        links[post.file(PAGE)] = {}
+        for resource in post.document.resources:
+            data = resource.path.read_bytes()
+            name = resource.name
+            if files.get(name, data) != data:  # two sources, two different images of the same name
+                folder, _, file_name = name.rpartition("/")
+                name = f"{folder}/{post.base}-{file_name}"
+            files[name] = data
+            links[post.file(PAGE)][resource.url] = quote(name)  # a file name may hold #, ? or %
+    return links, files
+
+
+def _shared_language(posts: list[Post]) -> str:
+    languages = {page_language(post.document) for post in posts}
+    return languages.pop() if len(languages) == 1 else ""
+
+
+def _meta_file(languages: dict[str, str]) -> bytes:
+    lines = [f"{name}: ;lang={lang}" for name, lang in sorted(languages.items()) if lang]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def render_home(posts: list[Post], settings: Settings) -> str:
+    """`gemini/index.gmi`: the capsule's name (and author when given), a link per post, the gemlog and its feed."""
+    lines = ["# " + capsule_title(settings), ""]
+    author = " ".join(settings.capsule_author.split())
+    lines += [text_line(author), ""] if author else []
+    lines += [f"=> {GEMLOG}/{post.file(PAGE)} {post.title}" for post in posts]
+    lines += ["", f"=> {GEMLOG}/ {LABELS['gemlog']}", f"=> {GEMLOG}/atom.xml {LABELS['feed']}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_gemlog_index(posts: list[Post], settings: Settings) -> str:
+    """`gemini/gemlog/index.gmi`: a `# ` feed title, then `=> page YYYY-MM-DD title` per post, newest first."""
+    lines = ["# " + capsule_title(settings), ""]
+    lines += [f"=> {post.file(PAGE)} {post.date} {post.title}" for post in posts]
+    lines += ["", f"=> atom.xml {LABELS['feed']}", f"=> ../ {LABELS['home']}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_feed(posts: list[Post], settings: Settings) -> bytes:
+    """`gemini/gemlog/atom.xml`: links absolute under `base_url` when it is set, else relative to the feed.
+
+    Ids are derived from title and date, not from the URL, so they stay the same when the capsule moves.
+    """
+    # Not urljoin: urllib only resolves schemes it knows, and gemini:// is not one of them.
+    base_url = settings.gemini_base_url
+    gemlog = f"{base_url.rstrip('/')}/{GEMLOG}/" if base_url else ""
+    entries = [FeedEntry(id=stable_id("entry", post.date, post.title), title=post.title,
+                         updated=post.document.modified, link=gemlog + post.file(PAGE),
+                         authors=post.document.meta.authors, lang=page_language(post.document),
+                         summary=post.document.meta.subtitle or post.document.meta.description)
+               for post in posts]
+    oldest = posts[-1] if posts else None
+    title = capsule_title(settings)
+    feed_id = stable_id("feed", title, oldest.date if oldest else "", oldest.title if oldest else "")
+    # The gemlog answers at one address, `gemlog/`, and the feed links it there.
+    return render_atom(feed_id, title, gemlog or "./", gemlog + "atom.xml" if gemlog else "atom.xml", entries,
+                       fallback_author=title, author=" ".join(settings.capsule_author.split()),
+                       lang=_shared_language(posts))
+
+
+def render_site(documents: list[Document], settings: Settings, companions: dict | None = None) -> dict[str, bytes]:
+    """Every file of the capsule, by path inside its folder (`index.gmi`, `gemlog/…`)."""
+    posts = plan_posts(documents)
+    if not posts:
+        return {}
+    image_links, images = _image_files(posts)
+    files: dict[str, bytes] = {}
+    for post in posts:
+        page = render_gemtext(post.document, image_links[post.file(PAGE)])
+        editions = (companions or {}).get(post.document.source, {})
+        for companion in editions.values():
+            files[f"{GEMLOG}/{companion.name}"] = companion.data
+        footer = ["", *edition_links(editions), *([""] if editions else []),
+                  f"=> ./ {LABELS['gemlog']}", f"=> ../ {LABELS['home']}"]
+        files[f"{GEMLOG}/{post.file(PAGE)}"] = (page + "\n".join(footer) + "\n").encode("utf-8")
+    for name, data in images.items():
+        files[f"{GEMLOG}/{name}"] = data
+    files["index.gmi"] = render_home(posts, settings).encode("utf-8")
+    files[f"{GEMLOG}/index.gmi"] = render_gemlog_index(posts, settings).encode("utf-8")
+    files[f"{GEMLOG}/atom.xml"] = render_feed(posts, settings)
+    shared = _shared_language(posts)
+    for path, languages in ((".meta", {"index.gmi": shared}),
+                            (f"{GEMLOG}/.meta", {"index.gmi": shared} |
+                             {post.file(PAGE): page_language(post.document) for post in posts})):
+        if any(languages.values()):
+            files[path] = _meta_file(languages)
+    return files

@@ -1,0 +1,1 @@
+"""The web edition: a page per source, the feed and the other editions, as one folder."""
