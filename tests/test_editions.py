@@ -16,7 +16,7 @@ from pipeline.files.resources import STYLES
 from pipeline.settings import SETTINGS, settings_table
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pipeline"
-README = Path(__file__).resolve().parent.parent / "README.md"
+SETTINGS_DOC = Path(__file__).resolve().parent.parent / "docs" / "settings.md"  # the settings table
 
 
 @pytest.mark.parametrize("edition", EDITIONS, ids=lambda edition: edition.name)
@@ -50,8 +50,8 @@ def test_the_command_line_offers_every_edition_and_every_flag_setting():
         assert (setting.option in help_text) == setting.flag
 
 
-def test_the_readme_settings_table_is_the_declared_one():
-    assert settings_table() in README.read_text(encoding="utf-8")
+def test_the_documented_settings_table_is_the_declared_one():
+    assert settings_table() in SETTINGS_DOC.read_text(encoding="utf-8")
 
 
 def _imported_modules(path: Path) -> set[str]:

@@ -1,6 +1,6 @@
 """Trust, round two (issue 16): planted links, FIFOs, endless files, terminal escapes, hostile Gemini clients.
 
-Every input is made by the test itself; each case broke a promise of README's trust section before its fix.
+Every input is made by the test itself; each case broke a promise of the trust section (docs/trust.md) before its fix.
 """
 
 from __future__ import annotations

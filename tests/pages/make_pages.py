@@ -1,4 +1,5 @@
-"""The README's pictures of the PDF and the booklet, drawn again from a fresh build of the essay.
+"""The pictures of the PDF and the booklet (docs/editions.md, docs/printing.md; the spread also in README.md),
+drawn again from a fresh build of the essay.
 
 `.venv/bin/python tests/pages/make_pages.py` builds source/essay.md (`-f pdf -f booklet`, into a
 temporary folder) and renders, with poppler's pdftoppm:
@@ -6,7 +7,7 @@ temporary folder) and renders, with poppler's pdftoppm:
 - pdf-spread.png: the spread that holds the essay's deepest list, left and right page side by side
   across a grey gutter, at 100 dpi;
 - booklet-sheet.png: the side of a booklet sheet that carries the spread's left page, at 60 dpi.
-It prints which pages it drew, for the README's captions.
+It prints which pages it drew, for their captions.
 """
 
 from __future__ import annotations
