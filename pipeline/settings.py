@@ -1,7 +1,7 @@
 """Settings: each declared once (name, default, allowed values, scope, help), then layered:
 defaults, then `chapbook.toml`, then the document's metadata, then CLI flags.
 
-The CLI's options, the validation of TOML and metadata, and the README's settings table all read
+The CLI's options, the validation of TOML and metadata, and the settings table in docs/settings.md all read
 `SETTINGS`; adding a setting means adding one record there.
 """
 
@@ -44,7 +44,7 @@ class Setting:
         return "--" + self.name.replace("_", "-")
 
     def describe(self) -> str:
-        """Its allowed values in words, for errors and the README."""
+        """Its allowed values in words, for errors and docs/settings.md."""
         if self.choices:
             return f"one of {', '.join(self.choices)}"
         if isinstance(self.default, bool):
@@ -183,7 +183,7 @@ def load_project_settings(folder: Path) -> Settings:
 
 
 def settings_table() -> str:
-    """The README's table of settings, made from the declarations."""
+    """The table of settings in docs/settings.md, made from the declarations."""
     rows = ["| key | default | scope | allowed | meaning |", "|-----|---------|-------|---------|---------|"]
     for setting in SETTINGS:
         default = f"`{_shown(setting.default)}`".replace("'", '"')

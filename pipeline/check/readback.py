@@ -166,6 +166,6 @@ def read_pdf_list_items(path: Path) -> list[tuple[int, str]] | None:
 
 
 def read_gemtext(text: str) -> Reading:
-    """A gemtext page's text; list depth follows chapbook's gemtext depth marks (see README)."""
+    """A gemtext page's text; list depth follows chapbook's gemtext depth marks (see docs/editions.md)."""
     items = [gemtext_list_item(line) for line in text.split("\n") if line.startswith("* ")]
     return Reading(text, items)
