@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
+from pipeline.editions import ALIASES, canonical
 from pipeline.editions import names as edition_names
 from pipeline.errors import ChapbookError
 from pipeline.settings import SETTINGS
@@ -39,10 +40,17 @@ def _configure_logging(quiet: bool, verbose: bool) -> None:
     logger.propagate = False
 
 
+def _canonical_formats(context, parameter, formats: tuple[str, ...]) -> tuple[str, ...]:
+    """Old edition names (`-f html`) as the editions' own names (`web`)."""
+    return tuple(canonical(name) for name in formats)
+
+
 def _edition_options(command):
     """The SOURCES, --outdir and --format options `build` and `watch` share."""
-    command = click.option("-f", "--format", "formats", multiple=True, type=click.Choice((*edition_names(), "all")),
-                           default=("all",), show_default=True, help="Edition to build; repeat for several.")(command)
+    choices = click.Choice((*edition_names(), *ALIASES, "all"))
+    command = click.option("-f", "--format", "formats", multiple=True, type=choices,
+                           default=("all",), show_default=True, callback=_canonical_formats,
+                           help="Edition to build; repeat for several.")(command)
     command = click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("build"),
                            show_default=True, help="Folder the editions are written to.")(command)
     return click.argument("sources", nargs=-1, type=click.Path(path_type=Path))(command)
@@ -147,13 +155,14 @@ def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool, o
     """Run the checks (with the build's --wrap and --paper), print each finding and a summary; True if all pass."""
     import json
 
-    from pipeline.build import prepare
+    from pipeline.build import command_line_settings, prepare
     from pipeline.check import as_json as findings_as_json
     from pipeline.check import check_build
     from pipeline.settings import load_project_settings
 
     project = load_project_settings(Path.cwd())
-    findings = check_build([prepare(path, overrides, project) for path in paths], outdir)
+    _, checked = command_line_settings(project, overrides)
+    findings = check_build([prepare(path, checked, project) for path in paths], outdir)
     failed = [f for f in findings if f.status == "fail"]
     skipped = [f for f in findings if f.status == "skipped"]
     if as_json:

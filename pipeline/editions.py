@@ -36,6 +36,10 @@ class Edition:
     # ("gemini/": one folder for every source).
     output: str
     summary: str
+    # What a reader's link to a file of this edition says ("ebook"), in the essay's lowercase, and the
+    # file's media type: the capsule, the web site and the preview servers all read these two.
+    label: str = ""
+    media_type: str = ""
     stylesheets: tuple[str, ...] = ()  # files in styles/ it reads, so a change to them rebuilds it
     checker: str | None = None  # "module:function": (document, path) or, for a folder, (documents, folder)
     worker: bool = False  # laid out in the worker process while the other editions are written
@@ -81,35 +85,54 @@ class Companion:
 PREVIOUS = "previous"  # the companion that is an edition's own output of the last build (reads_previous)
 
 EDITIONS: tuple[Edition, ...] = (
-    Edition("epub", "pipeline.writers.epub.book", ".epub", "EPUB 3 ebook", stylesheets=("epub.css",),
-            checker="pipeline.check.epub:check_epub"),
-    Edition("kepub", "pipeline.writers.epub.kepub", ".kepub.epub", "Kobo ebook (kepub)",
-            checker="pipeline.check.epub:check_epub", uses=("epub",)),
-    Edition("pdf", "pipeline.writers.pdf.book", ".pdf", "PDF book, tagged", stylesheets=("print.css",),
-            checker="pipeline.check.pdf:check_pdf", worker=True, reads_previous=True),
+    Edition("epub", "pipeline.writers.epub.book", ".epub", "EPUB 3 ebook", "ebook", "application/epub+zip",
+            stylesheets=("epub.css",), checker="pipeline.check.epub:check_epub"),
+    Edition("kepub", "pipeline.writers.epub.kepub", ".kepub.epub", "Kobo ebook (kepub)", "Kobo ebook",
+            "application/epub+zip", checker="pipeline.check.epub:check_epub", uses=("epub",)),
+    Edition("pdf", "pipeline.writers.pdf.book", ".pdf", "PDF book, tagged", "printable book", "application/pdf",
+            stylesheets=("print.css",), checker="pipeline.check.pdf:check_pdf", worker=True, reads_previous=True),
     Edition("booklet", "pipeline.writers.pdf.booklet", "-booklet.pdf",
-            "the PDF's pages two-up to print, fold and staple",
+            "the PDF's pages two-up to print, fold and staple", "booklet to fold", "application/pdf",
             checker="pipeline.check.printing:check_booklet", uses=("pdf",)),
     Edition("print", "pipeline.writers.pdf.pdfx", "-print.pdf", "PDF/X-4 with bleed for a print shop",
-            stylesheets=("print.css",), checker="pipeline.check.printing:check_print", worker=True),
-    Edition("txt", "pipeline.writers.text", ".txt", "plain text", checker="pipeline.check.text:check_text"),
-    Edition("gemini", "pipeline.writers.gemini.capsule", "gemini/", "Gemini capsule with a gemlog",
-            checker="pipeline.check.gemini:check_capsule", uses=("epub", "pdf", "txt"), links_uses=True),
-    Edition("html", "pipeline.writers.web.site", "web/", "web site: a page per source, feed, other editions",
-            stylesheets=("web.css",), checker="pipeline.check.web:check_site", uses=("epub", "pdf", "txt"),
+            "print-shop file", "application/pdf", stylesheets=("print.css",),
+            checker="pipeline.check.printing:check_print", worker=True),
+    Edition("txt", "pipeline.writers.text", ".txt", "plain text", "plain text", "text/plain",
+            checker="pipeline.check.text:check_text"),
+    Edition("gemini", "pipeline.writers.gemini.capsule", "gemini/", "Gemini capsule with a gemlog", "Gemini capsule",
+            "text/gemini", checker="pipeline.check.gemini:check_capsule", uses=("epub", "pdf", "txt"),
             links_uses=True),
+    Edition("web", "pipeline.writers.web.site", "web/", "web site: a page per source, feed, other editions",
+            "web site", "text/html", stylesheets=("web.css",), checker="pipeline.check.web:check_site",
+            uses=("epub", "pdf", "txt"), links_uses=True),
 )
 BY_NAME = {edition.name: edition for edition in EDITIONS}
+# Names an edition was known by before; `-f` still takes them.
+ALIASES = {"html": "web"}
 
 
 def edition(name: str) -> Edition:
-    """The edition called `name` (KeyError if there is none)."""
-    return BY_NAME[name]
+    """The edition called `name` or one of its old names (KeyError if there is none)."""
+    return BY_NAME[ALIASES.get(name, name)]
 
 
 def names() -> tuple[str, ...]:
     """Every edition's name, in the registry's order."""
     return tuple(BY_NAME)
+
+
+def canonical(name: str) -> str:
+    """The edition's own name for `name`, which may be an old name (an alias)."""
+    return ALIASES.get(name, name)
+
+
+def media_types() -> dict[str, str]:
+    """File suffix -> media type of every per-source edition's files (".epub": "application/epub+zip")."""
+    types: dict[str, str] = {}
+    for item in EDITIONS:
+        if not item.is_folder:
+            types.setdefault("." + item.output.rsplit(".", 1)[-1], item.media_type)
+    return types
 
 
 def in_build_order(chosen: list[str]) -> list[Edition]:

@@ -9,6 +9,7 @@ import os
 import re
 import resource
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -330,7 +331,11 @@ def _check_depth(path: Path, text: str, blocks: list[Node]) -> None:
 
 
 def read_document(path: Path, base: Settings | None = None, overrides: dict[str, Any] | None = None) -> Document:
-    """Read one Markdown source into a Document: one pandoc call, settings layered, errors with lines."""
+    """Read one Markdown source into a Document: one pandoc call, settings layered, errors with lines.
+
+    The settings are `base` (the project's), then the source's metadata, then `overrides`: the command
+    line's values, already checked where the build applied them to the project's settings.
+    """
     path = Path(path)
     if path.is_dir():
         raise ChapbookError(path, "this is a folder, not a Markdown file", "name a .md file inside it")
@@ -354,6 +359,6 @@ def read_document(path: Path, base: Settings | None = None, overrides: dict[str,
     tree = run_pandoc(path, text)
     meta, setting_values = _metadata(path, tree.get("meta", {}), lines)
     settings = apply(base or Settings(), setting_values, path, lines, scope="document")
-    settings = apply(settings, overrides or {}, "command line")
+    settings = replace(settings, **(overrides or {}))
     _check_structure(path, text, tree["blocks"])
     return Document(source=path, meta=meta, blocks=tree["blocks"], settings=settings)

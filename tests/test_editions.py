@@ -104,3 +104,76 @@ def test_an_edition_not_installed_is_named_in_one_line(monkeypatch):
     assert result.exit_code == 1
     assert result.output.strip() == ("chapbook: the epub edition is not available in this installation; "
                                      "run make to install everything")
+
+
+def test_no_writer_imports_another_writer_and_shared_imports_none():
+    writers = PACKAGE / "writers"
+
+    def room(module: str) -> str | None:  # "pipeline.writers.pdf.layout" -> "pdf"; "pipeline.writers.text" -> "text"
+        parts = module.split(".")
+        return parts[2] if len(parts) > 2 and parts[1] == "writers" else None
+    crossings = []
+    for path in writers.rglob("*.py"):
+        own = room(_module_name(path))
+        for imported in _imported_modules(path):
+            other = room(imported)
+            if other and other != own and other != "shared":
+                crossings.append(f"{_module_name(path)} -> {imported}")
+    assert not crossings, crossings
+
+
+def test_the_model_and_the_reader_import_no_later_stage():
+    later = ("pipeline.writers", "pipeline.build", "pipeline.check", "pipeline.serve", "pipeline.publish",
+             "pipeline.cli")
+    early = [p for p in PACKAGE.glob("*.py")] + list((PACKAGE / "transforms").rglob("*.py"))
+    early += list((PACKAGE / "files").rglob("*.py")) + list((PACKAGE / "words").rglob("*.py"))
+    reaching = [f"{_module_name(path)} -> {m}" for path in early for m in _imported_modules(path)
+                if m.startswith(later) and path.name != "cli.py" and path.name != "__main__.py"]
+    assert not reaching, reaching
+
+
+def test_edition_labels_media_types_and_folders_are_declared_only_in_the_registry():
+    """No other module spells an edition's link label or its folder ("web/", "gemini/") again."""
+    declared = {edition.label for edition in EDITIONS if edition.label}
+    declared |= {f'"{edition.output}"' for edition in EDITIONS if edition.is_folder}
+    declared |= {f'outdir / "{edition.output.rstrip("/")}"' for edition in EDITIONS if edition.is_folder}
+    repeated = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "editions.py":
+            continue
+        code = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("#"))
+        code = code.replace('"""', "\0")
+        outside_docstrings = "".join(code.split("\0")[::2])
+        repeated += [f"{path.relative_to(PACKAGE)}: {text}" for text in declared
+                     if f'"{text}"' in outside_docstrings
+                     or (text.startswith(('"', "outdir")) and text in outside_docstrings)]
+    assert not repeated, repeated
+
+
+def test_the_web_edition_answers_to_its_old_name(tmp_path):
+    from tests.conftest import FIXTURES, run_chapbook
+
+    result = run_chapbook("build", "-f", "html", "-o", str(tmp_path), str(FIXTURES / "sections.md"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "web" / "index.html").is_file()
+    assert "  web " in result.stdout and "  html " not in result.stdout
+
+
+def test_settings_from_the_command_line_are_checked_once_and_win_over_the_source(tmp_path, monkeypatch):
+    from pipeline import build, settings
+
+    source = tmp_path / "post.md"
+    source.write_text("---\ntitle: a post\nwrap: 50\n---\n\nsome words.\n", encoding="utf-8")
+    calls = []
+    real_apply = settings.apply
+
+    def counting_apply(current, values, where, *args, **kwargs):
+        if where == "command line":
+            calls.append(values)
+        return real_apply(current, values, where, *args, **kwargs)
+    monkeypatch.setattr(build, "apply", counting_apply)
+    monkeypatch.setattr("pipeline.reader.apply", counting_apply)
+    monkeypatch.chdir(tmp_path)
+    build.build([source], tmp_path / "out", ["txt"], {"wrap": 40})
+    assert calls == [{"wrap": 40}]
+    assert max(len(line) for line in (tmp_path / "out" / "post.txt").read_text().splitlines()) <= 40

@@ -25,7 +25,7 @@ TITLE = "my thoughts on generated images"
 def outdir(tmp_path_factory):
     """One build of the essay's web site and capsule, shared by the module (read, never changed)."""
     folder = tmp_path_factory.mktemp("web-build")
-    result = run_chapbook("build", "-q", "-f", "html", "-f", "gemini", "-o", str(folder), str(ESSAY))
+    result = run_chapbook("build", "-q", "-f", "web", "-f", "gemini", "-o", str(folder), str(ESSAY))
     assert result.returncode == 0, result.stderr
     return folder
 
@@ -91,7 +91,7 @@ def test_titan_a_missing_site_and_a_missing_destination_are_one_line_each(outdir
         "file:///srv/www)"]
     unbuilt = publish(tmp_path, "--web", "--to", str(tmp_path / "www"), tmp_path=tmp_path)
     assert unbuilt.returncode == 1 and unbuilt.stderr.splitlines() == [
-        f"{tmp_path / 'web'}: no web site here; run chapbook build -f html first"]
+        f"{tmp_path / 'web'}: no web site here; run chapbook build -f web first"]
     nowhere = publish(outdir, "--web", tmp_path=tmp_path, cwd=tmp_path)
     assert nowhere.returncode == 1 and nowhere.stderr.splitlines() == [
         "publish: no destination to publish to; pass --to or set publish_web_to in chapbook.toml "

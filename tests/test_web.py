@@ -180,7 +180,7 @@ def test_other_editions_are_beside_the_page_with_their_measured_sizes(built):
     page = (outdir / "web" / ESSAY_PAGE).read_text(encoding="utf-8")
     links = re.findall(r'<a href="([^"]+)" type="([^"]+)">([a-z ]+) \((epub|pdf|txt), ([0-9.]+) (kB|MB)\)</a>', page)
     assert [(label, kind) for _href, _type, label, kind, _size, _unit in links] == \
-        [("ebook", "epub"), ("book to print", "pdf"), ("plain text", "txt")]
+        [("ebook", "epub"), ("printable book", "pdf"), ("plain text", "txt")]
     for href, media_type, _label, kind, size, unit in links:
         beside = outdir / "web" / href
         assert beside.read_bytes() == (outdir / f"essay.{kind}").read_bytes()

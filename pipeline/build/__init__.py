@@ -100,10 +100,21 @@ def prepare(path: Path, overrides: dict | None = None, project: Settings | None 
     """Read one source (the one pandoc call) and apply every transform.
 
     `project` is the project's settings (chapbook.toml), loaded once per build; read here when not given.
+    `overrides` are the command line's settings, checked (`command_line_settings`).
     """
     project = project if project is not None else load_project_settings(Path.cwd())
     document = apply_transforms(read_document(path, project, overrides))
     return replace(document, modified=edition_time(document, dict(os.environ)))
+
+
+def command_line_settings(project: Settings, overrides: dict | None) -> tuple[Settings, dict]:
+    """The project's settings with the command line's applied, and the command line's values as checked.
+
+    The one place the command line's settings are applied; each source's reading layers the checked
+    values over its own metadata.
+    """
+    settings = apply(project, overrides or {}, "command line")
+    return settings, {name: getattr(settings, name) for name in overrides or {}}
 
 
 def check_output_folder(outdir: Path) -> None:
@@ -288,10 +299,9 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     main process reads the rest and writes the other editions. `pool` lends workers that outlive the
     build (watch keeps them warm); without it the build starts its own when it has worker jobs.
     """
-    overrides = overrides or {}
     _check_sources(sources, outdir)
     project = load_project_settings(Path.cwd())  # read once per build, handed down
-    settings = apply(project, overrides, "command line")
+    settings, overrides = command_line_settings(project, overrides)
     cache = BuildCache(cache_folder(dict(os.environ)))
     jobs = plan(sources, outdir, editions, settings)
     _check_outputs(jobs, sources)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.editions import edition
 from pipeline.errors import ChapbookError
 from pipeline.publish.destination import Destination, parse_destination
 
@@ -17,21 +18,23 @@ from pipeline.publish.destination import Destination, parse_destination
 class Site:
     """A published site: its name (recorded in the destination's manifest) and how to find and send it."""
 
-    name: str
-    label: str  # in messages: "the web site"
-    folder: str  # under OUTDIR
+    name: str  # the edition that builds it (pipeline/editions.py), also recorded in the destination's manifest
     home: str  # the page every build of it writes
-    build_format: str  # the `chapbook build -f` that makes it
     setting: str  # the project setting naming its destination
     examples: str  # destinations written as a user would
     refused: dict[str, str] = field(default_factory=dict)  # scheme -> why it cannot carry this site
     pings_antenna: bool = False
 
+    @property
+    def label(self) -> str:
+        """How messages name it ("web site"): its edition's label."""
+        return edition(self.name).label
+
     def built_folder(self, outdir: Path) -> Path:
         """OUTDIR's folder for this site, or one line saying to build it first."""
-        folder = outdir / self.folder
+        folder = edition(self.name).path(outdir)
         if not (folder / self.home).is_file():
-            raise ChapbookError(folder, f"no {self.label} here", f"run chapbook build -f {self.build_format} first")
+            raise ChapbookError(folder, f"no {self.label} here", f"run chapbook build -f {self.name} first")
         return folder
 
     def destination(self, text: str) -> Destination:
@@ -45,9 +48,9 @@ class Site:
 
 
 SITES = {
-    "gemini": Site("gemini", "Gemini capsule", "gemini", "index.gmi", "gemini", "publish_to",
+    "gemini": Site("gemini", "index.gmi", "publish_to",
                    "sftp://me@example.org/srv/gemini, titan://example.org/, file:///srv/gemini", pings_antenna=True),
-    "web": Site("web", "web site", "web", "index.html", "html", "publish_web_to",
+    "web": Site("web", "index.html", "publish_web_to",
                 "sftp://me@example.org/srv/www, file:///srv/www",
                 {"titan": "a Gemini protocol that web servers do not take"}),
 }

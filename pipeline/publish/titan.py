@@ -12,14 +12,15 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import quote
 
+from pipeline.editions import media_types
 from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write
 from pipeline.publish.destination import Destination
 from pipeline.publish.tofu import Pins, gemini_request
 
 TOKEN_ENV = "CHAPBOOK_TITAN_TOKEN"
-TYPES = {".gmi": "text/gemini; charset=utf-8", ".txt": "text/plain; charset=utf-8", ".xml": "application/atom+xml",
-         ".epub": "application/epub+zip", ".pdf": "application/pdf", ".json": "application/json"}
+TYPES = {**media_types(), ".gmi": "text/gemini; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+         ".xml": "application/atom+xml", ".json": "application/json"}
 
 
 def file_type(relative: str) -> str:

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from pipeline.editions import edition, media_types
 from pipeline.errors import ChapbookError
 from pipeline.files.paths import is_inside
 from pipeline.serve.capsule import bind_warning, serve_capsule
@@ -22,9 +23,9 @@ from pipeline.serve.capsule import bind_warning, serve_capsule
 DEFAULT_PORT = 8065
 # Kept in step with the <meta http-equiv> every page of the site carries (pipeline/writers/web/site.py).
 POLICY = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
-_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
-          ".xml": "application/atom+xml; charset=utf-8", ".txt": "text/plain; charset=utf-8",
-          ".epub": "application/epub+zip", ".pdf": "application/pdf"}
+# The site's own files, and the other editions' files as the registry declares them.
+_TYPES = {**media_types(), ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+          ".xml": "application/atom+xml; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
 
 
 class _SiteHandler(http.server.SimpleHTTPRequestHandler):
@@ -63,7 +64,7 @@ def start_site_server(folder: Path, host: str = "127.0.0.1", port: int = DEFAULT
     """Start serving `folder` over HTTP in a background thread; the server (its `server_port` is the port)."""
     folder = Path(folder)
     if not (folder / "index.html").is_file():
-        raise ChapbookError(folder, "no web edition here", "run chapbook build -f html first")
+        raise ChapbookError(folder, "no web edition here", "run chapbook build -f web first")
     handler = functools.partial(_SiteHandler, directory=str(folder.resolve()))
     try:
         server = http.server.ThreadingHTTPServer((host, port), handler)
@@ -83,7 +84,7 @@ def start_site_server(folder: Path, host: str = "127.0.0.1", port: int = DEFAULT
 def serve_outputs(outdir: Path, host: str = "127.0.0.1", port: int = 1965, http_port: int = DEFAULT_PORT) -> None:
     """Serve OUTDIR/gemini over Gemini and OUTDIR/web over HTTP, whichever were built, until Ctrl-C."""
     outdir = Path(outdir)
-    web, capsule = outdir / "web", outdir / "gemini"
+    web, capsule = edition("web").path(outdir), edition("gemini").path(outdir)
     site = start_site_server(web, host, http_port) if (web / "index.html").is_file() else None
     try:
         if site is None or (capsule / "index.gmi").is_file():

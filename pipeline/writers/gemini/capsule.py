@@ -14,6 +14,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from pipeline.document import Document
+from pipeline.editions import edition
 from pipeline.settings import Settings
 from pipeline.words.langtag import language_or_empty
 from pipeline.words.measure import human_size
@@ -26,7 +27,6 @@ FEED = f"{GEMLOG}/atom.xml"  # where the feed lives in the capsule (publish tell
 # Labels the tool adds, in the essay's own lowercase.
 LABELS = {"gemlog": "gemlog", "feed": "atom feed", "home": "home"}
 PAGE = ".gmi"  # a post's page: gemlog/<date>-<slug>.gmi
-EDITION_LABELS = {"epub": "ebook", "pdf": "printable book", "txt": "plain text"}
 
 
 def page_language(document: Document) -> str:
@@ -41,7 +41,7 @@ def capsule_title(settings: Settings) -> str:
 
 def edition_links(companions: dict) -> list[str]:
     """`=> essay.epub ebook (epub, 27 kB)`: one link line per other edition of a post, copied beside it."""
-    return [f"=> {c.name} {EDITION_LABELS.get(c.edition, c.edition)} ({c.edition}, {human_size(len(c.data))})"
+    return [f"=> {c.name} {edition(c.edition).label} ({c.edition}, {human_size(len(c.data))})"
             for c in companions.values()]
 
 

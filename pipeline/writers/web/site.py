@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 
 from pipeline.ast import Node, attr, map_blocks
 from pipeline.document import Document, Heading
+from pipeline.editions import edition
 from pipeline.files.resources import STYLES
 from pipeline.settings import Settings
 from pipeline.words.langtag import language_or_empty
@@ -35,8 +36,6 @@ POLICY = "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'no
 # Labels the site adds, in the essay's own lowercase. Ids the site adds hold "_", which heading slugs never do.
 LABELS = {"home": "home", "posts": "posts", "feed": "atom feed", "contents": "contents",
           "editions": "other editions"}
-_EDITIONS = {"epub": ("ebook", "application/epub+zip"), "pdf": ("book to print", "application/pdf"),
-             "txt": ("plain text", "text/plain")}
 
 
 class Page(Post):
@@ -161,12 +160,11 @@ def _site_header(body_class: str = "") -> str:
 
 def _editions(page: Page, companions: dict) -> str:
     links = []
-    for edition, (label, media_type) in _EDITIONS.items():
-        companion = companions.get(edition)
-        if companion is not None:
-            name = page.base + PurePosixPath(companion.name).suffix
-            links.append(f'<li><a href="{escape(name)}" type="{media_type}">{label} ({edition}, '
-                         f"{human_size(len(companion.data))})</a></li>")
+    for companion in companions.values():
+        other = edition(companion.edition)  # its label and media type, as the registry declares them
+        name = page.base + PurePosixPath(companion.name).suffix
+        links.append(f'<li><a href="{escape(name)}" type="{other.media_type}">{other.label} ({other.name}, '
+                     f"{human_size(len(companion.data))})</a></li>")
     if not links:
         return ""
     return (f'<nav aria-labelledby="chapbook_editions">\n<h2 id="chapbook_editions">{LABELS["editions"]}</h2>\n'
@@ -262,9 +260,8 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
     for page in pages:
         own = companions.get(page.document.source, {})
         files[page.name] = render_page(page, site, base_url, image_links[page.base], own).encode("utf-8")
-        for edition, companion in own.items():
-            if edition in _EDITIONS:
-                files[page.base + PurePosixPath(companion.name).suffix] = companion.data
+        for companion in own.values():
+            files[page.base + PurePosixPath(companion.name).suffix] = companion.data
     files["index.html"] = render_home(pages, base_url).encode("utf-8")
     files[FEED] = render_feed(pages, base_url)
     files[STYLESHEET] = (STYLES / STYLESHEET).read_bytes()
