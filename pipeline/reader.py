@@ -9,6 +9,7 @@ import os
 import re
 import resource
 import subprocess
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -104,10 +105,18 @@ def pandoc_path() -> str:
 
 def run_pandoc(path: Path, text: str) -> dict[str, Any]:
     """Pandoc's JSON AST for `text`: the build's one and only pandoc call, bounded in memory and time."""
+    return json.loads(pandoc_json(path, text))
+
+
+# What pandoc is asked, whatever the source; with the binary, what a parse cache keys on.
+PANDOC_ARGUMENTS = ("--sandbox", "--from", READER_FORMAT, "--to", "json")
+
+
+def pandoc_json(path: Path, text: str) -> bytes:
+    """Pandoc's JSON AST for `text` as it prints it, bounded in memory and time; errors name file and line."""
     data = text.encode("utf-8")
     memory, seconds = pandoc_limits(len(data))
-    command = [pandoc_path(), "+RTS", f"-M{memory // (1024 * 1024)}m", PANDOC_HEAP, "-RTS",
-               "--sandbox", "--from", READER_FORMAT, "--to", "json"]
+    command = [pandoc_path(), "+RTS", f"-M{memory // (1024 * 1024)}m", PANDOC_HEAP, "-RTS", *PANDOC_ARGUMENTS]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     limit = int(seconds) + 1
     resource.prlimit(process.pid, resource.RLIMIT_CPU, (limit, limit + 1))  # SIGXCPU, then SIGKILL
@@ -134,7 +143,7 @@ def run_pandoc(path: Path, text: str) -> dict[str, Any]:
             line = _PANDOC_LINE.search(message)
             raise ChapbookError(path, "a fenced div (:::) is opened here but never closed",
                                 "add a closing ::: line", int(line.group(1)) if line else None)
-    return json.loads(output)
+    return output
 
 
 def _pandoc_error(path: Path, messages: str) -> ChapbookError:
@@ -330,11 +339,13 @@ def _check_depth(path: Path, text: str, blocks: list[Node]) -> None:
                 stack.append((children, depth + 1))
 
 
-def read_document(path: Path, base: Settings | None = None, overrides: dict[str, Any] | None = None) -> Document:
+def read_document(path: Path, base: Settings | None = None, overrides: dict[str, Any] | None = None,
+                  parse: Callable[[Path, str], dict[str, Any]] = run_pandoc) -> Document:
     """Read one Markdown source into a Document: one pandoc call, settings layered, errors with lines.
 
     The settings are `base` (the project's), then the source's metadata, then `overrides`: the command
-    line's values, already checked where the build applied them to the project's settings.
+    line's values, already checked where the build applied them to the project's settings. `parse`
+    is the pandoc call (the build hands in one answered from its parse cache when it can).
     """
     path = Path(path)
     if path.is_dir():
@@ -356,7 +367,7 @@ def read_document(path: Path, base: Settings | None = None, overrides: dict[str,
     _check_front_matter(path, text)
     lines = _key_lines(text)
     _check_front_matter_keys(path, text, lines)
-    tree = run_pandoc(path, text)
+    tree = parse(path, text)
     meta, setting_values = _metadata(path, tree.get("meta", {}), lines)
     settings = apply(base or Settings(), setting_values, path, lines, scope="document")
     settings = replace(settings, **(overrides or {}))

@@ -21,10 +21,16 @@ def _copy_fixture(tmp_path, name="kitchen-sink.md"):
     return folder / name
 
 
-def test_one_pandoc_call_per_source_whatever_the_editions(tmp_path, monkeypatch):
+def _counting_pandoc(monkeypatch) -> list:
     calls = []
-    real = reader.run_pandoc
-    monkeypatch.setattr(reader, "run_pandoc", lambda path, text: calls.append(path) or real(path, text))
+    real = reader.pandoc_json
+    monkeypatch.setattr(build_module, "pandoc_json", lambda path, text: calls.append(path) or real(path, text))
+    return calls
+
+
+def test_one_pandoc_call_per_source_whatever_the_editions(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHAPBOOK_CACHE_DIR", str(tmp_path / "cache"))
+    calls = _counting_pandoc(monkeypatch)
     source = _copy_fixture(tmp_path)
     editions = [e for e in build_module.available_editions() if e != "pdf"]
     build_module.build([source], tmp_path / "out", editions, force=True)

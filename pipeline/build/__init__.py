@@ -21,7 +21,8 @@ from pipeline.editions import EDITIONS, PREVIOUS, Companion, Edition, in_build_o
 from pipeline.editions import edition as edition_named
 from pipeline.errors import ChapbookError
 from pipeline.files.paths import is_inside, plain_file_inside
-from pipeline.reader import read_document
+from pipeline.build.parse_cache import ParseCache
+from pipeline.reader import PANDOC_ARGUMENTS, pandoc_json, pandoc_path, read_document
 from pipeline.settings import Settings, apply, as_dict, load_project_settings
 from pipeline.transforms import apply_transforms
 from pipeline.build.workers import WorkerDied, WorkerPool, cores
@@ -96,6 +97,12 @@ def edition_time(document: Document, environment: dict[str, str]) -> datetime:
     return datetime.fromtimestamp(int(document.source.stat().st_mtime), tz=UTC)
 
 
+def cached_parse():
+    """The pandoc call, answered from the parse cache in the build cache's folder when it can be."""
+    cache = ParseCache(cache_folder(dict(os.environ)), list(PANDOC_ARGUMENTS), pandoc_path())
+    return cache.cached(pandoc_json)
+
+
 def prepare(path: Path, overrides: dict | None = None, project: Settings | None = None) -> Document:
     """Read one source (the one pandoc call) and apply every transform.
 
@@ -103,7 +110,7 @@ def prepare(path: Path, overrides: dict | None = None, project: Settings | None 
     `overrides` are the command line's settings, checked (`command_line_settings`).
     """
     project = project if project is not None else load_project_settings(Path.cwd())
-    document = apply_transforms(read_document(path, project, overrides))
+    document = apply_transforms(read_document(path, project, overrides, parse=cached_parse()))
     return replace(document, modified=edition_time(document, dict(os.environ)))
 
 

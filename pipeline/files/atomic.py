@@ -17,15 +17,20 @@ from pathlib import Path
 _PART = re.compile(r"^\..+\.(\d+)\.[^.]+\.part$")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a reader (or a crash) sees the old file or the new one, never half."""
+def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write `data` to `path` so that a reader (or a crash) sees the old file or the new one, never half.
+
+    `sync=False` skips flushing to the disk before the rename, for files that check their own
+    integrity when read (the parse cache): a crash may leave them torn, never a reader half-way.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if sync:
+                os.fsync(stream.fileno())
             os.fchmod(stream.fileno(), 0o644)  # the file we made, not whatever now has its name
         os.replace(temporary, path)
     except BaseException:

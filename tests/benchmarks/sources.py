@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -83,5 +84,27 @@ def make_posts(folder: Path, count: int = POSTS) -> list[Path]:
         path = folder / f"post-{number + 1:02d}.md"
         path.write_text(f"---\ntitle: {_yaml_string(post_title)}\nlang: en\ndate: {day.isoformat()}\n---\n\n"
                         f"{text}\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def make_gemlog(folder: Path, count: int) -> list[Path]:
+    """A gemlog of `count` posts (hundreds, a thousand): the essay's posts over and over, each with a day of its own.
+
+    The essay's sections repeated, as a gemlog that grows by a post a week for years would look to the
+    build: many short dated posts of the author's own voice. Titles carry their round, so no two are alike.
+    """
+    originals = make_posts(folder / ".originals", POSTS)
+    texts = [path.read_text(encoding="utf-8") for path in originals]
+    shutil.rmtree(folder / ".originals")
+    paths = []
+    for number in range(count):
+        text = texts[number % len(texts)]
+        round_number = number // len(texts) + 1
+        day = _FIRST_DAY + timedelta(days=number)
+        text = re.sub(r"^(title: '.*)'$", rf"\1 ({round_number})'", text, count=1, flags=re.MULTILINE)
+        text = re.sub(r"^date: .*$", f"date: {day.isoformat()}", text, count=1, flags=re.MULTILINE)
+        path = folder / f"post-{number + 1:04d}.md"
+        path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
