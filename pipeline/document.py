@@ -25,6 +25,11 @@ class Metadata:
     description: str = ""
     rights: str = ""
     cover: str = ""  # a cover image inside the source's folder (the EPUB draws one without it)
+    # EPUB Accessibility 1.1 (docs/accessibility.md): the author's own summary, who evaluated the book,
+    # and an exemption the European Accessibility Act allows (a11y:exemption).
+    accessibility_summary: str = ""
+    certified_by: str = ""
+    exemption: str = ""
 
     def day(self) -> date | None:
         """The date's YYYY-MM-DD, or None when `date` does not start with one."""

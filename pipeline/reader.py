@@ -29,7 +29,10 @@ log = logging.getLogger("chapbook")
 # hides `code`{=latex}; latex_macros applies \newcommand; pandoc_title_block eats a first line
 # starting with %.
 READER_FORMAT = "markdown-smart-raw_tex-raw_attribute-latex_macros-pandoc_title_block"
-METADATA_NAMES = ("title", "subtitle", "author", "date", "lang", "identifier", "description", "rights", "cover")
+METADATA_NAMES = ("title", "subtitle", "author", "date", "lang", "identifier", "description", "rights", "cover",
+                  "accessibility_summary", "certified_by", "exemption")
+# The a11y:exemption values of the EPUB Accessibility EU Accessibility Act mapping (W3C Publishing CG, 2024).
+EXEMPTIONS = ("eaa-disproportionate-burden", "eaa-fundamental-alteration", "eaa-microenterprise")
 TEXT_FIELDS = tuple(name for name in METADATA_NAMES if name != "author")  # each one line of text
 MAX_NESTING = 64
 # pandoc peaks at about 300 bytes of memory per source byte (191 MB for a 620 kB source): 4 MB keeps
@@ -202,6 +205,9 @@ def _metadata(path: Path, raw: dict[str, Any], lines: dict[str, int]) -> tuple[M
     if "lang" in values and not is_language_tag(values["lang"]):
         raise ChapbookError(path, f"'lang' must be a language tag such as en, fr or pt-BR, not {values['lang']!r}",
                             "write e.g. lang: en", lines.get("lang"))
+    if "exemption" in values and values["exemption"] not in EXEMPTIONS:
+        raise ChapbookError(path, f"'exemption' must be one of {', '.join(EXEMPTIONS)}, not {values['exemption']!r}",
+                            "write e.g. exemption: eaa-microenterprise", lines.get("exemption"))
     if "date" in values and iso_day(values["date"]) is None:
         log.warning("%s:%s: date %r does not start with YYYY-MM-DD: the gemlog files the post under, and the "
                     "editions are stamped with, the file's time instead", path, lines.get("date", 1), values["date"])

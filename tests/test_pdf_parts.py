@@ -183,9 +183,9 @@ def test_the_structure_tree_is_one_tree_reaching_every_pages_marked_content(essa
         whole_marked = sum(len(marked_content(pdf, page)) for page in pdf.pages)
     with pikepdf.open(split) as pdf:
         reached, tree, unreached = structure(pdf)
-        # WeasyPrint 70 itself leaves some /NonStruct elements out of their parent's kids (46 in the essay
-        # laid out whole): the join must add none.
-        assert unreached == whole_unreached
+        # WeasyPrint 70 leaves its margin boxes' elements out of the tree (46 in the essay laid out whole:
+        # running heads and folios); the join turns them into artifacts (engine/artifacts.py) and adds none.
+        assert whole_unreached > 0 and unreached == 0
         assert pdf.Root.Lang == "en" and pdf.Root.MarkInfo.Marked
         root = pdf.Root.StructTreeRoot
         assert len(root.K) == 1 and root.K[0].S == "/Document"
@@ -203,7 +203,7 @@ def test_the_structure_tree_is_one_tree_reaching_every_pages_marked_content(essa
                 links += 1
         pages = {page.objgen for page in pdf.pages}
         assert all(pdf.get_object(objgen).Pg.objgen in pages for objgen in reached if "/Pg" in pdf.get_object(objgen))
-    assert marked >= whole_marked > 750 and links > 30  # the essay whole: 827 marked sequences
+    assert marked >= whole_marked - whole_unreached > 750 and links > 30  # the essay: 781 tagged sequences
     assert len(reached) >= len(whole_reached)
 
 

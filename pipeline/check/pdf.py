@@ -1,4 +1,5 @@
-"""Judging the PDF edition: fonts embedded, bookmarks, title metadata, no missing glyphs, the voice."""
+"""Judging the PDF edition: fonts embedded once each, tags and artifacts, bookmarks, title metadata, no missing
+glyphs, the voice."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from pipeline.check import readback
 from pipeline.check.findings import Finding
+from pipeline.check.pdf_tags import font_programs, tag_coverage, top_level_bookmarks
 from pipeline.check.voice import voice_findings
 from pipeline.document import Document
 
@@ -32,13 +34,14 @@ def check_pdf(document: Document, path: Path) -> list[Finding]:
     unembedded = [name for name, embedded, _subset in rows if not embedded]
     findings = [Finding("fail" if unembedded or not rows else "ok", label, "every font embedded",
                         ", ".join(unembedded) if unembedded else f"{len(rows)} fonts")]
-    from pypdf import PdfReader
+    import pikepdf
 
-    reader = PdfReader(path)
-    outline = reader.outline
-    findings.append(Finding("ok" if outline or not document.outline() else "fail", label, "bookmarks",
-                            f"{len(outline)} top-level bookmarks"))
-    title = (reader.metadata or {}).get("/Title")
+    with pikepdf.open(path) as pdf:
+        findings += _font_program_findings(pdf, label) + _tag_findings(pdf, label)
+        bookmarks = top_level_bookmarks(pdf)
+        title = str(pdf.docinfo["/Title"]) if "/Title" in pdf.docinfo else None
+    findings.append(Finding("ok" if bookmarks or not document.outline() else "fail", label, "bookmarks",
+                            f"{bookmarks} top-level bookmarks"))
     findings.append(Finding("ok" if title == document.meta.title else "fail", label, "title metadata",
                             repr(title)))
     reading = readback.read_pdf(path)
@@ -46,3 +49,27 @@ def check_pdf(document: Document, path: Path) -> list[Finding]:
     findings.append(Finding("fail" if missing_glyphs else "ok", label, "no missing glyphs",
                             "U+FFFD in the extracted text" if missing_glyphs else ""))
     return findings + voice_findings(document, reading, label)
+
+
+def _font_program_findings(pdf, label: str) -> list[Finding]:
+    """One program per face, none stored twice (the font streams hashed)."""
+    programs = font_programs(pdf)
+    detail = f"{programs.streams} programs for {len(set(programs.faces))} faces"
+    if programs.distinct < programs.streams:
+        detail += f", {programs.streams - programs.distinct} stored twice"
+    return [Finding("ok" if programs.each_once else "fail", label, "each font program embedded once", detail)]
+
+
+def _tag_findings(pdf, label: str) -> list[Finding]:
+    """Every mark on every page tagged or an artifact, the page furniture among the artifacts (PDF/UA-1, 7.1)."""
+    coverage = tag_coverage(pdf)
+    if pdf.Root.get("/StructTreeRoot") is None:
+        return [Finding("fail", label, "tagged content", "no structure tree")]
+    artifacts = sum(coverage.artifacts.values())
+    detail = (f"{coverage.tagged} tagged sequences, {artifacts} artifacts "
+              f"({coverage.artifacts['Pagination']} running heads and folios)")
+    if coverage.orphans:
+        detail += f", {coverage.orphans} outside the structure tree"
+    if coverage.untagged_marks:
+        detail += f", {coverage.untagged_marks} marks neither tagged nor artifact"
+    return [Finding("ok" if coverage.complete else "fail", label, "tagged content", detail)]

@@ -152,16 +152,52 @@ def _add_metadata(book, document: Document) -> None:
     for name, value in (("description", meta.description), ("rights", meta.rights)):
         if value:
             book.add_metadata("DC", name, value)
-    # EPUB Accessibility 1.1 discovery metadata (schema.org properties); ebooklib has no API for it.
+    for prop, value in accessibility_metadata(document):
+        book.add_metadata(None, "meta", value, {"property": prop})
+    book.set_unique_metadata("OPF", "generator", "", {"name": "generator", "content": "chapbook"})  # not "Ebook-lib"
+
+
+CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
+
+
+def images_without_alt(document: Document) -> int:
+    """How many of the source's images (notes included) have no alternative text written by the author."""
+    count, stack = 0, list(document.blocks)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("t") == "Image":
+                count += not stringify(node["c"][1]).strip()
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
+
+
+def accessibility_metadata(document: Document) -> list[tuple[str, str]]:
+    """EPUB Accessibility 1.1 discovery metadata (schema.org properties), true of this book.
+
+    A conformance claim (dcterms:conformsTo) only when someone evaluated the book (`certified_by`) or
+    when nothing in it needs a judgement the build cannot make: every image carries alt text the author
+    wrote. The author's exemption (a11y:exemption) replaces the claim.
+    """
+    meta = document.meta
     has_images = bool(document.resources)
     features = ["structuralNavigation", "tableOfContents", "readingOrder"] + (["alternativeText"] if has_images else [])
-    accessibility = ([("schema:accessMode", "textual")] + ([("schema:accessMode", "visual")] if has_images else [])
-                     + [("schema:accessModeSufficient", "textual")]
-                     + [("schema:accessibilityFeature", feature) for feature in features]
-                     + [("schema:accessibilityHazard", "none"), ("schema:accessibilitySummary", SUMMARY),
-                        ("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA")])
-    for prop, value in accessibility:
-        book.add_metadata(None, "meta", value, {"property": prop})
+    found = ([("schema:accessMode", "textual")] + ([("schema:accessMode", "visual")] if has_images else [])
+             + [("schema:accessModeSufficient", "textual")]
+             + [("schema:accessibilityFeature", feature) for feature in features]
+             + [("schema:accessibilityHazard", "none"),
+                ("schema:accessibilitySummary", meta.accessibility_summary or SUMMARY)])
+    if meta.exemption:
+        found.append(("a11y:exemption", meta.exemption))
+    elif meta.certified_by or not images_without_alt(document):
+        found.append(("dcterms:conformsTo", CONFORMANCE))
+        if meta.certified_by:
+            found.append(("a11y:certifiedBy", meta.certified_by))
+    else:
+        log.info("%s: an image has no alt text: the EPUB claims no WCAG conformance", document.source)
+    return found
 
 
 def _page_item(epub, uid: str, file_name: str, content: bytes, properties: tuple[str, ...] = ()):
@@ -197,6 +233,13 @@ def table_of_contents(document: Document, sections: list[Section], href_for_id) 
     if sections[0].file_name == "opening.xhtml":
         entries.insert(0, NavEntry(1, document.meta.title, "opening.xhtml"))
     return package.nest(entries)
+
+
+def precheck(document: Document) -> None:
+    """Warn when the book names no author: every store asks for a contributor (the build calls this)."""
+    if not document.meta.authors:
+        log.warning("%s: no author; stores ask for one: add author: your name to the metadata block",
+                    document.source)
 
 
 def render(document: Document, companions: dict | None = None) -> bytes:

@@ -103,9 +103,18 @@ def render_book(document: Document, options: BookOptions, previous: bytes | None
         landed = anchor_pages(rendering)
         if all(landed.get(name) == number for name, number in known.items()):
             log.debug("%s: the contents' page numbers of the previous PDF still hold", document.source)
-            return pdf_bytes(rendering, options)
+            return _furniture_as_artifacts(pdf_bytes(rendering, options), options)
         log.debug("%s: a section moved to another page since the previous PDF; laid out again", document.source)
-    return write_pdf(page_html(document), document, options)
+    return _furniture_as_artifacts(write_pdf(page_html(document), document, options), options)
+
+
+def _furniture_as_artifacts(data: bytes, options: BookOptions) -> bytes:
+    """A tagged book's running heads and folios as pagination artifacts (a joined book's are marked by the join)."""
+    if not options.variant.startswith("pdf/ua"):
+        return data
+    from pipeline.writers.pdf.engine.artifacts import margin_boxes_as_artifacts
+
+    return margin_boxes_as_artifacts(data)
 
 
 def render(document: Document, companions: dict | None = None, cores: int = 1) -> bytes:

@@ -22,6 +22,8 @@ import re
 import struct
 import warnings
 
+from pipeline.writers.pdf.engine.artifacts import mark_margin_boxes
+
 # A subset's name: six capital letters, a plus sign, the font's (ISO 32000-1, 9.6.4).
 _TAGGED = re.compile(r"/[A-Z]{6}\+.+")
 
@@ -63,6 +65,7 @@ def join_pdfs(parts: list[bytes], owners: list[set[str]], drop_last: list[bool] 
         names = joined.Root.get("/Names") or pikepdf.Dictionary()
         names.Dests = joined.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(flat)))
         joined.Root.Names = names
+    mark_margin_boxes(joined)  # running heads and folios: pagination artifacts, out of the structure tree
     _share_fonts(joined)
     output = io.BytesIO()
     joined.save(output, deterministic_id=True, fix_metadata_version=False,

@@ -1,0 +1,144 @@
+"""Reading a PDF back as a screen reader and a printer do: marked content, the structure tree, font programs.
+
+PDF/UA-1 (ISO 14289-1, 7.1) wants every piece of page content either tagged (marked content whose
+MCID a structure element reached from the StructTreeRoot owns) or an artifact; ISO 32000-1 (14.8.2.2)
+names running heads and folios pagination artifacts. `tag_coverage` walks every content stream's
+marked-content operators (BDC, BMC, EMC) with pikepdf and the structure tree, `font_programs` hashes
+the embedded font streams.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+# Operators that put marks on the page (ISO 32000-1, tables 51, 59, 87, 107): text, paths, images, shadings.
+_PAINTING = {"Tj", "TJ", "'", '"', "S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "Do", "sh", "BI"}
+
+
+@dataclass
+class TagCoverage:
+    """What a tagged PDF's pages hold: tagged marked content, artifacts, and what is neither."""
+
+    tagged: int = 0  # marked-content sequences whose MCID a structure element in the tree owns
+    artifacts: Counter = field(default_factory=Counter)  # artifact sequences by /Type ("" when it has none)
+    orphans: int = 0  # MCIDs no structure element in the tree owns (a screen reader's tree skips them)
+    untagged_marks: int = 0  # painting operators outside any marked content
+    pages: int = 0
+    tree_tags: Counter = field(default_factory=Counter)  # structure types in reading order, counted
+    reading_order: list[str] = field(default_factory=list)  # structure types, depth first
+
+    @property
+    def complete(self) -> bool:
+        """Whether every mark on every page is tagged content or an artifact."""
+        return self.pages > 0 and not self.orphans and not self.untagged_marks and self.tagged > 0
+
+
+def tag_coverage(pdf) -> TagCoverage:
+    """The marked content of every page of `pdf` (open in pikepdf) against its structure tree."""
+    import pikepdf
+
+    coverage = TagCoverage(pages=len(pdf.pages))
+    tree = pdf.Root.get("/StructTreeRoot")
+    owned = _owned_mcids(tree, coverage) if tree is not None else {}
+    for page in pdf.pages:
+        mine = owned.get(page.obj.objgen, set())
+        depth = 0
+        for instruction in pikepdf.parse_content_stream(page):
+            operator = str(instruction.operator)
+            if operator in ("BDC", "BMC"):
+                depth += 1
+                tag = str(instruction.operands[0])
+                properties = instruction.operands[1] if operator == "BDC" else None
+                if tag == "/Artifact":
+                    kind = properties.get("/Type") if isinstance(properties, pikepdf.Dictionary) else None
+                    coverage.artifacts[str(kind)[1:] if kind is not None else ""] += 1
+                elif isinstance(properties, pikepdf.Dictionary) and "/MCID" in properties:
+                    if int(properties.MCID) in mine:
+                        coverage.tagged += 1
+                    else:
+                        coverage.orphans += 1
+            elif operator == "EMC":
+                depth -= 1
+            elif operator in _PAINTING and depth == 0:
+                coverage.untagged_marks += 1
+    return coverage
+
+
+def _owned_mcids(tree, coverage: TagCoverage) -> dict[tuple[int, int], set[int]]:
+    """The MCIDs, by page, that structure elements reached from `tree` own; fills the tree's reading order."""
+    import pikepdf
+
+    owned: dict[tuple[int, int], set[int]] = {}
+    seen: set[tuple[int, int]] = set()
+
+    def walk(node, page) -> None:
+        if isinstance(node, pikepdf.Array):
+            for kid in node:
+                walk(kid, page)
+        elif isinstance(node, int):
+            if page is not None:
+                owned.setdefault(page.objgen, set()).add(int(node))
+        elif isinstance(node, pikepdf.Dictionary):
+            if node.is_indirect:
+                if node.objgen in seen:
+                    return
+                seen.add(node.objgen)
+            kind = node.get("/Type")
+            if kind == pikepdf.Name.MCR:
+                walk(int(node.MCID), node.get("/Pg", page))
+                return
+            if kind == pikepdf.Name.OBJR:
+                return
+            if "/S" in node:
+                coverage.tree_tags[str(node.S)[1:]] += 1
+                coverage.reading_order.append(str(node.S)[1:])
+            kids = node.get("/K")
+            if kids is not None:
+                walk(kids, node.get("/Pg", page))
+
+    walk(tree.get("/K"), None)
+    return owned
+
+
+@dataclass(frozen=True)
+class FontPrograms:
+    """The font programs a PDF embeds: how many streams, how many distinct byte strings, and the faces."""
+
+    streams: int
+    distinct: int
+    faces: tuple[str, ...]  # each face's name without its subset tag, once per stream that embeds it
+
+    @property
+    def each_once(self) -> bool:
+        """Whether no font program is stored twice (a long book may hold two different subsets of a face)."""
+        return self.streams == self.distinct
+
+
+def font_programs(pdf) -> FontPrograms:
+    """Every embedded font program of `pdf` (open in pikepdf), hashed (FontFile, FontFile2, FontFile3 streams)."""
+    import pikepdf
+
+    hashes, faces = [], []
+    for item in pdf.objects:
+        if isinstance(item, pikepdf.Dictionary) and item.get("/Type") == pikepdf.Name.FontDescriptor:
+            for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                if key in item:
+                    hashes.append((item[key].objgen, hashlib.sha256(item[key].read_bytes()).hexdigest()))
+                    faces.append((item[key].objgen, str(item.get("/FontName", "/?")).split("+", 1)[-1].lstrip("/")))
+    streams = dict(hashes)
+    face_of = dict(faces)
+    return FontPrograms(len(streams), len(set(streams.values())), tuple(face_of[key] for key in streams))
+
+
+def top_level_bookmarks(pdf) -> int:
+    """How many bookmarks the outline's first level holds (its /First, then each /Next)."""
+    outlines = pdf.Root.get("/Outlines")
+    item = outlines.get("/First") if outlines is not None else None
+    count, seen = 0, set()
+    while item is not None and item.objgen not in seen:
+        seen.add(item.objgen)
+        count += 1
+        item = item.get("/Next")
+    return count
