@@ -763,6 +763,9 @@ def test_page_list_markers_stand_before_the_first_words_of_each_pdf_page(built):
         drawn = subprocess.run(["pdftotext", "-raw", "-f", str(number), "-l", str(number), str(pdf), "-"],
                                capture_output=True, text=True, check=True).stdout.replace("\u2010\n", "")
         first, document = _keys(drawn), after[str(number)][0]
+        if not first:  # a blank page is marked where the next page begins
+            assert after[str(number)][1].split()[:20] == after[str(number + 1)][1].split()[:20], f"page {number}"
+            continue
         # The print contents leaves out the opening, which the ebook's contents lists: there, its first word.
         compared = 1 if document == book.nav_path else 5
         assert _keys(after[str(number)][1])[:compared] == first[:compared], f"page {number}"
