@@ -6,7 +6,9 @@ Adding an edition means one writer module under `pipeline/writers/` and one reco
 
 A writer module for a per-source edition has `render(document, companions) -> bytes`; for a folder
 edition, `render_site(documents, settings, companions) -> {path inside the folder: bytes}`. The
-companions are the finished files of the editions named in `uses` (see `Companion`). A `worker`
+companions are the finished files of the editions named in `uses` (see `Companion`), and of those in
+`uses_if_built` that the build makes anyway (the EPUB's page list comes from the PDF of the same
+build, but `-f epub` alone lays out no PDF for it). A `worker`
 edition's render also takes `cores`: how many cores the build leaves the job (1 when every core has
 a worker job of its own); it may lay the book out in more than one process with them, and what it
 writes must not depend on it.
@@ -44,6 +46,9 @@ class Edition:
     checker: str | None = None  # "module:function": (document, path) or, for a folder, (documents, folder)
     worker: bool = False  # laid out in the worker process while the other editions are written
     uses: tuple[str, ...] = ()  # editions whose finished files it receives as companions
+    # Editions it receives as companions only when the build makes them for another reason; it is then
+    # made after them (and, in `watch`, written first without them, then again once they are there).
+    uses_if_built: tuple[str, ...] = ()
     # Its writer receives its own output of the last build, if there is one (companions[PREVIOUS]),
     # to save work; what it writes must not depend on it.
     reads_previous: bool = False
@@ -86,7 +91,7 @@ PREVIOUS = "previous"  # the companion that is an edition's own output of the la
 
 EDITIONS: tuple[Edition, ...] = (
     Edition("epub", "pipeline.writers.epub.book", ".epub", "EPUB 3 ebook", "ebook", "application/epub+zip",
-            stylesheets=("epub.css",), checker="pipeline.check.epub:check_epub"),
+            stylesheets=("epub.css",), checker="pipeline.check.epub:check_epub", uses_if_built=("pdf",)),
     Edition("kepub", "pipeline.writers.epub.kepub", ".kepub.epub", "Kobo ebook (kepub)", "Kobo ebook",
             "application/epub+zip", checker="pipeline.check.epub:check_epub", uses=("epub",)),
     Edition("pdf", "pipeline.writers.pdf.book", ".pdf", "PDF book, tagged", "printable book", "application/pdf",
@@ -136,17 +141,20 @@ def media_types() -> dict[str, str]:
 
 
 def in_build_order(chosen: list[str]) -> list[Edition]:
-    """The chosen editions, in the order given, with those they use placed before them."""
+    """The chosen editions and those they use, each placed after every edition it uses (or uses if built)."""
+    wanted = list(dict.fromkeys(chosen))
+    for name in wanted:  # grows as it is read: every edition used, through any chain
+        wanted += [used for used in BY_NAME[name].uses if used not in wanted]
     ordered: list[Edition] = []
 
     def add(name: str, seen: tuple[str, ...] = ()) -> None:
         if name in seen:
             raise ValueError(f"editions use each other in a circle: {' -> '.join((*seen, name))}")
         current = BY_NAME[name]
-        for used in current.uses:
+        for used in (*current.uses, *(used for used in current.uses_if_built if used in wanted)):
             add(used, (*seen, name))
         if current not in ordered:
             ordered.append(current)
-    for name in chosen:
+    for name in wanted:
         add(name)
     return ordered

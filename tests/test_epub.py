@@ -137,8 +137,13 @@ def built(tmp_path_factory) -> dict[str, Path]:
     Image.new("RGB", (700, 1120), (30, 60, 90)).save(folder / "art" / "cover.jpg", format="JPEG")
     out = tmp_path_factory.mktemp("epub")
     sources = [str(ESSAY), *map(str, FIXTURE_SOURCES), str(folder / "extras.md")]
-    result = run_chapbook("build", "-f", "epub", "-f", "kepub", "--force", "-q", "-o", str(out), *sources,
-                          env={"SOURCE_DATE_EPOCH": str(EPOCH), "CHAPBOOK_CACHE_DIR": str(out / ".cache")})
+    environment = {"SOURCE_DATE_EPOCH": str(EPOCH), "CHAPBOOK_CACHE_DIR": str(out / ".cache")}
+    result = run_chapbook("build", "-f", "epub", "-f", "kepub", "--force", "-q", "-o", str(out), *sources[1:],
+                          env=environment)
+    assert result.returncode == 0, result.stderr
+    # The essay with its PDF, so that its EPUB (and kepub) carry the page list every checker below reads.
+    result = run_chapbook("build", "-f", "epub", "-f", "kepub", "-f", "pdf", "--force", "-q", "-o", str(out),
+                          sources[0], env=environment)
     assert result.returncode == 0, result.stderr
     return {Path(source).stem: out / f"{Path(source).stem}.epub" for source in sources}
 
@@ -712,3 +717,71 @@ def test_six_list_levels_stay_indented_on_a_phone(chromium, unpacked_books):
         assert box.right <= PHONE[0]
     assert max(lefts) >= 6
     assert all(lefts[depth + 1] > lefts[depth] + 8 for depth in range(1, 6)), lefts
+
+
+def _keys(text: str) -> list[str]:
+    """Words as a reader compares them: letters and digits, folded; words with no letter (folios, "*") left out."""
+    words = ("".join(c for c in word.casefold() if c.isalnum()) for word in text.split())
+    return [word for word in words if any(c.isalpha() for c in word)]
+
+
+def _text_after_markers(book: Book) -> dict[str, tuple[str, str]]:
+    """Each page marker's label -> (the document it is in, the spine's visible text after it)."""
+    events: list[tuple[str, str, str]] = []  # (kind, value, document)
+
+    def walk(element: ET.Element, name: str) -> None:
+        if element.get("hidden") is not None:
+            return
+        if element.get("role") == "doc-pagebreak":
+            assert element.get(f"{{{NS['epub']}}}type") == "pagebreak" and not text(element)
+            events.append(("page", element.get("aria-label"), name))
+        events.append(("text", f" {element.text or ''}", name))
+        for child in element:
+            walk(child, name)
+            events.append(("text", child.tail or "", name))
+        events.append(("text", " ", name))
+    for name in book.spine:
+        walk(book.xml(name).find("x:body", NS), name)
+    return {value: (name, "".join(v for kind, v, _n in events[index + 1:index + 300] if kind == "text"))
+            for index, (kind, value, name) in enumerate(events) if kind == "page"}
+
+
+def test_page_list_markers_stand_before_the_first_words_of_each_pdf_page(built):
+    """Every page of the essay's PDF (read by pdftotext in drawing order) begins where its EPUB marker is."""
+    book = Book(built["essay"])
+    pdf = built["essay"].with_suffix(".pdf")
+    after = _text_after_markers(book)
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                                                              text=True, check=True).stdout).group(1))
+    assert sorted(after, key=int) == [str(n) for n in range(1, pages + 1)]
+    page_list = book.xml(book.nav_path).find(".//x:nav[@id='page-list']", NS)
+    assert page_list.get(f"{{{NS['epub']}}}type") == "page-list"
+    assert [a.text for a in page_list.iterfind(".//x:a", NS)] == [str(n) for n in range(1, pages + 1)]
+    for link in page_list.iterfind(".//x:a", NS):
+        assert book.target(link.get("href"), book.nav_path).get("aria-label") == link.text
+    for number in range(1, pages + 1):
+        drawn = subprocess.run(["pdftotext", "-raw", "-f", str(number), "-l", str(number), str(pdf), "-"],
+                               capture_output=True, text=True, check=True).stdout.replace("\u2010\n", "")
+        first, document = _keys(drawn), after[str(number)][0]
+        if not first:  # a blank page is marked where the next page begins
+            assert after[str(number)][1].split()[:20] == after[str(number + 1)][1].split()[:20], f"page {number}"
+            continue
+        # The print contents leaves out the opening, which the ebook's contents lists: there, its first word.
+        compared = 1 if document == book.nav_path else 5
+        assert _keys(after[str(number)][1])[:compared] == first[:compared], f"page {number}"
+
+
+def test_page_list_names_the_pdf_as_its_source(built):
+    metadata = Book(built["essay"]).opf.find("opf:metadata", NS)
+    source = metadata.find("dc:source", NS)
+    assert source.text.startswith("essay.pdf")
+    refinement = metadata.find(f"opf:meta[@refines='#{source.get('id')}']", NS)
+    assert refinement.get("property") == "source-of" and refinement.text == "pagination"
+    features = [m.text for m in metadata.iterfind("opf:meta[@property='schema:accessibilityFeature']", NS)]
+    assert {"pageBreakMarkers", "pageNavigation"} <= set(features)
+
+
+def test_without_a_pdf_in_the_build_there_is_no_page_list(built):
+    book = Book(built["kitchen-sink"])
+    assert book.xml(book.nav_path).find(".//x:nav[@id='page-list']", NS) is None
+    assert book.opf.find("opf:metadata/dc:source", NS) is None

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 from conftest import FIXTURES, ROOT
@@ -133,4 +134,8 @@ def test_watch_writes_the_capsule_before_the_pdf_and_ends_with_what_a_build_make
              if path.is_file()}
     assert watched == built  # the capsule's last writing has the new PDF, as a build of the saved source does
     assert watched[Path("gemlog/essay.pdf")] == (out / "essay.pdf").read_bytes()
+    # The EPUB, whose page list follows the PDF, is shown at once without it, then made again with it.
+    assert len(re.findall(r"essay\.epub: written without essay\.pdf until the new one is done", output)) == 2, output
+    assert (out / "essay.epub").read_bytes() == (fresh / "essay.epub").read_bytes()
+    assert b'epub:type="page-list"' in zipfile.ZipFile(out / "essay.epub").read("EPUB/nav.xhtml")
     assert any(b"barrister" in data for name, data in watched.items() if name.suffix == ".gmi")

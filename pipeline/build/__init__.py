@@ -177,11 +177,18 @@ def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Setti
     environment = environment_snapshot()
     jobs: list[Job] = []
     made: dict[tuple[str, Path | None], Job] = {}  # (edition, source; None for a folder) -> its job
-    for edition in in_build_order(editions):
+    ordered = in_build_order(editions)
+    built = {edition.name for edition in ordered}
+    for edition in ordered:
+        for name in edition.uses_if_built:
+            if name not in built:
+                log.debug("%s: made without the %s edition, which this build does not make (see docs/editions.md)",
+                          edition.name, name)
         groups = [tuple(sources)] if edition.is_folder else [(source,) for source in sources]
+        used_names = (*edition.uses, *(name for name in edition.uses_if_built if name in built))
         for group in groups:
             uses = tuple(dict.fromkeys(made[(name, None if edition_named(name).is_folder else source)]
-                                       for name in edition.uses for source in group))
+                                       for name in used_names for source in group))
             key = input_key(edition.name, list(group), as_dict(settings), environment, edition.stylesheets,
                             [job.key for job in uses])
             output = edition.path(outdir, group[0].stem)
@@ -206,15 +213,15 @@ def warm_up(module_name: str) -> Iterator[None]:
         return
 
 
-def companions_of(job: Job) -> dict:
-    """The finished files of the jobs `job` uses, read from where they were written.
+def companions_of(job: Job, leaving_out: tuple[Job, ...] = ()) -> dict:
+    """The finished files of the jobs `job` uses (but those `leaving_out`), read from where they were written.
 
     Per-source editions get {edition: Companion}; folder editions {source: {edition: Companion}}. An edition
     that reads_previous also gets its own last output, if any, as companions[PREVIOUS].
     """
     found: dict = {}
     for used in job.uses:
-        if used.edition.is_folder:
+        if used.edition.is_folder or used in leaving_out:
             continue  # a folder edition is used as a whole by no edition today
         companion = Companion(used.edition.name, used.output.name, used.output.read_bytes())
         if job.edition.is_folder:
@@ -227,13 +234,15 @@ def companions_of(job: Job) -> dict:
     return found
 
 
-def render_job(job: Job, documents: dict[Path, Document], settings: Settings, cores: int = 1) -> dict[Path, bytes]:
+def render_job(job: Job, documents: dict[Path, Document], settings: Settings, cores: int = 1,
+               leaving_out: tuple[Job, ...] = ()) -> dict[Path, bytes]:
     """Run one writer; returns the files to write (absolute paths) and their bytes.
 
-    A worker edition's writer is told the `cores` the job may use (see pipeline/editions.py).
+    A worker edition's writer is told the `cores` the job may use (see pipeline/editions.py). The jobs
+    `leaving_out` (ones it uses only if built, not finished yet) are not handed to it.
     """
     writer = job.edition.load_writer()
-    companions = companions_of(job)
+    companions = companions_of(job, leaving_out)
     if job.edition.is_folder:
         files = writer.render_site([documents[source] for source in job.sources], settings, companions)
         return {job.output / relative: data for relative, data in files.items()}
@@ -342,9 +351,11 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
         check_output_folder(outdir)
         remove_stale_parts(outdir)
         try:
-            for job in _quick_first(stale, separate):
-                if pool is not None and job.edition.links_uses:
-                    run.write_early(job)
+            order = _quick_first(stale, separate)
+            for index, job in enumerate(order):
+                if pool is not None and any(used in run.pending for used in job.uses):
+                    for later in order[index:]:  # about to wait for a worker: first show what can be shown
+                        run.write_early(later)
                 for used in job.uses:
                     if used in run.pending:
                         run.finish(used)
@@ -430,6 +441,7 @@ class _Run:
     documents: dict[Path, Document] = field(default_factory=dict)
     sent: set[Job] = field(default_factory=set)
     checked: set[Job] = field(default_factory=set)
+    early: set[Job] = field(default_factory=set)  # written before a worker job they use was done (write_early)
     pending: dict[Job, tuple[float, int]] = field(default_factory=dict)  # sent, not collected: (time, ticket)
 
     def send(self, job: Job, spare: bool = False) -> None:
@@ -466,18 +478,26 @@ class _Run:
         self.write(job, files, started)
 
     def write_early(self, job: Job) -> None:
-        """Write a job that links a pending worker job's file with that file as the last build left it.
+        """Write, once, a job waiting for a pending worker job, as it can be without that job's new file.
 
-        Nothing is written unless every file it uses is there; the cache records only the job's
-        real writing, after the worker's file is in place, so an interrupted watch leaves it stale.
+        An edition that links the file (links_uses) is written with the file as the last build left
+        it, if every file it uses is there; one that uses the file only if built (the EPUB, the PDF's
+        page list) is written without it. The cache records only the job's real writing, after the
+        worker's file is in place, so an interrupted watch leaves it stale.
         """
-        if not any(used in self.pending for used in job.uses):
+        waiting = tuple(used for used in job.uses if used in self.pending)
+        if not waiting or job in self.early:
             return
-        if not all(used.output.is_file() for used in job.uses):
+        if job.edition.links_uses and all(used.output.is_file() for used in job.uses):
+            files, how = render_job(job, self.documents, self.settings), "with the last build's"
+        elif all(used.edition.name in job.edition.uses_if_built for used in waiting):
+            files, how = render_job(job, self.documents, self.settings, leaving_out=waiting), "without"
+        else:
             return
-        write_files(job, render_job(job, self.documents, self.settings))
-        log.debug("%s: written with the last build's %s until the new one is done", job.output,
-                  ", ".join(used.output.name for used in job.uses if used in self.pending))
+        self.early.add(job)
+        write_files(job, files)
+        log.debug("%s: written %s %s until the new one is done", job.output, how,
+                  ", ".join(used.output.name for used in waiting))
 
     def make(self, job: Job, started: float | None = None) -> None:
         """Render a job in this process, then write it."""

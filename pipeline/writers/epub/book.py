@@ -138,7 +138,7 @@ def cover_body(document: Document, image_name: str) -> str:
             f'alt="{escape(cover_alt(document))}"/>\n</div>')
 
 
-def _add_metadata(book, document: Document) -> None:
+def _add_metadata(book, document: Document, page_source: str = "") -> None:
     meta = document.meta
     book.set_identifier(package.book_identifier(meta))
     book.set_title(meta.title)
@@ -152,7 +152,13 @@ def _add_metadata(book, document: Document) -> None:
     for name, value in (("description", meta.description), ("rights", meta.rights)):
         if value:
             book.add_metadata("DC", name, value)
-    for prop, value in accessibility_metadata(document):
+    if page_source:
+        # The edition the page break markers come from: dc:source refined by source-of "pagination" (EPUB 3.3
+        # meta properties vocabulary). The newer a11y:pageBreakSource (w3c.github.io/publ-a11y/drafts/
+        # page-source-id) is not known to EPUBCheck 5.3, which calls it an error (OPF-027).
+        book.add_metadata("DC", "source", page_source, {"id": "page-source"})
+        book.add_metadata(None, "meta", "pagination", {"refines": "#page-source", "property": "source-of"})
+    for prop, value in accessibility_metadata(document, bool(page_source)):
         book.add_metadata(None, "meta", value, {"property": prop})
     book.set_unique_metadata("OPF", "generator", "", {"name": "generator", "content": "chapbook"})  # not "Ebook-lib"
 
@@ -174,7 +180,7 @@ def images_without_alt(document: Document) -> int:
     return count
 
 
-def accessibility_metadata(document: Document) -> list[tuple[str, str]]:
+def accessibility_metadata(document: Document, page_list: bool = False) -> list[tuple[str, str]]:
     """EPUB Accessibility 1.1 discovery metadata (schema.org properties), true of this book.
 
     A conformance claim (dcterms:conformsTo) only when someone evaluated the book (`certified_by`) or
@@ -183,7 +189,9 @@ def accessibility_metadata(document: Document) -> list[tuple[str, str]]:
     """
     meta = document.meta
     has_images = bool(document.resources)
-    features = ["structuralNavigation", "tableOfContents", "readingOrder"] + (["alternativeText"] if has_images else [])
+    features = ["structuralNavigation", "tableOfContents", "readingOrder"]
+    features += ["alternativeText"] if has_images else []
+    features += ["pageBreakMarkers", "pageNavigation"] if page_list else []
     found = ([("schema:accessMode", "textual")] + ([("schema:accessMode", "visual")] if has_images else [])
              + [("schema:accessModeSufficient", "textual")]
              + [("schema:accessibilityFeature", feature) for feature in features]
@@ -235,6 +243,21 @@ def table_of_contents(document: Document, sections: list[Section], href_for_id) 
     return package.nest(entries)
 
 
+def print_source(document: Document, pdf_name: str) -> str:
+    """What names the print edition the page list follows: the PDF's file name, with the book's identifier."""
+    return f"{pdf_name} ({package.book_identifier(document.meta)}, pdf edition)"
+
+
+def _mark_pages(items: list, pdf: bytes) -> None:
+    """Put a marker where each page of `pdf` begins into the items' XHTML, and the page list into the nav."""
+    from pipeline.writers.epub.page_list import mark_pages
+    from pipeline.writers.shared.print_pages import page_starts
+
+    marked = mark_pages([(item.file_name, item.content) for item in items], page_starts(pdf), "nav.xhtml")
+    for item in items:
+        item.content = marked.get(item.file_name, item.content)
+
+
 def precheck(document: Document) -> None:
     """Warn when the book names no author: every store asks for a contributor (the build calls this)."""
     if not document.meta.authors:
@@ -260,8 +283,9 @@ def render(document: Document, companions: dict | None = None) -> bytes:
     def style_class(declaration: str) -> str:
         return styles.setdefault(declaration, f"style-{len(styles) + 1}")
 
+    pdf = (companions or {}).get("pdf")
     book = epub.EpubBook()
-    _add_metadata(book, document)
+    _add_metadata(book, document, print_source(document, pdf.name) if pdf else "")
     options = HtmlOptions(epub=True, href_for_id=href_for_id, style_class=style_class,
                           image_src=lambda resource: quote(images[resource.url].name))
     pages = _pages(epub, document, sections, options, (package.STYLESHEET, package.GENERATED_STYLESHEET))
@@ -286,6 +310,8 @@ def render(document: Document, companions: dict | None = None) -> bytes:
     landmarks = [("cover", "cover.xhtml", LABELS["cover"]), ("titlepage", "titlepage.xhtml", LABELS["titlepage"]),
                  ("toc", "nav.xhtml#toc", LABELS["contents"]), ("bodymatter", sections[0].file_name, LABELS["start"])]
     nav = _page_item(epub, "nav", "nav.xhtml", package.nav_document(toc, landmarks, lang), ("nav",))
+    if pdf is not None:
+        _mark_pages([title_page, nav, *pages], pdf.data)
     for item in (cover_page, title_page, nav, *pages, epub.EpubNcx()):
         book.add_item(item)
     book.toc = package.ebooklib_toc(toc)  # never empty: an empty navMap/ol is EPUBCheck RSC-005 (twice)

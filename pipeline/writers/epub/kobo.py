@@ -27,7 +27,7 @@ _SEGMENT_END = re.compile(r"[.!?:…]+[\"'”’»)\]]*\s+")
 # Text inside these is left exactly as it is (spacing matters, or it is not text).
 _UNTOUCHED = {"pre", "script", "style", "audio", "video", "svg", "math", "textarea"}
 # Phrasing elements: text inside them belongs to the paragraph of the nearest element not in this list.
-_INLINE = {"a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "del", "dfn", "em", "i", "ins", "kbd",
+INLINE = {"a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "del", "dfn", "em", "i", "ins", "kbd",
            "mark", "q", "rp", "rt", "ruby", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u",
            "var", "wbr"}
 WRAPPERS = ("book-columns", "book-inner")
@@ -63,7 +63,7 @@ def _local(element) -> str:
 
 
 def _block_of(element):
-    while element is not None and _local(element) in _INLINE:
+    while element is not None and _local(element) in INLINE:
         element = element.getparent()
     return element
 

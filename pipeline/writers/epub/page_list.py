@@ -1,0 +1,202 @@
+"""The EPUB's page list: a marker where each page of the PDF the same build laid out begins, and a nav to them.
+
+A marker is an empty `<span epub:type="pagebreak" role="doc-pagebreak" id="page-N" aria-label="N"/>`
+placed before the first word of page N, as the DAISY Knowledge Base describes page break markers
+(kb.daisy.org/publishing/docs/navigation/pagebreaks.html: "always placed at the start of the page's
+content"; the label is the number alone). The PDF's page starts come from
+pipeline/writers/shared/print_pages.py; here they are found in the book's own text, word by word:
+
+- words are compared by their letters and digits alone, case folded, and words without a letter
+  (folios in the print contents, a lone "*") are passed over on both sides;
+- each page is first looked for by its first six words after the previous page's place, then a page
+  not found so (the print contents, whose first entry the ebook's contents orders differently) is
+  looked for by fewer words between its neighbours' places;
+- a page that begins inside a word hyphenated across the page break is marked after that word;
+- a blank page, or one whose words the ebook does not carry, is marked where the next page begins.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from html import escape
+
+from pipeline.writers.epub.kobo import INLINE
+from pipeline.writers.shared.print_pages import PageStart
+from pipeline.writers.shared.xhtml import EPUB_NS, XHTML_NS
+
+log = logging.getLogger("chapbook")
+_X = f"{{{XHTML_NS}}}"
+_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
+_WINDOW = 6  # words that place a page; enough to tell apart any two places in an essay
+LABEL = "pages"
+
+
+@dataclass(frozen=True)
+class _Word:
+    """A word of the book's text: its comparable form and where its text starts."""
+
+    key: str  # letters and digits, case folded; "" for a word to pass over
+    document: int
+    slot: int  # index into that document's text slots
+    offset: int  # in that slot's text
+
+
+def word_key(word: str) -> str:
+    """The form in which a word of the PDF and one of the EPUB are compared ("" when it has no letter)."""
+    kept = "".join(character for character in word.casefold() if character.isalnum())
+    return kept if any(character.isalpha() for character in kept) else ""
+
+
+def _slots(root) -> list[tuple[object, str]]:
+    """The body's text slots in reading order, (element, "text" | "tail"); a hidden element's text left out.
+
+    A slot (None, "") stands for the edge of a block, where a word ends.
+    """
+    found: list[tuple[object, str]] = []
+
+    def walk(element) -> None:
+        local = element.tag.rpartition("}")[2] if isinstance(element.tag, str) else ""
+        if not local or element.get("hidden") is not None:
+            return
+        edge = [(None, "")] if local not in INLINE or local == "br" else []
+        found.extend([*edge, (element, "text")])
+        for child in element:
+            walk(child)
+            found.append((child, "tail"))
+        found.extend(edge)
+
+    body = root.find(f"{_X}body")
+    if body is not None:
+        walk(body)
+    return found
+
+
+def _words(roots: list) -> tuple[list[_Word], list[list[tuple[object, str]]]]:
+    """Every word of the documents' text in reading order, and each document's text slots."""
+    words: list[_Word] = []
+    all_slots = []
+    for document, root in enumerate(roots):
+        slots = _slots(root)
+        all_slots.append(slots)
+        start: tuple[int, int] | None = None  # (slot, offset) of a word that may go on in the next slot
+        text_so_far = ""
+        for number, (element, which) in enumerate([*slots, (None, "")]):
+            text = " " if element is None else getattr(element, which) or ""
+            for match in re.finditer(r"\S+|\s+", text):
+                if not match.group().isspace():
+                    start = start or (number, match.start())
+                    text_so_far += match.group()
+                elif start is not None:
+                    words.append(_Word(word_key(text_so_far), document, *start))
+                    start, text_so_far = None, ""
+    return words, all_slots
+
+
+def _find(keys: list[str], wanted: list[str], start: int, end: int) -> tuple[int, bool] | None:
+    """The first place in keys[start:end] where `wanted` is read, and whether it begins inside a word there."""
+    size = len(wanted)
+    for index in range(start, min(end, len(keys)) - size + 1):
+        if keys[index:index + size] == wanted:
+            return index, False
+        first = keys[index]
+        if first != wanted[0] and first.endswith(wanted[0]) and keys[index + 1:index + size] == wanted[1:]:
+            return index, True
+    return None
+
+
+def placed_pages(starts: list[PageStart], words: list[_Word]) -> dict[int, int]:
+    """Page (its index in `starts`) -> index of the word its marker goes before, for each page found."""
+    spoken = [index for index, word in enumerate(words) if word.key]
+    keys = [words[index].key for index in spoken]
+    wanted = [[key for key in map(word_key, start.words) if key] for start in starts]
+    found: dict[int, tuple[int, bool]] = {}
+    cursor = 0
+    for page, page_words in enumerate(wanted):
+        place = _find(keys, page_words[:_WINDOW], cursor, len(keys)) if page_words else None
+        if place is not None:
+            found[page], cursor = place, place[0] + 1
+    for page, page_words in enumerate(wanted):  # the pages not found by six words, between their neighbours
+        if page in found or not page_words:
+            continue
+        before = max((found[p][0] + 1 for p in found if p < page), default=0)
+        after = min((found[p][0] for p in found if p > page), default=len(keys))
+        for size in range(min(_WINDOW, len(page_words)) - 1, 0, -1):
+            place = _find(keys, page_words[:size], before, after)
+            if place is not None:
+                found[page] = place
+                break
+    placed: dict[int, int] = {}
+    for page, (index, inside) in found.items():
+        if inside:
+            index += 1  # the hyphenated word is the previous page's: mark the page after it
+        word = spoken[index] if index < len(spoken) else len(words) - 1
+        # Back over words without letters that begin the page ("* i tend…" begins with its "*").
+        leading = next((n for n, raw in enumerate(starts[page].words) if word_key(raw)), 0)
+        while leading and word > 0 and not words[word - 1].key and not inside:
+            word, leading = word - 1, leading - 1
+        placed[page] = word
+    return placed
+
+
+def _marker(label: str):
+    from lxml import etree
+
+    return etree.Element(f"{_X}span", {f"{{{EPUB_NS}}}type": "pagebreak", "role": "doc-pagebreak",
+                                       "id": f"page-{label}", "aria-label": label})
+
+
+def _insert(element, which: str, offset: int, label: str) -> None:
+    marker = _marker(label)
+    text = getattr(element, which) or ""
+    marker.tail = text[offset:]
+    setattr(element, which, text[:offset] or None)
+    if which == "text":
+        element.insert(0, marker)
+    else:
+        element.addnext(marker)
+
+
+def mark_pages(documents: list[tuple[str, bytes]], starts: list[PageStart], nav_name: str) -> dict[str, bytes]:
+    """The XHTML documents (name, bytes; in reading order) that change: page markers, and the page list nav.
+
+    `nav_name` names the navigation document, which receives the `page-list` nav after its others.
+    """
+    from lxml import etree
+
+    roots = [etree.fromstring(data) for _name, data in documents]
+    words, slots = _words(roots)
+    placed = placed_pages(starts, words)
+    # A page not placed (blank, or its words not in the ebook) is marked where the next placed page is.
+    positions: list[tuple[int, int]] = []  # (word index, page index)
+    following = None
+    for page in reversed(range(len(starts))):
+        if page in placed:
+            following = placed[page]
+        elif following is not None:
+            log.debug("page %s of the PDF: %s; marked where the next page begins", starts[page].label,
+                      "blank" if not starts[page].words else "its first words are not in the EPUB")
+        if following is not None:
+            positions.append((following, page))
+    # Inserted from the end backwards, so each offset still counts from its slot's unchanged start.
+    for word_index, page in sorted(positions, reverse=True):
+        word = words[word_index]
+        element, which = slots[word.document][word.slot]
+        _insert(element, which, word.offset, starts[page].label)
+    entries = [(starts[page].label, f"{documents[words[w].document][0]}#page-{starts[page].label}")
+               for w, page in sorted(positions, key=lambda item: item[1])]
+    names = [name for name, _data in documents]
+    nav_body = roots[names.index(nav_name)].find(f"{_X}body")
+    nav_body.append(etree.fromstring(page_list_nav(entries)))
+    nav_body[-1].tail = "\n"
+    marked = {documents[words[w].document][0] for w, _page in positions} | {nav_name}
+    return {name: (_HEADER + etree.tostring(root, encoding="unicode") + "\n").encode()
+            for name, root in zip(names, roots, strict=True) if name in marked}
+
+
+def page_list_nav(entries: list[tuple[str, str]]) -> str:
+    """The `page-list` nav (hidden: reading systems offer it as "go to page"), one link per page marker."""
+    items = "\n".join(f'<li><a href="{escape(href)}">{escape(label, quote=False)}</a></li>' for label, href in entries)
+    return (f'<nav xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}" epub:type="page-list" id="page-list" '
+            f'role="doc-pagelist" hidden="">\n<h2>{LABEL}</h2>\n<ol>\n{items}\n</ol>\n</nav>')
