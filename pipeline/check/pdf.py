@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pipeline.check import readback
 from pipeline.check.findings import Finding
+from pipeline.check.installs import POPPLER_INSTALL
 from pipeline.check.voice import voice_findings
 from pipeline.document import Document
 
-POPPLER_INSTALL = "sudo apt-get install -y poppler-utils"
 NO_POPPLER = f"poppler is missing; install it: {POPPLER_INSTALL}"
 
 
