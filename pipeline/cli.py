@@ -89,6 +89,14 @@ def _run(action, debug: bool) -> None:
             raise
         click.echo(shown(str(error)), err=True)  # "chapbook: …" when the error has no path of its own
         sys.exit(1)
+    except OSError as error:
+        from pipeline.writers.pdf.system_libraries import missing_library, missing_library_error
+
+        library = missing_library(error)  # WeasyPrint imported by a path that did not explain it already
+        if debug or library is None:
+            raise
+        click.echo(str(missing_library_error(library)), err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("chapbook: interrupted; earlier outputs are untouched", err=True)
         sys.exit(130)

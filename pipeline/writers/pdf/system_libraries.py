@@ -2,7 +2,8 @@
 saying which and how to install them, instead of WeasyPrint's OSError and traceback.
 
 WeasyPrint loads them with cffi's `dlopen` when it is imported (weasyprint/text/ffi.py); a missing one raises
-`OSError: cannot load library 'libpango-1.0-0': …`, after WeasyPrint printed advice of its own to stdout. The
+`OSError: cannot load library 'libpango-1.0-0': …` (or `… did not manage to locate a library called
+'libharfbuzz-0'`), after WeasyPrint printed advice of its own to stdout. The
 commands are those of WeasyPrint's installation guide (docs/first_steps.rst, "Installation": Ubuntu
 `libpango-1.0-0 libharfbuzz0b libpangoft2-1.0-0`, Fedora `pango`, macOS Homebrew), with Debian's
 `libharfbuzz-subset0`, which spares WeasyPrint its slower fontTools subsetter.
@@ -23,7 +24,9 @@ INSTALL = ("Debian/Ubuntu: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0
 # What each library WeasyPrint loads is part of, by the start of its name ("lib" aside); the first match counts.
 LIBRARIES = {"gobject": "GLib (GObject)", "pangoft2": "Pango (PangoFT2)", "pango": "Pango", "harfbuzz": "HarfBuzz",
              "fontconfig": "fontconfig"}
-_CANNOT_LOAD = re.compile(r"cannot load library '([^']+)'")
+# cffi's two wordings: a name with a dot ("libpango-1.0-0") is tried by dlopen first, one without ("libharfbuzz-0")
+# only through ctypes.util.find_library.
+_CANNOT_LOAD = re.compile(r"(?:cannot load library|did not manage to locate a library called) '([^']+)'")
 
 
 def missing_library(error: OSError) -> str | None:
