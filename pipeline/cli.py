@@ -97,13 +97,41 @@ def _run(action, debug: bool) -> None:
             raise
         click.echo(shown(str(error)), err=True)  # "chapbook: …" when the error has no path of its own
         sys.exit(1)
+    except OSError as error:
+        from pipeline.writers.pdf.system_libraries import missing_library, missing_library_error
+
+        library = missing_library(error)  # WeasyPrint imported by a path that did not explain it already
+        if debug or library is None:
+            raise
+        click.echo(str(missing_library_error(library)), err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("chapbook: interrupted; earlier outputs are untouched", err=True)
         sys.exit(130)
 
 
+def installed_version() -> str:
+    """chapbook's version as its package metadata says (what pip installed), else the source's own `__version__`.
+
+    Both come from the one declaration in pipeline/__init__.py (pyproject.toml reads it for the metadata).
+    """
+    from importlib import metadata
+
+    try:
+        return metadata.version("chapbook")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return __version__
+
+
+def _print_version(context: click.Context, _parameter, value: bool) -> None:
+    if value and not context.resilient_parsing:
+        click.echo(f"chapbook, version {installed_version()}")
+        context.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="chapbook")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 def main() -> None:
     """chapbook: one Markdown essay in; EPUB, PDF, plain text and a Gemini capsule out, in the author's voice."""
     # The process ends with the command: Python's last full collection at shutdown would walk every
@@ -151,8 +179,12 @@ def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], the
     _run(action, debug)
 
 
-def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool, overrides: dict | None = None) -> bool:
-    """Run the checks (with the build's --wrap and --paper), print each finding and a summary; True if all pass."""
+def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool, overrides: dict | None = None,
+                  strict: bool = False) -> bool:
+    """Run the checks (with the build's --wrap and --paper), print each finding and a summary; True if all pass.
+
+    A check skipped for a missing tool is no failure, unless `strict`.
+    """
     import json
 
     from pipeline.build import command_line_settings, prepare
@@ -175,7 +207,10 @@ def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool, o
                 click.echo(str(finding))
         click.echo(f"{len(findings) - len(failed) - len(skipped)} passed, {len(failed)} failed, "
                    f"{len(skipped)} skipped")
-    return not failed
+        if strict and skipped:
+            click.echo(f"--strict: {len(skipped)} skipped check(s) count as failures; install what each names",
+                       err=True)
+    return not failed and not (strict and skipped)
 
 
 @main.command()
@@ -184,9 +219,14 @@ def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool, o
               help="Source the editions were built from (default: every source/*.md).")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only failures, skips and the summary.")
+@click.option("--strict", is_flag=True, help="Fail when a check was skipped for want of a tool (for CI).")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
-def check(outdir: Path, sources: tuple[Path, ...], as_json: bool, quiet: bool, debug: bool) -> None:
-    """Validate the editions in OUTDIR and check that they keep the author's voice."""
+def check(outdir: Path, sources: tuple[Path, ...], as_json: bool, quiet: bool, strict: bool, debug: bool) -> None:
+    """Validate the editions in OUTDIR and check that they keep the author's voice.
+
+    Every check whose tool is installed runs; each skipped one is named with the command that installs
+    what it needs. The exit status is 1 when a check failed (or, with --strict, was skipped).
+    """
     from pipeline.build import default_sources
 
     _configure_logging(quiet=True, verbose=False)
@@ -199,8 +239,24 @@ def check(outdir: Path, sources: tuple[Path, ...], as_json: bool, quiet: bool, d
             raise ChapbookError(outdir, "this is a file, not an output folder", "name the folder chapbook build wrote")
         if not outdir.is_dir():
             raise ChapbookError(outdir, "no such output folder", "run chapbook build first")
-        if not _report_check(paths, outdir, as_json, quiet):
+        if not _report_check(paths, outdir, as_json, quiet, strict=strict):
             sys.exit(1)
+
+    _run(action, debug)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+def new(folder: Path, debug: bool) -> None:
+    """Start a project in FOLDER (new or empty): a first post in source/, chapbook.toml listing every
+    setting, a .gitignore."""
+    from pipeline.project import new_project
+
+    def action() -> None:
+        for path in new_project(folder):
+            click.echo(f"  wrote {path}")
+        click.echo(f"made a project in {folder}; next: cd {folder} && chapbook build")
 
     _run(action, debug)
 

@@ -67,8 +67,12 @@ def document_from_text(tmp_path: Path, markdown: str, name: str = "doc.md"):
 
 
 def run_chapbook(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300):
-    """Run the real `chapbook` command line in a subprocess and return the CompletedProcess."""
+    """Run the real `chapbook` command line in a subprocess and return the CompletedProcess.
+
+    The checkout's own `pipeline` is imported whatever `cwd` is (not another checkout's installed in the venv).
+    """
     environment = dict(os.environ, **(env or {}))
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), environment.get("PYTHONPATH"))))
     return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd or ROOT, env=environment,
                           capture_output=True, text=True, timeout=timeout)
 

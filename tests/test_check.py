@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, ROOT, run_chapbook
@@ -99,3 +101,18 @@ def test_pdf_list_depth_is_read_from_its_tags_and_a_flattened_list_is_caught(tmp
     depth_check = "every list item at its depth"
     assert depth_check not in _failed(check_pdf(prepare(nested), tmp_path / "as-written" / "nested-lists.pdf"))
     assert depth_check in _failed(check_pdf(prepare(nested), tmp_path / "flattened" / "nested-lists.pdf"))
+
+
+def test_a_check_skipped_for_a_missing_tool_names_its_install_and_fails_only_with_strict(tmp_path):
+    source = FIXTURES / "asterisk-notes.md"
+    out = tmp_path / "out"
+    assert run_chapbook("build", str(source), "-o", str(out), "-f", "epub", "-q").returncode == 0
+    no_tools = {"PATH": str(Path(sys.executable).parent)}  # this venv's bin/ only: no Java, no Node.js
+    checked = run_chapbook("check", str(out), "-s", str(source), env=no_tools)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    skipped = [line for line in checked.stdout.splitlines() if line.startswith("skipped")]
+    assert {line.split(": ")[1] for line in skipped} == {"EPUBCheck", "Ace", "Nu HTML Checker"}, skipped
+    assert all("install it: sudo apt-get install -y " in line for line in skipped), skipped
+    assert checked.stdout.strip().splitlines()[-1].endswith(" 0 failed, 3 skipped")
+    strict = run_chapbook("check", str(out), "-s", str(source), "--strict", env=no_tools)
+    assert strict.returncode == 1 and "--strict: 3 skipped check(s) count as failures" in strict.stderr

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.check import validators
+from pipeline.check.installs import node_tools
 
 XHTML = """<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE html>
@@ -137,7 +138,7 @@ def _bad_book(path: Path) -> Path:
     return path
 
 
-@pytest.mark.skipif(isinstance(validators._ace_missing(validators.TOOLS), validators.Skipped),
+@pytest.mark.skipif(isinstance(validators._ace_missing(node_tools()), validators.Skipped),
                     reason="Ace is not installed (make installs it)")
 def test_ace_finds_a_missing_language_and_a_missing_alt_text(tmp_path):
     book = _bad_book(tmp_path / "bad book.epub")

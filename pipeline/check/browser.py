@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from pipeline.check.installs import CHROMIUM_INSTALL, node_install, node_tools, python_install
 from pipeline.files.paths import is_inside
 
-CHROMIUM_INSTALL = "sudo apt-get install -y chromium"
-PLAYWRIGHT_INSTALL = "pip install playwright (Debian's chromium is used; skip `playwright install`)"
-AXE_INSTALL = "make (it runs npm install in tools/)"
-AXE_SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "node_modules" / "axe-core" / "axe.min.js"
+# Debian's chromium is used: no `playwright install` (no browser download works here).
+PLAYWRIGHT_INSTALL = python_install("playwright")
 # No sandbox: the checks run as root in containers, where Chromium's sandbox cannot start. The rest keep
 # Chromium from phoning home (updates, sync, field trials) so a check makes no request of its own.
 LAUNCH_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -52,9 +51,14 @@ def missing(axe: bool = False) -> str | None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return PLAYWRIGHT_INSTALL
-    if axe and not AXE_SCRIPT.is_file():
-        return AXE_INSTALL
+    if axe and not axe_script().is_file():
+        return node_install(node_tools())
     return None
+
+
+def axe_script() -> Path:
+    """axe-core's script, in the Node checkers' folder (pipeline/check/installs.py)."""
+    return node_tools() / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @dataclass(frozen=True)
@@ -201,11 +205,12 @@ class PageView:
     def axe(self, tags: tuple[str, ...] = (), rules: tuple[str, ...] = ()) -> list[Violation]:
         """axe-core's violations on this page: its default rules, or only those with the given tags (e.g.
         "wcag2aa", which also runs rules off by default) or the given rule ids (e.g. "color-contrast")."""
-        if not AXE_SCRIPT.is_file():
-            raise BrowserUnavailable(AXE_INSTALL)
+        script = axe_script()
+        if not script.is_file():
+            raise BrowserUnavailable(node_install(node_tools()))
         # Evaluated, not added as a <script>: the pages forbid scripts, and the check must not need them.
         if not self.page.evaluate("typeof axe !== 'undefined'"):
-            self.page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+            self.page.evaluate(script.read_text(encoding="utf-8"))
         options = {"runOnly": {"type": "rule", "values": list(rules)}} if rules else \
             {"runOnly": {"type": "tag", "values": list(tags)}} if tags else {}
         rows = self.page.evaluate(_AXE_RUN_JS, options)

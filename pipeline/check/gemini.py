@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 from pipeline.check import readback
 from pipeline.check.findings import Finding
+from pipeline.check.installs import python_install
 from pipeline.check.voice import expected_list_items, voice_findings
 from pipeline.document import Document
 from pipeline.files.paths import is_inside
@@ -53,7 +54,7 @@ def check_capsule(documents: list[Document], capsule: Path) -> list[Finding]:
     try:
         import trimgmi  # noqa: F401
     except ImportError:
-        return [Finding("skipped", str(capsule), "gemtext parser", "install it: pip install 'chapbook[check]'")]
+        return [Finding("skipped", str(capsule), "gemtext parser", f"install it: {python_install('trimgmi')}")]
     findings = []
     for page in sorted(capsule.rglob("*.gmi")):
         broken = _broken_links(page, capsule)

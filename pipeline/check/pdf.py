@@ -7,11 +7,11 @@ from pathlib import Path
 
 from pipeline.check import readback
 from pipeline.check.findings import Finding
+from pipeline.check.installs import POPPLER_INSTALL
 from pipeline.check.pdf_tags import font_programs, tag_coverage, top_level_bookmarks
 from pipeline.check.voice import voice_findings
 from pipeline.document import Document
 
-POPPLER_INSTALL = "sudo apt-get install -y poppler-utils"
 NO_POPPLER = f"poppler is missing; install it: {POPPLER_INSTALL}"
 
 

@@ -1,8 +1,9 @@
 """The outside checkers stores and browsers trust: DAISY Ace (EPUB accessibility) and the Nu HTML Checker.
 
-Both are installed by `make` into the project's `tools/node_modules` (tools/package.json). Each runner
-returns plain records, or `Skipped` naming the exact command that installs what is missing: a missing
-tool is never a pass. Both are slow to start (a JVM, a browser), so each takes many files in one run.
+Both are Node packages, found where pipeline/check/installs.py says (`make` installs them into a
+checkout's tools/node_modules). Each runner returns plain records, or `Skipped` naming the exact
+command that installs what is missing: a missing tool is never a pass. Both are slow to start (a JVM,
+a browser), so each takes many files in one run.
 
 Public API: `nu_messages(paths, epub=False)` and `ace_violations(books)`.
 """
@@ -19,11 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
-TOOLS_INSTALL = f"cd {TOOLS} && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund"
-JAVA_INSTALL = "sudo apt-get install -y default-jre-headless"
-NODE_INSTALL = "sudo apt-get install -y nodejs npm"
-CHROMIUM_INSTALL = "sudo apt-get install -y chromium"
+from pipeline.check.installs import ACE_BATCH, CHROMIUM_INSTALL, JAVA_INSTALL, NODE_INSTALL, node_install, node_tools
+
 CHROMIUM = "/usr/bin/chromium"
 # Nu knows HTML, not EPUB's vocabulary: `epub:type` is reported as an attribute "type" not allowed on
 # the element. Standard Ebooks' `se build --check` drops those messages; we drop those and only those.
@@ -75,17 +73,19 @@ def _vnu_jar(tools: Path) -> Path:
     return tools / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 
-def nu_messages(paths: Sequence[Path], epub: bool = False, tools: Path = TOOLS) -> list[NuMessage] | Skipped:
+def nu_messages(paths: Sequence[Path], epub: bool = False, tools: Path | None = None) -> list[NuMessage] | Skipped:
     """Every Nu HTML Checker message on `paths` (HTML, XHTML, CSS files), all checked in one Java run.
 
     With `epub=True`, the messages about EPUB's own `epub:type` attributes are left out (Nu does not know
     them); nothing else is. Messages come back in Nu's order; a file Nu could not read is an "error".
+    `tools` holds the Node checkers' node_modules (default: installs.node_tools()).
     """
+    tools = tools or node_tools()
     jar = _vnu_jar(tools)
     if shutil.which("java") is None:
         return Skipped("Java (for the Nu HTML Checker)", JAVA_INSTALL)
     if not jar.is_file():
-        return Skipped("the Nu HTML Checker (vnu-jar)", TOOLS_INSTALL)
+        return Skipped("the Nu HTML Checker (vnu-jar)", node_install(tools))
     if not paths:
         return []
     # Stylesheets get a run of their own: with --also-check-css, Nu counts XHTML lines one short.
@@ -141,25 +141,29 @@ def _ace_missing(tools: Path) -> Skipped | None:
         return Skipped("Node.js (for Ace by DAISY)", NODE_INSTALL)
     if not Path(os.environ.get("PUPPETEER_EXECUTABLE_PATH", CHROMIUM)).is_file():
         return Skipped("Chromium (for Ace by DAISY)", CHROMIUM_INSTALL)
-    if not (tools / "node_modules" / "@daisy" / "ace-core").is_dir() or not (tools / "ace-batch.js").is_file():
-        return Skipped("Ace by DAISY (@daisy/ace-cli)", TOOLS_INSTALL)
+    if not (tools / "node_modules" / "@daisy" / "ace-core").is_dir():
+        return Skipped("Ace by DAISY (@daisy/ace-cli)", node_install(tools))
     return None
 
 
-def ace_violations(books: Sequence[Path], tools: Path = TOOLS) -> dict[Path, list[AceViolation]] | Skipped:
+def ace_violations(books: Sequence[Path], tools: Path | None = None) -> dict[Path, list[AceViolation]] | Skipped:
     """Ace's failed assertions for each EPUB in `books`, all checked in one Node process and one browser.
 
     A book Ace could not check at all gets one "critical" violation named `ace-error` with Ace's message.
+    `tools` holds the Node checkers' node_modules (default: installs.node_tools()).
     """
+    tools = tools or node_tools()
     missing = _ace_missing(tools)
     if missing:
         return missing
     if not books:
         return {}
+    # ace-batch.js is chapbook's own (package data); Node finds Ace's packages through NODE_PATH.
     environment = dict(os.environ, PUPPETEER_EXECUTABLE_PATH=os.environ.get("PUPPETEER_EXECUTABLE_PATH", CHROMIUM),
-                       ACE_TIMEOUT_INITIAL="60000")  # a busy machine can take more than Ace's 5 s to start a browser
+                       ACE_TIMEOUT_INITIAL="60000",  # a busy machine can take more than Ace's 5 s to start a browser
+                       NODE_PATH=str((tools / "node_modules").resolve()))
     with tempfile.TemporaryDirectory(prefix="chapbook-ace-") as folder:
-        command = ["node", str(tools / "ace-batch.js"), folder, *(str(Path(book).resolve()) for book in books)]
+        command = ["node", str(ACE_BATCH), folder, *(str(Path(book).resolve()) for book in books)]
         result = subprocess.run(command, capture_output=True, text=True, check=False, env=environment, cwd=folder)
         found: dict[Path, list[AceViolation]] = {}
         for index, book in enumerate(books):

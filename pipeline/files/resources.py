@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -12,8 +13,10 @@ from pipeline.files.paths import is_inside
 
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
                ".webp": "image/webp"}
-# The project's stylesheets: with the source's folder, the only place a build reads resources from.
-STYLES = Path(__file__).resolve().parents[2] / "styles"
+# chapbook's stylesheets: with the source's folder, the only place a build reads resources from. They
+# are package data (pyproject.toml): in a checkout pipeline/styles links to the repository's styles/,
+# and the wheel carries them, so an installed chapbook finds them wherever it runs.
+STYLES = Path(str(files("pipeline") / "styles")).resolve()
 # A user's cover: what Kindle Direct Publishing and Kobo accept (KDP: at least 625 × 1000 px, at most
 # 10 000 px a side; JPEG or PNG), and a size that keeps the book small enough to mail to a Kindle.
 COVER_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}

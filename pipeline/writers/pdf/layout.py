@@ -104,6 +104,7 @@ def lay_out(html: str, document: Document, options: BookOptions = BookOptions())
 
     Only sandboxed local resources are read: the source's folder, styles/ and `options.extra_folders`.
     """
+    import_weasyprint()  # before the fetcher's own import of it: through the door (a missing Pango is one line)
     from pipeline.writers.pdf.fetcher import SandboxedFetcher
 
     speed_up_pydyf()

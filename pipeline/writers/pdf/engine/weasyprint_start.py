@@ -242,8 +242,11 @@ def import_weasyprint(artefact: Path = ARTEFACT) -> ModuleType:
         defer_functions(name, functions)
     finder = _Finder(artefact)
     sys.meta_path.insert(0, finder)
+    from pipeline.writers.pdf.system_libraries import explained_library_errors
+
     try:
-        import weasyprint
+        with explained_library_errors():  # Pango or HarfBuzz missing: one line saying how to install them
+            import weasyprint
     finally:
         sys.meta_path.remove(finder)
     return weasyprint

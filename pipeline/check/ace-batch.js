@@ -1,5 +1,6 @@
 'use strict';
-// Ace by DAISY over several EPUBs in one Node process with one browser (pipeline/check/validators.py runs it).
+// Ace by DAISY over several EPUBs in one Node process with one browser (pipeline/check/validators.py runs it,
+// with NODE_PATH naming the node_modules that holds Ace: see pipeline/check/installs.py).
 // `ace` (the CLI) starts Node and Chromium again for every book; for a build of many sources that is
 // most of the time. Usage: node ace-batch.js OUTDIR EPUB...  -> OUTDIR/<index>/report.json per book.
 // Only the JSON report is written (no HTML report, no copied data): that is all chapbook reads.
