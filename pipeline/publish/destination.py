@@ -8,6 +8,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import ChapbookError
+from pipeline.publish.redact import redact
+from pipeline.words.terminal import shown as escaped
 
 SCHEMES = ("sftp", "titan", "file")
 DEFAULT_PORTS = {"sftp": 22, "titan": 1965}
@@ -56,7 +58,7 @@ def parse_destination(text: str, where: str = "publish_to", examples: str = _EXA
         return Destination("file", str(Path(text).expanduser().resolve()), setting=where)
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
-    shown = text.split("@", 1)[-1] if parts.password else text  # never echo a password back
+    shown = redact(text)  # never echo a password back, whatever it holds (pipeline/publish/redact.py)
     if scheme not in SCHEMES:
         raise _refused(shown, f"{where}: cannot publish over {scheme}://")
     if parts.password is not None:
@@ -76,11 +78,27 @@ def parse_destination(text: str, where: str = "publish_to", examples: str = _EXA
         port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError:
         raise _refused(shown, f"{where}: the port is not a number from 1 to 65535") from None
+    host_problem = host_name_problem(parts.hostname)
+    if host_problem:
+        raise _refused(shown, f"{where}: {host_problem}", "check the host name")
     if scheme == "sftp" and path.startswith("/~/"):
         path = path[3:]  # relative to the login folder, as in ssh URIs (draft-ietf-secsh-scp-sftp-ssh-uri)
     if scheme == "titan" and not path.endswith("/"):
         path += "/"
     return Destination(scheme, path, parts.hostname, port, unquote(parts.username or ""), where)
+
+
+def host_name_problem(host: str) -> str:
+    """Why `host` cannot be looked up, in a few words, or "": it must encode by IDNA (RFC 3490), as the
+    socket library encodes it before any connection, and hold no control character."""
+    if escaped(host) != host:
+        return "the host name holds control characters"
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return (f"the host name {escaped(host)!r} cannot be looked up (IDNA cannot encode it: a label is empty, "
+                "longer than 63 characters, or holds characters IDNA refuses)")
+    return ""
 
 
 def connection_failure(where: str, error: OSError, seconds: int, server: str) -> ChapbookError:
