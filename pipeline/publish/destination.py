@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import ChapbookError
-from pipeline.publish.redact import redact
+from pipeline.publish.redact import address_secrets, redacted_address
 from pipeline.words.terminal import shown as escaped
 
 SCHEMES = ("sftp", "titan", "file")
@@ -56,14 +56,20 @@ def parse_destination(text: str, where: str = "publish_to", examples: str = _EXA
                             f"pass --to or set {where} in chapbook.toml ({examples})")
     if "://" not in text:
         return Destination("file", str(Path(text).expanduser().resolve()), setting=where)
-    parts = urlsplit(text)
+    shown = redacted_address(text)  # never echo a password back, whatever it holds (pipeline/publish/redact.py)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # an unmatched [ (urlsplit's "Invalid IPv6 URL")
+        raise _refused(shown, f"{where}: not an address chapbook can read (an unmatched [ or ])") from None
     scheme = parts.scheme.lower()
-    shown = redact(text)  # never echo a password back, whatever it holds (pipeline/publish/redact.py)
     if scheme not in SCHEMES:
         raise _refused(shown, f"{where}: cannot publish over {scheme}://")
-    if parts.password is not None:
+    if parts.password is not None or address_secrets(text):
+        # The second test reads the userinfo as redaction does: up to the last @ when a : comes before the
+        # first / ? #, so `me:pa/ss@host` (host `me` to urlsplit) is refused as what it is, not connected to.
         raise _refused(shown, f"{where}: a password in the address would be stored and shown",
-                       "use an SSH key (ssh-agent or ~/.ssh) instead")
+                       "use an SSH key (ssh-agent or ~/.ssh) instead; an @ in the path after host:port is "
+                       "written %40")
     if parts.query or parts.fragment:
         raise _refused(shown, f"{where}: a destination has no ?query or #fragment")
     path = unquote(parts.path) or "/"

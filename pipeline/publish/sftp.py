@@ -108,9 +108,13 @@ class SFTPTransport:
         self.client_keys = client_keys
         self.notes = notes if notes is not None else []
         self._loop = asyncio.new_event_loop()
+        # A step abandoned after a stall leaves asyncssh's own tasks failing with "connection lost" once the
+        # connection is dropped; asyncio would print each as a traceback when it is collected.
+        self._loop.set_exception_handler(lambda _loop, _context: None)
         self._connection = None
         self._sftp = None
         self._made_folders: set[str] = set()
+        self._stalled = None
         try:
             self._run(self._connect(), "connecting and logging in")
         except BaseException:
@@ -121,8 +125,17 @@ class SFTPTransport:
         """Run one step; `doing` names it in the error when the host does not answer in time."""
         import asyncssh
 
+        step = self._loop.create_task(coroutine)
+        self._stalled = self._loop.create_future()
         try:
-            return self._loop.run_until_complete(coroutine)
+            # The step ends, or one of its requests stalls: then the step is abandoned where it stands, as its
+            # own clean-up (closing a file handle) would wait for the same stalled host.
+            self._loop.run_until_complete(asyncio.wait({step, self._stalled}, return_when=asyncio.FIRST_COMPLETED))
+            if not step.done():
+                step.cancel()
+                self._abandon()
+                raise TimeoutError
+            return step.result()
         except TimeoutError:
             raise ChapbookError(str(self.destination), f"the host did not answer within {self.timeout:g} s while "
                                 f"{doing}", f"{_AGAIN}; publish_timeout in chapbook.toml sets the limit") from None
@@ -155,9 +168,8 @@ class SFTPTransport:
             options |= {"client_keys": [str(key) for key in self.client_keys], "agent_path": None}
         where = str(self.destination)
         try:
-            # connect_timeout covers the TCP connection and the key exchange; the login and the SFTP session
-            # get the same limit again, as a host can stall at each.
-            self._connection = await asyncio.wait_for(asyncssh.connect(host, port, **options), self.timeout * 2)
+            # The connection, the key exchange and the login under one limit; the SFTP session under another.
+            self._connection = await self._within(asyncssh.connect(host, port, **options))
             self._sftp = await self._within(self._connection.start_sftp_client())
         except asyncssh.HostKeyNotVerifiable as error:
             name = known_hosts_name(host, port)
@@ -190,7 +202,20 @@ class SFTPTransport:
 
     async def _within(self, awaitable):
         """One SFTP request, given up after the time limit (a stalled host otherwise hangs publish forever)."""
-        return await asyncio.wait_for(awaitable, self.timeout)
+        request = asyncio.ensure_future(awaitable)
+        done, _ = await asyncio.wait({request}, timeout=self.timeout)
+        if not done:
+            request.cancel()
+            if not self._stalled.done():
+                self._stalled.set_result(True)  # tells _run to abandon the whole step
+            raise TimeoutError
+        return request.result()
+
+    def _abandon(self) -> None:
+        """Drop the connection at once: a stalled host is never waited for again, not even to say goodbye."""
+        if self._connection is not None:
+            self._connection.abort()
+        self._connection, self._sftp = None, None
 
     def _remote(self, relative: str) -> str:
         return self.destination.file_path(relative)
@@ -307,10 +332,15 @@ class SFTPTransport:
                 await self._connection.wait_closed()
 
         try:
-            self._loop.run_until_complete(shut())
-        except Exception:  # noqa: BLE001 - closing a connection that is already gone
-            pass
+            self._loop.run_until_complete(asyncio.wait_for(shut(), self.timeout))
+        except Exception:  # noqa: BLE001 - closing a connection that is already gone, or a host that stalls
+            self._abandon()
         finally:
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()  # steps abandoned after a stall, ended before the loop is
+            if pending:
+                self._loop.run_until_complete(asyncio.wait(pending, timeout=1))
             self._loop.close()
 
 

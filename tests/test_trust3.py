@@ -1,0 +1,377 @@
+"""Trust, round three (issue 28): a hostile or broken host, secrets that never print, bad bytes anywhere.
+
+Every input is made here; each test failed before its fix. The hosts are real servers on loopback
+(tests/publish_servers.py), told to stall, lie about sizes, hold FIFOs and links, or fail mid-file.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from conftest import ROOT
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from publish_servers import (
+    SilentHost,
+    StallingGeminiHost,
+    capsule_versions,
+    sftp_host_for_home,
+    tree,
+)
+from test_trust2 import deadline
+
+import pipeline.publish.destination as destination_module
+from pipeline.errors import ChapbookError
+from pipeline.publish import publish
+from pipeline.publish.destination import parse_destination
+from pipeline.publish.plan import MANIFEST, manifest_site, parse_manifest, read_manifest
+from pipeline.publish.redact import redact, secret_forms
+
+# Every character a person can type into a password or token: the whole printable range, no controls.
+PRINTABLE = st.characters(blacklist_categories=("Cc", "Cs"))
+SEPARATORS = "@#/?"
+
+
+# --- hosts ----------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def capsule() -> Path:
+    return capsule_versions()["v1"]
+
+
+@pytest.fixture
+def sftp(tmp_path):
+    """A loopback SFTP host, the known_hosts naming it, and the user's key."""
+    host, host_key, ssh = sftp_host_for_home(tmp_path)
+    algorithm, blob = host_key.export_public_key("openssh").decode("ascii").split()[:2]
+    (ssh / "known_hosts").write_text(f"[127.0.0.1]:{host.port} {algorithm} {blob}\n")
+    yield host, ssh
+    host.close()
+
+
+def publish_sftp(sftp, capsule, folder="capsule", **options):
+    host, ssh = sftp
+    return publish(capsule, f"sftp://tester@127.0.0.1:{host.port}/{folder}", known_hosts=ssh / "known_hosts",
+                   client_keys=[ssh / "id_ed25519"], **options)
+
+
+def home_environment(tmp_path, **extra) -> dict:
+    """A user's environment with nothing but PATH, HOME and the state folder: no USER, no LOGNAME (cron, CI)."""
+    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home"), "CHAPBOOK_STATE_DIR": str(tmp_path / "state"),
+            "SSH_AUTH_SOCK": "", "PYTHONPATH": str(ROOT)} | extra
+
+
+def chapbook(*args: str, env: dict, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The real command line with exactly `env` (run_chapbook adds the test's own environment)."""
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def one_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
+    return result.stderr.strip()
+
+
+# --- 1. an sftp address without a user ------------------------------------------------------------------------
+
+def test_an_sftp_address_without_a_user_logs_in_as_the_account_when_the_environment_names_none(sftp, capsule,
+                                                                                                tmp_path):
+    host, _ = sftp
+    result = chapbook("publish", str(capsule.parent), "--to", f"sftp://127.0.0.1:{host.port}/capsule",
+                      env=home_environment(tmp_path))
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert tree(tmp_path / "remote" / "capsule") == tree(capsule)
+
+
+# --- 2./3. secrets never printed --------------------------------------------------------------------------------
+
+def pieces(secret: str) -> list[str]:
+    """The parts a parser that ends the userinfo too early would show: the secret cut at `@ # / ?`."""
+    parts, current = [], ""
+    for character in secret:
+        if character in SEPARATORS:
+            parts.append(current)
+            current = ""
+        else:
+            current += character
+    return [part for part in [*parts, current] if part]
+
+
+def leaked(secret: str, output: str, baseline: str) -> list[str]:
+    """Forms of `secret` (whole, encoded, or a piece of 4+ characters) in `output` that are not already in
+    `baseline` (the same output for a harmless secret)."""
+    forms = secret_forms(secret) | {piece for piece in pieces(secret) if len(piece) >= 4}
+    return [form for form in forms if form in output and form not in baseline]
+
+
+@settings(max_examples=300, deadline=None)
+@given(password=st.text(PRINTABLE, min_size=1, max_size=24))
+def test_no_form_of_a_password_in_an_address_reaches_the_error(password):
+    address = f"sftp://me:{password}@h0st.test:2200/srv/capsule"
+    try:
+        parse_destination(address)
+    except ChapbookError as error:
+        output = str(error)
+    else:
+        pytest.fail(f"{address!r} was accepted with a password in it")
+    shown_address, _, rest = output.partition(": publish_to: ")
+    assert not leaked(password, shown_address, "sftp://…@h0st.test:2200/srv/capsule"), output
+    # The rest is the module's own words (and the host name): what is in them cannot be told from a leak.
+    assert not leaked(password, rest, Path(destination_module.__file__).read_text(encoding="utf-8")), output
+
+
+def echoed_line(secret: str, user: str) -> str:
+    """A host's answer echoing `secret` in every encoding a protocol might use."""
+    encoded = [secret, quote(secret, safe=""), quote(secret, safe="/"), quote(secret, safe="").lower(),
+               base64.b64encode(secret.encode()).decode(), base64.b64encode(f"{user}:{secret}".encode()).decode()]
+    return "59 refused titan://host/p;size=3;token=" + " and ".join(encoded) + f" gemini://{user}:{secret}@host/x"
+
+
+@settings(max_examples=300, deadline=None)
+@given(secret=st.text(PRINTABLE, min_size=3, max_size=24), user=st.sampled_from(["", "me"]))
+def test_redaction_hides_every_encoding_of_a_secret(secret, user):
+    template = echoed_line("", user) + "…"
+    assume(not any(form in template for form in secret_forms(secret)))
+    output = redact(echoed_line(secret, user), [secret])
+    assert not [form for form in secret_forms(secret) if form in output], output
+
+
+NASTY_PASSWORDS = ["p@ss#w/rd?x", "s3cr3t/with@all#four?", "a#b", "top/secret@x", "q?uery@h"]
+
+
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+@pytest.mark.parametrize("password", NASTY_PASSWORDS)
+def test_the_command_line_never_prints_a_password_even_with_debug(password, debug, capsule, tmp_path):
+    address = f"sftp://me:{password}@127.0.0.1:1/srv"
+    result = chapbook("publish", str(capsule.parent), "--to", address, *debug, env=home_environment(tmp_path))
+    assert result.returncode == 1
+    baseline = chapbook("publish", str(capsule.parent), "--to", "sftp://me:X@127.0.0.1:1/srv", *debug,
+                        env=home_environment(tmp_path))
+    output = result.stdout + result.stderr
+    assert not leaked(password, output, baseline.stdout + baseline.stderr), output
+    if not debug:
+        one_line(result)
+
+
+TOKENS = ["tok en/with@every#kind?of%char+and=more", "s3cr3t-tok3n-ÿ-ä/@", "plain-token-7f3a"]
+
+
+@pytest.mark.parametrize("token", TOKENS)
+def test_a_titan_host_echoing_the_request_never_gets_the_token_printed(token, capsule, tmp_path):
+    host = StallingGeminiHost(tmp_path / "tls", answer=b"59 cannot take {request}\r\n")
+    try:
+        result = chapbook("publish", str(capsule.parent), "--to", f"titan://localhost:{host.port}/",
+                          env=home_environment(tmp_path, CHAPBOOK_TITAN_TOKEN=token))
+    finally:
+        host.close()
+    assert quote(token, safe="").encode() in host.requests[0]  # the host did echo it, percent-encoded
+    line = one_line(result)
+    assert "the host refused the upload: 59 cannot take titan://" in line
+    assert not [form for form in secret_forms(token) if form in result.stdout + result.stderr], line
+
+
+# --- 4. the manifest is read with bounds ----------------------------------------------------------------------
+
+HOSTILE_MANIFESTS = [
+    b'{"files": {"a.gmi": {"sha256": "' + b"0" * 64 + b'", "size": 1e999}}}',
+    b'{"files": {"a.gmi": {"sha256": "' + b"0" * 64 + b'", "size": ' + b"9" * 5000 + b"}}}",
+    b'{"files": {"a.gmi": {"sha256": "' + b"0" * 64 + b'", "size": -Infinity}}}',
+    b'{"files": ' + b"[" * 200_000 + b"]" * 200_000 + b"}",
+    b'{"site": ' + b'{"a":' * 100_000 + b"1" + b"}" * 100_001,
+    b'{"files": {"a.gmi": {"sha256": ["x"], "size": 3}}}',
+    b"\xff\xfe not utf-8",
+]
+
+
+@pytest.mark.parametrize("data", HOSTILE_MANIFESTS, ids=range(len(HOSTILE_MANIFESTS)))
+def test_an_unreadable_manifest_is_no_manifest(data):
+    assert read_manifest(data) == {}
+    assert manifest_site(data) is None or isinstance(manifest_site(data), str)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=40)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=st.dictionaries(st.text(max_size=12), JSON_VALUES, max_size=5), site=JSON_VALUES,
+       noise=st.binary(max_size=64))
+def test_the_manifest_parser_never_fails_on_anything_a_host_sends(files, site, noise):
+    document = json.dumps({"chapbook": 1, "site": site, "files": files}).encode()
+    for data in (document, noise, document[: len(document) // 2], noise + document):
+        entries = read_manifest(data)
+        assert all(len(entry.sha256) == 64 and entry.size >= 0 for entry in entries.values())
+        assert manifest_site(data) is None or isinstance(manifest_site(data), str)
+        assert parse_manifest(data) is None or isinstance(parse_manifest(data), dict)
+
+
+def test_a_hostile_manifest_over_sftp_counts_as_none_and_publish_finishes(sftp, capsule, tmp_path):
+    remote = tmp_path / "remote" / "capsule"
+    remote.mkdir()
+    (remote / MANIFEST).write_bytes(HOSTILE_MANIFESTS[0])
+    report = publish_sftp(sftp, capsule, timeout=10)
+    assert report.count("send", "replace") == len(tree(capsule)) and tree(remote) == tree(capsule)
+
+
+# --- 5. only regular files at the destination ------------------------------------------------------------------
+
+def record_gone_file(remote: Path, name: str, data: bytes) -> None:
+    """A manifest saying chapbook once published `name` (which no source makes any more)."""
+    manifest = {"chapbook": 1, "site": "gemini",
+                "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}}}
+    (remote / MANIFEST).write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("over", ["sftp", "folder"])
+def test_a_manifest_that_is_a_fifo_never_hangs_publish_even_a_dry_run(over, sftp, capsule, tmp_path):
+    remote = tmp_path / "remote" / "capsule"
+    remote.mkdir()
+    os.mkfifo(remote / MANIFEST)
+    with deadline(20):
+        if over == "sftp":
+            report = publish_sftp(sftp, capsule, dry_run=True, timeout=5)
+        else:
+            report = publish(capsule, str(remote), dry_run=True)
+    assert report.count("send") == len(tree(capsule))
+
+
+@pytest.mark.parametrize("over", ["sftp", "folder"])
+def test_a_listed_file_linked_to_dev_zero_is_never_read_and_left_in_place(over, sftp, capsule, tmp_path):
+    remote = tmp_path / "remote" / "capsule"
+    remote.mkdir()
+    record_gone_file(remote, "old.gmi", b"an old page\n")
+    (remote / "old.gmi").symlink_to("/dev/zero")
+    with deadline(20):
+        report = publish_sftp(sftp, capsule, timeout=5) if over == "sftp" else publish(capsule, str(remote))
+    assert [(a.kind, a.path) for a in report.actions if a.path == "old.gmi"] == [("leave", "old.gmi")]
+    assert (remote / "old.gmi").is_symlink()
+
+
+def test_a_published_file_replaced_by_a_fifo_is_refused_not_written_through(sftp, capsule, tmp_path):
+    remote = tmp_path / "remote" / "capsule"
+    remote.mkdir()
+    os.mkfifo(remote / "index.gmi")
+    with deadline(20), pytest.raises(ChapbookError) as refused:
+        publish(capsule, str(remote))
+    assert "index.gmi is a link, a folder or a special file there" in str(refused.value)
+    with deadline(20), pytest.raises(ChapbookError) as refused_by_sftp:
+        publish_sftp(sftp, capsule, timeout=5)
+    assert "index.gmi is a link, a folder or a special file there" in str(refused_by_sftp.value)
+
+
+def test_a_host_lying_about_sizes_gets_the_files_again(sftp, capsule, tmp_path):
+    host, _ = sftp
+    publish_sftp(sftp, capsule, timeout=10)
+    host.size_lie = 7
+    report = publish_sftp(sftp, capsule, timeout=10)
+    assert report.count("replace") == len(tree(capsule))
+    assert tree(tmp_path / "remote" / "capsule") == tree(capsule)
+
+
+def test_an_error_mid_transfer_is_one_line_and_the_next_publish_finishes(sftp, capsule, tmp_path):
+    host, _ = sftp
+    host.fail_after = 20_000
+    with pytest.raises(ChapbookError) as failed:
+        publish_sftp(sftp, capsule, timeout=10)
+    assert "the disk gave up mid-file" in str(failed.value) and "changes were made before" in str(failed.value)
+    assert "\n" not in str(failed.value)
+    host.fail_after = None
+    publish_sftp(sftp, capsule, timeout=10)
+    assert tree(tmp_path / "remote" / "capsule") == tree(capsule)
+
+
+# --- 6. every network step has a time limit --------------------------------------------------------------------
+
+STALLS = {"login": "connecting and logging in", "lstat": "reading .chapbook-manifest.json",
+          "scandir": "listing", "open": "sending", "write": "sending"}
+
+
+@pytest.mark.parametrize("stage", sorted(STALLS))
+def test_an_sftp_host_that_stalls_at_each_stage_is_given_up_in_one_line(stage, sftp, capsule, tmp_path):
+    host, _ = sftp
+    host.stall.add(stage)
+    started = time.monotonic()
+    with deadline(30), pytest.raises(ChapbookError) as stalled:
+        publish_sftp(sftp, capsule, timeout=1)
+    message = str(stalled.value)
+    assert time.monotonic() - started < 15
+    assert f"did not answer within 1 s while {STALLS[stage]}" in message and "publish again" in message, message
+    assert ("nothing was changed yet" in message) == (stage in ("lstat", "scandir")), message
+
+
+def test_a_stalled_read_is_given_up_too(sftp, capsule, tmp_path):
+    host, _ = sftp
+    publish_sftp(sftp, capsule, timeout=10)
+    host.stall.add("read")
+    with deadline(30), pytest.raises(ChapbookError) as stalled:
+        publish_sftp(sftp, capsule, timeout=1)
+    assert "did not answer within 1 s while reading .chapbook-manifest.json" in str(stalled.value)
+
+
+def test_a_silent_host_is_given_up_for_sftp_and_titan(capsule, tmp_path):
+    silent = SilentHost()
+    try:
+        for address in (f"sftp://me@127.0.0.1:{silent.port}/x", f"titan://localhost:{silent.port}/"):
+            with deadline(30), pytest.raises(ChapbookError) as stalled:
+                publish(capsule, address, timeout=1, known_hosts=tmp_path / "known_hosts", client_keys=[],
+                        environ={"CHAPBOOK_STATE_DIR": str(tmp_path / "state")})
+            assert "within 1 s" in str(stalled.value), str(stalled.value)
+    finally:
+        silent.close()
+
+
+def test_a_titan_host_that_never_answers_is_given_up_with_what_was_done(capsule, tmp_path):
+    host = StallingGeminiHost(tmp_path / "tls")
+    try:
+        with deadline(30), pytest.raises(ChapbookError) as stalled:
+            publish(capsule, f"titan://localhost:{host.port}/", timeout=1,
+                    environ={"CHAPBOOK_STATE_DIR": str(tmp_path / "state"), "CHAPBOOK_TITAN_TOKEN": "t"})
+    finally:
+        host.close()
+    message = str(stalled.value)
+    assert "did not answer within 1 s while sending" in message and "0 of" in message and "publish again" in message
+
+
+def test_publish_timeout_is_a_setting_the_command_line_obeys(capsule, tmp_path):
+    silent = SilentHost()
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "chapbook.toml").write_text(f'publish_to = "sftp://me@127.0.0.1:{silent.port}/x"\n'
+                                           "publish_timeout = 1\n")
+    try:
+        started = time.monotonic()
+        result = chapbook("publish", str(capsule.parent), cwd=project, env=home_environment(tmp_path), timeout=60)
+    finally:
+        silent.close()
+    assert "within 1 s" in one_line(result) and time.monotonic() - started < 30
+
+
+# --- 10. 12. settings and host names checked before any connection ----------------------------------------------
+
+def test_an_antenna_url_with_a_line_break_is_refused_in_one_line(capsule, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "chapbook.toml").write_text('publish_to = "/nowhere"\n'
+                                           'antenna_url = "gemini://localhost/~antenna/submit\\r\\nINJECTED"\n')
+    line = one_line(chapbook("publish", str(capsule.parent), cwd=project, env=home_environment(tmp_path)))
+    assert line.startswith(f"{project / 'chapbook.toml'}:2: setting 'antenna_url' holds a control character")
+
+
+@pytest.mark.parametrize("address", [f"titan://{'a' * 64}.example/", f"sftp://me@{'b' * 64}.example/srv",
+                                     "titan://a..b/"])
+def test_a_host_name_idna_cannot_encode_is_one_line_before_any_connection(address, capsule, tmp_path):
+    line = one_line(chapbook("publish", str(capsule.parent), "--to", address, env=home_environment(tmp_path)))
+    assert "cannot be looked up (IDNA cannot encode it" in line
