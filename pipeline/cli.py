@@ -339,6 +339,10 @@ def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], ver
         paths.extend(list(sources) or default_sources())
         if not paths:
             raise ChapbookError("source", "no Markdown sources found", "give a file, or put .md files in source/")
+        for path in paths:
+            if not path.is_file():  # a rebuild's error is worth waiting out; a source that is not there is not
+                raise ChapbookError(path, "no such file" if not path.exists() else "not a file",
+                                    "check the name: chapbook watch takes Markdown files")
         # A background job starts with SIGINT ignored, and watchfiles stops only on a KeyboardInterrupt.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         check_output_folder(outdir)  # a source error is worth waiting out; an unusable folder is not

@@ -10,14 +10,16 @@ import base64
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_chapbook
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from publish_servers import (
@@ -27,7 +29,7 @@ from publish_servers import (
     sftp_host_for_home,
     tree,
 )
-from test_trust2 import deadline
+from test_trust2 import _exchange, deadline, hostile_capsule  # noqa: F401 (a fixture, used by name)
 
 import pipeline.publish.destination as destination_module
 from pipeline.errors import ChapbookError
@@ -375,3 +377,93 @@ def test_an_antenna_url_with_a_line_break_is_refused_in_one_line(capsule, tmp_pa
 def test_a_host_name_idna_cannot_encode_is_one_line_before_any_connection(address, capsule, tmp_path):
     line = one_line(chapbook("publish", str(capsule.parent), "--to", address, env=home_environment(tmp_path)))
     assert "cannot be looked up (IDNA cannot encode it" in line
+
+
+# --- 9. 13. the preview servers ---------------------------------------------------------------------------------
+
+def http_exchange(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as stream:
+        stream.sendall(request)
+        data = b""
+        while chunk := stream.recv(65536):
+            data += chunk
+    return data
+
+
+@pytest.fixture
+def web_site(tmp_path):
+    from pipeline.serve.web import start_site_server
+
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "index.html").write_text("<!DOCTYPE html><title>home</title>", encoding="utf-8")
+    server = start_site_server(web, "127.0.0.1", 0)
+    yield server.server_port
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("path", [b"/%00", b"/a%00b.html", b"/%zz", b"/%", b"/%ff%fe.html", b"/%1b[2J",
+                                  b"/" + b"a" * 5000])
+def test_a_malformed_http_path_gets_a_4xx_and_no_traceback(path, web_site, capfd):
+    answer = http_exchange(web_site, b"GET " + path + b" HTTP/1.0\r\n\r\n")
+    assert answer[:10] in (b"HTTP/1.0 4", b"HTTP/1.1 4") or answer.startswith((b"HTTP/1.0 4", b"HTTP/1.1 4")), answer
+    assert answer.split(b" ")[1] in (b"400", b"414"), answer[:60]
+    assert http_exchange(web_site, b"GET / HTTP/1.0\r\n\r\n").split(b" ")[1] == b"200"  # still serving
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_the_http_log_escapes_what_a_client_sent(web_site, capfd):
+    http_exchange(web_site, b"GET /\x1b]0;pwned\x07\x1b[2J HTTP/1.0\r\n\r\n")
+    time.sleep(0.2)
+    log = capfd.readouterr().err
+    assert "\\x1b]0;pwned\\x07" in log and "\x1b" not in log and "\x07" not in log, log
+
+
+@pytest.mark.parametrize("request_line, status", [
+    (b"gemini://example.com/\r\n", b"53"), (b"https://127.0.0.1/\r\n", b"53"),
+    (b"gemini://127.0.0.1/%00\r\n", b"59"), (b"gemini://127.0.0.1/a%zz.gmi\r\n", b"59"),
+    (b"gemini://127.0.0.1/%ff.gmi\r\n", b"59"), (b"gemini://localhost/\r\n", b"20"),
+    (b"gemini://127.0.0.1/\r\n", b"20")])
+def test_the_gemini_preview_refuses_proxy_requests_and_malformed_paths(request_line, status,
+                                                                     hostile_capsule):  # noqa: F811
+    assert _exchange(hostile_capsule[0], request_line)[:3] == status + b" "
+
+
+def test_serve_says_nothing_about_the_web_server_before_failing_on_a_busy_gemini_port(tmp_path):
+    source = tmp_path / "page.md"
+    source.write_text("---\ntitle: a page\nlang: en\n---\n\nhello.\n", encoding="utf-8")
+    built = run_chapbook("build", "-q", "-f", "gemini", "-f", "html", "-o", str(tmp_path / "out"), str(source))
+    assert built.returncode == 0, built.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_chapbook("serve", str(tmp_path / "out"), "--port", str(port), "--http-port", "0",
+                              env={"CHAPBOOK_STATE_DIR": str(tmp_path / "state")}, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"127.0.0.1 port {port}: cannot listen here (Address already in use); choose another port with --port"]
+
+
+# --- also seen: watch on a missing source, style text in a footnote ----------------------------------------------
+
+def test_watch_on_a_missing_source_exits_with_one_line(tmp_path):
+    result = run_chapbook("watch", str(tmp_path / "nosuch.md"), "-o", str(tmp_path / "out"), timeout=60)
+    assert one_line(result) == f"{tmp_path / 'nosuch.md'}: no such file; check the name: chapbook watch takes " \
+        "Markdown files"
+
+
+def test_style_text_inside_a_footnote_never_reaches_the_reader(tmp_path):
+    source = tmp_path / "styled.md"
+    source.write_text("---\ntitle: styled\nlang: en\n---\n\nx^[<style>@import url(https://e.example/x.css); "
+                      "body{color:red}</style>the note's own words]\n", encoding="utf-8")
+    result = run_chapbook("build", "-q", "-f", "txt", "-f", "gemini", "-f", "html", "-f", "epub", "-o",
+                          str(tmp_path / "out"), str(source))
+    assert result.returncode == 0, result.stderr
+    texts = [path.read_text(encoding="utf-8") for path in (tmp_path / "out").rglob("*")
+             if path.suffix in (".txt", ".gmi", ".html")]
+    texts += [zipfile.ZipFile(epub).read(name).decode() for epub in (tmp_path / "out").rglob("*.epub")
+              for name in zipfile.ZipFile(epub).namelist() if name.endswith(".xhtml")]
+    assert any("the note's own words" in text for text in texts)
+    assert not any("@import" in text or "color:red" in text for text in texts)
