@@ -16,7 +16,7 @@ import sys
 import time
 import zipfile
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from conftest import ROOT, run_chapbook
@@ -467,3 +467,96 @@ def test_style_text_inside_a_footnote_never_reaches_the_reader(tmp_path):
               for name in zipfile.ZipFile(epub).namelist() if name.endswith(".xhtml")]
     assert any("the note's own words" in text for text in texts)
     assert not any("@import" in text or "color:red" in text for text in texts)
+
+
+# --- 7. images whose names flatten alike --------------------------------------------------------------------------
+
+PIXEL = (ROOT / "tests" / "fixtures" / "pixel.png").read_bytes()
+
+
+def picture(number: int) -> bytes:
+    """A PNG of its own: the fixture pixel with bytes after its end that no viewer reads, but that tell it apart."""
+    return PIXEL + f"picture {number}".encode()
+
+
+def source_with_images(folder: Path, names: list[str]) -> Path:
+    for number, name in enumerate(names):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(picture(number))
+    source = folder / "pictures.md"
+    source.write_text("---\ntitle: pictures\nlang: en\ndate: 2024-08-01\n---\n\n" +
+                      "\n\n".join(f"![picture {number}]({name})" for number, name in enumerate(names)) + "\n",
+                      encoding="utf-8")
+    return source
+
+
+def web_images_shown(web: Path, page: Path) -> list[bytes]:
+    from html.parser import HTMLParser
+
+    sources: list[str] = []
+
+    class Images(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            sources.extend(value for name, value in attrs if tag == "img" and name == "src")
+
+    Images().feed(page.read_text(encoding="utf-8"))
+    return [(page.parent / unquote(source)).read_bytes() for source in sources]
+
+
+def test_two_images_whose_names_flatten_alike_stay_two_in_every_edition(tmp_path):
+    source = source_with_images(tmp_path / "src", ["a/b.png", "a-b.png", "A-B.png"])
+    out = tmp_path / "out"
+    result = run_chapbook("build", "-q", "-f", "html", "-f", "epub", "-f", "gemini", "-o", str(out), str(source))
+    assert result.returncode == 0, result.stderr
+    wanted = sorted(picture(number) for number in range(3))
+    page = next(path for path in (out / "web").glob("*.html") if path.name != "index.html")
+    assert sorted(web_images_shown(out / "web", page)) == wanted
+    epub = zipfile.ZipFile(next(out.rglob("*.epub")))
+    assert sorted(epub.read(name) for name in epub.namelist() if epub.read(name) in wanted) == wanted
+    assert sorted(data for data in tree(out / "gemini").values() if data in wanted) == wanted
+
+
+SEGMENTS = st.text("ab-A", min_size=1, max_size=3)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=st.lists(SEGMENTS, min_size=1, max_size=3), second=st.lists(SEGMENTS, min_size=1, max_size=3))
+def test_no_pair_of_image_names_is_ever_merged(first, second, tmp_path_factory):
+    from conftest import document_from_text
+
+    from pipeline.writers.epub.book import image_files
+    from pipeline.writers.gemini.capsule import render_site as render_capsule
+    from pipeline.writers.web.site import render_site as render_web
+
+    names = ["/".join(first) + ".png", "/".join(second) + ".png"]
+    assume(names[0] != names[1] and not names[0].startswith(names[1][:-4] + "/") and
+           not names[1].startswith(names[0][:-4] + "/"))  # a file and a folder cannot share a name
+    folder = tmp_path_factory.mktemp("names")
+    source = source_with_images(folder, names)
+    document = document_from_text(folder, source.read_text(encoding="utf-8"), "pictures.md")
+    wanted = sorted(picture(number) for number in range(2))
+    assert len({resource.name for resource in document.resources}) == 2
+    assert sorted(file.data for file in image_files(document.resources).values()) == wanted
+    web = render_web([document], document.settings)
+    assert sorted(data for data in web.values() if data in wanted) == wanted
+    capsule = render_capsule([document], document.settings)
+    assert sorted(data for data in capsule.values() if data in wanted) == wanted
+
+
+def test_check_notices_an_image_missing_or_merged_on_the_web(tmp_path):
+    from conftest import document_from_text
+
+    from pipeline.check.web import _image_finding
+
+    source = source_with_images(tmp_path / "src", ["a/b.png", "a-b.png"])
+    out = tmp_path / "out"
+    assert run_chapbook("build", "-q", "-f", "html", "-o", str(out), str(source)).returncode == 0
+    document = document_from_text(tmp_path / "src", source.read_text(encoding="utf-8"), "pictures.md")
+    page = next(path for path in (out / "web").glob("*.html") if path.name != "index.html")
+    assert _image_finding(page, out / "web", document).status == "ok"
+    copies = sorted((out / "web" / "images").rglob("*.png"))
+    copies[1].write_bytes(copies[0].read_bytes())  # what the old flattening did: one picture shown twice
+    merged = _image_finding(page, out / "web", document)
+    assert merged.status == "fail" and "not shown" in merged.detail
+    copies[1].unlink()
+    assert _image_finding(page, out / "web", document).status == "fail"
