@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 from conftest import ROOT, run_chapbook
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from publish_servers import (
     SilentHost,
@@ -560,3 +560,66 @@ def test_check_notices_an_image_missing_or_merged_on_the_web(tmp_path):
     assert merged.status == "fail" and "not shown" in merged.detail
     copies[1].unlink()
     assert _image_finding(page, out / "web", document).status == "fail"
+
+
+# --- 8. characters XML forbids ---------------------------------------------------------------------------------------
+
+def test_a_control_character_in_the_title_is_refused_with_its_line(tmp_path):
+    source = tmp_path / "titled.md"
+    source.write_text('---\nlang: en\ntitle: "a\\x01b"\n---\n\nbody\n', encoding="utf-8")
+    line = one_line(run_chapbook("build", "-f", "txt", "-f", "epub", "-o", str(tmp_path / "out"), str(source)))
+    assert line.startswith(f"{source}:3: 'title' holds the control character U+0001")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.epub"))
+    raw = tmp_path / "raw.md"
+    raw.write_bytes(b"---\nlang: en\ndescription: a\x1bb\n---\n\nbody\n")
+    line = one_line(run_chapbook("build", "-f", "txt", "-o", str(tmp_path / "out"), str(raw)))
+    assert line.startswith(f"{raw}:3: the metadata holds the control character U+001B")
+
+
+def xml_files(out: Path) -> dict[str, bytes]:
+    """Every XML document a build wrote: Atom feeds, and the EPUB's pages, package and navigation."""
+    found = {str(path): path.read_bytes() for path in out.rglob("*.xml")}
+    for epub in out.rglob("*.epub"):
+        with zipfile.ZipFile(epub) as archive:
+            found |= {f"{epub}!{name}": archive.read(name) for name in archive.namelist()
+                      if name.endswith((".xhtml", ".opf", ".ncx", ".xml"))}
+    return found
+
+
+CODE_POINTS = st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=("Cs",))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.text(CODE_POINTS, min_size=1, max_size=6), description=st.text(CODE_POINTS, max_size=6),
+       body=st.text(CODE_POINTS, min_size=1, max_size=40))
+@example(title="a", description="", body="x\x0b\x1b[2Jy\uffff\x01z")  # dropped from the body: the build goes on
+@example(title="a\x01b", description="", body="x")  # refused in the title, with its line
+def test_random_code_points_never_break_an_xml_edition(title, description, body, tmp_path_factory):
+    import xml.dom.minidom
+
+    from pipeline.build import build
+    from pipeline.reader import XML_FORBIDDEN, read_document
+    from pipeline.writers.web.site import render_site as render_web
+
+    folder = tmp_path_factory.mktemp("code-points")
+    source = folder / "random.md"
+    source.write_text(f"---\nlang: en\ntitle: {json.dumps(title)}\ndescription: {json.dumps(description)}\n"
+                      f"date: 2024-08-01\n---\n\nwords {body} words\n", encoding="utf-8")
+    try:
+        build([source], folder / "out", ["txt", "epub", "gemini"])
+    except ChapbookError as error:
+        assert error.line is not None and "\n" not in str(error), str(error)  # one line, path:line
+        return
+    written = xml_files(folder / "out")
+    assert any(name.endswith(".opf") for name in written) and any(name.endswith(".xml") for name in written)
+    for name, data in written.items():
+        try:
+            xml.dom.minidom.parseString(data)  # expat: raises on anything that is not well-formed
+        except Exception as error:  # noqa: BLE001 - named in the failure
+            pytest.fail(f"{name} is not well-formed XML: {error}")
+    document = read_document(source)
+    for name, data in render_web([document], document.settings).items():
+        if name.endswith((".html", ".xml")):
+            assert not XML_FORBIDDEN.search(data.decode("utf-8")), name
+        if name.endswith(".xml"):
+            xml.dom.minidom.parseString(data)
