@@ -166,6 +166,21 @@ def test_the_command_line_never_prints_a_password_even_with_debug(password, debu
         one_line(result)
 
 
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(password=st.text(PRINTABLE, min_size=4, max_size=16).filter(lambda text: "\x00" not in text))
+def test_no_generated_password_reaches_the_command_lines_output_or_its_debug_traceback(password, tmp_path_factory):
+    capsule = capsule_versions()["v1"]
+    home = tmp_path_factory.mktemp("home")
+    run = [chapbook("publish", str(capsule.parent), "--to", f"sftp://me:{password}@127.0.0.1:1/srv", *debug,
+                    env=home_environment(home)) for debug in ([], ["--debug"])]
+    baseline = "".join(chapbook("publish", str(capsule.parent), "--to", "sftp://me:X@127.0.0.1:1/srv", *debug,
+                                env=home_environment(home)).stderr for debug in ([], ["--debug"]))
+    corpus = baseline + Path(destination_module.__file__).read_text(encoding="utf-8")
+    for result in run:
+        assert result.returncode == 1
+        assert not leaked(password, result.stdout + result.stderr, corpus), result.stderr
+
+
 TOKENS = ["tok en/with@every#kind?of%char+and=more", "s3cr3t-tok3n-ÿ-ä/@", "plain-token-7f3a"]
 
 
