@@ -168,6 +168,7 @@ def test_the_command_line_never_prints_a_password_even_with_debug(password, debu
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(password=st.text(PRINTABLE, min_size=4, max_size=16).filter(lambda text: "\x00" not in text))
+@example(password="pass/word@h0st#frag")  # urlsplit ends the userinfo at the /
 def test_no_generated_password_reaches_the_command_lines_output_or_its_debug_traceback(password, tmp_path_factory):
     capsule = capsule_versions()["v1"]
     home = tmp_path_factory.mktemp("home")
@@ -536,6 +537,8 @@ SEGMENTS = st.text("ab-A", min_size=1, max_size=3)
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(first=st.lists(SEGMENTS, min_size=1, max_size=3), second=st.lists(SEGMENTS, min_size=1, max_size=3))
+@example(first=["a", "b"], second=["a-b"])  # the pair of issue 28
+@example(first=["a-b"], second=["A-B"])  # one name to a case-insensitive disk
 def test_no_pair_of_image_names_is_ever_merged(first, second, tmp_path_factory):
     from conftest import document_from_text
 
