@@ -88,14 +88,21 @@ def _print_written(item) -> None:
         click.echo(f"  {item.edition:<7} removed {path} (no source makes it any more)")
 
 
-def _run(action, debug: bool) -> None:
-    """Run `action`, turning chapbook errors into one line on stderr and exit status 1."""
+def _run(action, debug: bool, redact=None) -> None:
+    """Run `action`, turning chapbook errors into one line on stderr and exit status 1.
+
+    With `redact` (publish: a function hiding secrets), every error and `--debug` traceback goes through it,
+    unexpected errors included.
+    """
     try:
         action()
     except ChapbookError as error:
-        if debug:
+        if debug and redact is None:
             raise
-        click.echo(shown(str(error)), err=True)  # "chapbook: …" when the error has no path of its own
+        if debug:
+            _print_traceback(error, redact)
+        else:
+            click.echo(shown(redact(str(error)) if redact else str(error)), err=True)  # "chapbook: …" without a path
         sys.exit(1)
     except OSError as error:
         from pipeline.writers.pdf.system_libraries import missing_library, missing_library_error
@@ -108,6 +115,18 @@ def _run(action, debug: bool) -> None:
     except KeyboardInterrupt:
         click.echo("chapbook: interrupted; earlier outputs are untouched", err=True)
         sys.exit(130)
+    except Exception as error:
+        if redact is None:
+            raise
+        _print_traceback(error, redact)
+        sys.exit(1)
+
+
+def _print_traceback(error: BaseException, redact) -> None:
+    import traceback
+
+    text = "".join(traceback.format_exception(error))
+    click.echo("\n".join(shown(line) for line in redact(text).splitlines()), err=True)
 
 
 def installed_version() -> str:
@@ -289,31 +308,51 @@ def publish(outdir: Path, web: bool, destination: str | None, dry_run: bool, acc
             debug: bool) -> None:
     """Send OUTDIR/gemini (or, with --web, OUTDIR/web) to where it is served: only what changed, then tell
     Antenna about the capsule's feed if asked."""
+    import contextlib
+    import os
+
     from pipeline.publish import SITES, describe, feed_address, notify_antenna
     from pipeline.publish import publish as publish_folder
+    from pipeline.publish.redact import address_secrets, redact
+    from pipeline.publish.titan import read_token
     from pipeline.settings import load_project_settings
     from pipeline.writers.gemini.capsule import FEED
 
+    secrets: set[str] = set()
+
+    def hidden(text: str) -> str:
+        return redact(text, secrets)
+
+    def say(text: str, err: bool = False) -> None:
+        click.echo(shown(hidden(text)), err=err)
+
     def progress(action, number: int, total: int) -> None:
-        click.echo(f"  [{number}/{total}] {describe(action)}")
+        say(f"  [{number}/{total}] {describe(action)}")
 
     def action() -> None:
         settings = load_project_settings(Path.cwd())
         site = SITES["web" if web else "gemini"]
+        for address in (destination or "", settings.publish_to, settings.publish_web_to, settings.antenna_url):
+            secrets.update(address_secrets(address))
+        with contextlib.suppress(ChapbookError):  # an unreadable token file is reported where it is used
+            secrets.add(read_token(dict(os.environ), settings.titan_token_file or None))
+        secrets.discard("")
         target = site.destination(destination or getattr(settings, site.setting))
         report = publish_folder(site.built_folder(outdir), target, dry_run=dry_run, site=site.name,
                                 accept_new_host_key=accept_new_host_key, token_file=settings.titan_token_file or None,
-                                progress=None if quiet or not sys.stdout.isatty() else progress)
+                                progress=None if quiet or not sys.stdout.isatty() else progress,
+                                timeout=settings.publish_timeout)
         for note in report.notes:
-            click.echo(note, err=True)
+            say(note, err=True)
         if dry_run and not quiet:
             for step in report.actions:
-                click.echo(describe(step))
-        click.echo(report.summary())
+                say(describe(step))
+        say(report.summary())
         if site.pings_antenna and settings.antenna_url and report.changed and not dry_run:
-            click.echo(notify_antenna(settings.antenna_url, feed_address(target, settings.gemini_base_url, FEED)))
+            say(notify_antenna(settings.antenna_url, feed_address(target, settings.gemini_base_url, FEED),
+                               timeout=settings.publish_timeout))
 
-    _run(action, debug)
+    _run(action, debug, hidden)
 
 
 @main.command()
@@ -365,6 +404,10 @@ def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], ver
         paths.extend(list(sources) or default_sources())
         if not paths:
             raise ChapbookError("source", "no Markdown sources found", "give a file, or put .md files in source/")
+        for path in paths:
+            if not path.is_file():  # a rebuild's error is worth waiting out; a source that is not there is not
+                raise ChapbookError(path, "no such file" if not path.exists() else "not a file",
+                                    "check the name: chapbook watch takes Markdown files")
         # A background job starts with SIGINT ignored, and watchfiles stops only on a KeyboardInterrupt.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         check_output_folder(outdir)  # a source error is worth waiting out; an unusable folder is not

@@ -59,6 +59,9 @@ MAX_HEADINGS = 2_000
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _PANDOC_LINE = re.compile(r"line (\d+)")
+# Characters XML 1.0 forbids (its Char production, section 2.2): C0 controls but tab, line feed and carriage
+# return, and U+FFFE, U+FFFF. Every XML edition (EPUB pages and package, Atom feeds) would be broken by one.
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def decode_source(path: Path, data: bytes) -> str:
@@ -191,9 +194,42 @@ def _key_lines(text: str) -> dict[str, int]:
     return lines
 
 
+def _refuse_forbidden_characters(path: Path, values: dict[str, Any], lines: dict[str, int]) -> None:
+    """A metadata value holding a character XML forbids (written raw, or as a YAML escape like "\\x01") is
+    refused: a title or description is the author's words, so chapbook does not choose what to drop."""
+    for key, value in values.items():
+        for text in (value if isinstance(value, (list, tuple)) else [value]):
+            found = XML_FORBIDDEN.search(text) if isinstance(text, str) else None
+            if found:
+                raise ChapbookError(path, f"'{key}' holds the control character U+{ord(found.group()):04X}, which "
+                                    "the XML editions (EPUB, Atom feeds) cannot carry", f"remove it from {key}",
+                                    lines.get(key))
+
+
+def _without_forbidden_characters(path: Path, text: str) -> str:
+    """The source with the characters XML forbids dropped from its body (a warning names the first line);
+    in the metadata block they are refused with their line. Vertical tab and form feed are white space to a
+    reader, so each becomes a space; the others (NUL aside, refused as binary) are invisible and dropped."""
+    found = XML_FORBIDDEN.search(text)
+    if not found:
+        return text
+    lines = text.split("\n")
+    closing = next((number for number, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")), 0) \
+        if lines[0].rstrip() == "---" else 0
+    line = text.count("\n", 0, found.start()) + 1
+    if line <= closing + 1 and closing:
+        raise ChapbookError(path, f"the metadata holds the control character U+{ord(found.group()):04X}, which the "
+                            "XML editions (EPUB, Atom feeds) cannot carry", "remove it", line)
+    count = len(XML_FORBIDDEN.findall(text))
+    log.warning("%s:%s: %d control character(s) that XML cannot carry removed from the text (first U+%04X)",
+                path, line, count, ord(found.group()))
+    return XML_FORBIDDEN.sub(lambda match: " " if match.group() in "\x0b\x0c" else "", text)
+
+
 def _metadata(path: Path, raw: dict[str, Any], lines: dict[str, int]) -> tuple[Metadata, dict[str, Any]]:
     """Split pandoc's metadata into the document's own fields and settings."""
     values = {key: meta_value(value) for key, value in raw.items()}
+    _refuse_forbidden_characters(path, values, lines)
     for key in values:
         if key not in METADATA_NAMES and key not in SETTING_NAMES:
             raise ChapbookError(path, f"unknown metadata key '{key}'",
@@ -219,7 +255,7 @@ def _metadata(path: Path, raw: dict[str, Any], lines: dict[str, int]) -> tuple[M
                             "write author: a name, or one '- a name' line per author", lines.get("author"))
     title = values.get("title")
     if not isinstance(title, str) or not title.strip():
-        title = path.stem  # documented fallback: a source without a title is named after its file
+        title = XML_FORBIDDEN.sub("", path.stem)  # documented: a source without a title is named after its file
     fields = {key: values[key] for key in TEXT_FIELDS if key != "title" and key in values}
     meta = Metadata(title=title.strip(), authors=tuple(str(a) for a in authors), **fields)
     if meta.cover:  # checked while reading, so a bad cover stops the build before any output is written
@@ -369,7 +405,7 @@ def read_document(path: Path, base: Settings | None = None, overrides: dict[str,
                             "to build every source/*.md") from None
     except OSError as error:
         raise ChapbookError(path, f"cannot read the file ({error.strerror})", "check its permissions") from None
-    text = decode_source(path, data)
+    text = _without_forbidden_characters(path, decode_source(path, data))
     _check_front_matter(path, text)
     lines = _key_lines(text)
     _check_front_matter_keys(path, text, lines)

@@ -17,6 +17,7 @@ from pipeline.errors import ChapbookError
 from pipeline.paper import PAPER_NAMES
 
 PROJECT_FILE = "chapbook.toml"
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ SETTINGS: tuple[Setting, ...] = (
             "`CHAPBOOK_TITAN_TOKEN`)", "~/.config/chapbook/titan-token", scope="project"),
     Setting("antenna_url", "", "an aggregator told the feed's address after a publish that changed something",
             "gemini://warmedal.se/~antenna/submit", scope="project", prefix="gemini://"),
+    Setting("publish_timeout", 30, "seconds `chapbook publish` waits for a host at each step (connecting, logging "
+            "in, each read and write, each Titan request) before giving up", 60, scope="project", minimum=1,
+            maximum=3600),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 SETTING_NAMES = tuple(BY_NAME)
@@ -123,6 +127,10 @@ def checked_value(setting: Setting, value: Any, where: Path | str, line: int | N
     if not wrong and isinstance(value, int):
         wrong = not setting.minimum <= value <= setting.maximum
         wrong = wrong or bool(setting.multiple_of and value % setting.multiple_of)
+    if not wrong and isinstance(value, str) and _CONTROLS.search(value):
+        # A line break in a URL goes out inside a request (Antenna's); in a name it breaks a feed's XML.
+        raise ChapbookError(where, f"setting '{setting.name}' holds a control character (a line break, a tab, "
+                            "an escape)", "remove it: " + _example(setting, where), line)
     if not wrong and setting.pattern:
         wrong = not re.fullmatch(setting.pattern, value)
     if not wrong and setting.choices:

@@ -67,7 +67,10 @@ def free_port() -> int:
 class SFTPHost:
     """asyncssh's SFTP server chrooted to `root`, in a thread of its own, recording what is written to it.
 
-    `drop_after` (bytes) makes it abort the connection once that much file data has arrived.
+    `drop_after` (bytes) makes it abort the connection once that much file data has arrived. The hostile
+    host of issue 28 is the same server told to misbehave: `stall` holds the steps at which it stops
+    answering (`login`, `lstat`, `open`, `read`, `write`, `scandir`), `fail_after` (bytes) answers a write
+    with an SFTP failure mid-file, and `size_lie` is added to every size it reports.
     """
 
     def __init__(self, root: Path, host_key, authorized_key) -> None:
@@ -77,7 +80,11 @@ class SFTPHost:
         self.written: list[str] = []
         self.bytes_written = 0
         self.drop_after: int | None = None
+        self.fail_after: int | None = None
+        self.stall: set[str] = set()
+        self.size_lie = 0
         self.loop = asyncio.new_event_loop()
+        self.loop.set_exception_handler(lambda _loop, _context: None)  # a stalled handler is dropped at close
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.server = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(30)
@@ -92,23 +99,55 @@ class SFTPHost:
             def __init__(self, channel):
                 super().__init__(channel, chroot=str(host.root))
 
-            def open(self, path, pflags, attrs):
+            async def open(self, path, pflags, attrs):
+                await host.pause("open")
                 if pflags & asyncssh.FXF_WRITE:
                     host.written.append(os.fsdecode(path).lstrip("/"))  # the path the client asked for
                 return super().open(path, pflags, attrs)
 
-            def write(self, file_obj, offset, data):
+            async def read(self, file_obj, offset, size):
+                await host.pause("read")
+                return super().read(file_obj, offset, size)
+
+            async def write(self, file_obj, offset, data):
+                await host.pause("write")
                 host.bytes_written += len(data)
                 if host.drop_after is not None and host.bytes_written > host.drop_after:
                     self.channel.get_connection().abort()  # the line drops mid-file
                     raise asyncssh.SFTPConnectionLost("connection dropped by the test")
+                if host.fail_after is not None and host.bytes_written > host.fail_after:
+                    raise asyncssh.SFTPFailure("the disk gave up mid-file")
                 return super().write(file_obj, offset, data)
 
+            async def lstat(self, path):
+                await host.pause("lstat")
+                attrs = asyncssh.SFTPAttrs.from_local(super().lstat(path))
+                if attrs.size is not None:
+                    attrs.size += host.size_lie
+                return attrs
+
+            async def scandir(self, path):
+                await host.pause("scandir")
+                async for name in super().scandir(path):
+                    if name.attrs.size is not None:
+                        name.attrs.size += host.size_lie
+                    yield name
+
+        class StallingSSHServer(asyncssh.SSHServer):
+            async def begin_auth(self, username):
+                await host.pause("login")
+                return True
+
         return await asyncssh.create_server(
-            asyncssh.SSHServer, "127.0.0.1", 0, server_host_keys=[self.host_key],
+            StallingSSHServer, "127.0.0.1", 0, server_host_keys=[self.host_key],
             authorized_client_keys=asyncssh.import_authorized_keys(
                 self.authorized_key.export_public_key("openssh").decode("ascii")),
             sftp_factory=RecordingSFTPServer, allow_scp=False)
+
+    async def pause(self, step: str) -> None:
+        """Stop answering (for longer than any test waits) when told to stall at `step`."""
+        if step in self.stall:
+            await asyncio.sleep(3600)
 
     def sent(self) -> list[str]:
         """The files written since the last call, by path under the root (temporary names mapped back)."""
@@ -126,6 +165,19 @@ class SFTPHost:
         asyncio.run_coroutine_threadsafe(shut(), self.loop).result(30)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(30)
+
+
+class SilentHost:
+    """A TCP port that takes connections and never says a word: the host that stalls before any protocol."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(8)  # the kernel completes each handshake; nothing ever accepts or answers
+        self.port = self.socket.getsockname()[1]
+
+    def close(self) -> None:
+        self.socket.close()
 
 
 def sftp_host_for_home(tmp_path: Path) -> tuple[SFTPHost, object, Path]:
@@ -291,3 +343,62 @@ def changed_files(old: Path, new: Path) -> set[str]:
     """The files of capsule `new` that are not byte-identical in capsule `old`."""
     before, after = tree(old), tree(new)
     return {path for path, data in after.items() if before.get(path) != data}
+
+
+class StallingGeminiHost:
+    """A Gemini host that completes TLS, reads the request (and any Titan body), then never answers; or,
+    with `answer`, answers that line at once (a host echoing the request in its error, say)."""
+
+    def __init__(self, folder: Path, answer: bytes | None = None) -> None:
+        import ssl
+
+        from pipeline.serve.capsule import ensure_certificate
+
+        certfile, keyfile = ensure_certificate(folder, ["localhost", "127.0.0.1", "::1"])
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(certfile, keyfile)
+        self.answer = answer
+        self.requests: list[bytes] = []
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(8)
+        self.port = self.socket.getsockname()[1]
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                raw, _ = self.socket.accept()
+                stream = self.context.wrap_socket(raw, server_side=True)
+                request = self._read_request(stream)
+            except OSError:
+                if self.socket.fileno() < 0:
+                    return
+                continue
+            self.requests.append(request)
+            if self.answer is not None:
+                stream.sendall(self.answer.replace(b"{request}", request.split(b"\r\n")[0]))
+                stream.close()
+            else:
+                self.held.append(stream)  # kept open, never answered
+
+    @staticmethod
+    def _read_request(stream) -> bytes:
+        """The request line and the whole Titan body (`;size=N`): answering earlier would reset the connection
+        under the client's upload, and the answer would be lost."""
+        import re
+
+        data = b""
+        while b"\r\n" not in data and (chunk := stream.recv(4096)):
+            data += chunk
+        size = re.search(rb";size=(\d+)", data.split(b"\r\n")[0])
+        while size and len(data) < len(data.split(b"\r\n")[0]) + 2 + int(size.group(1)) and \
+                (chunk := stream.recv(65536)):
+            data += chunk
+        return data
+
+    def close(self) -> None:
+        self.socket.close()
+        for stream in self.held:
+            stream.close()

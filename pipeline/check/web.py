@@ -40,14 +40,33 @@ _SIDENOTES_JS = """() => Array.from(document.querySelectorAll('div.noted'), note
 
 
 class _Links(HTMLParser):
-    """Every href and src in a page."""
+    """Every href and src in a page, and the src of each image apart."""
 
     def __init__(self) -> None:
         super().__init__()
         self.targets: list[str] = []
+        self.images: list[str] = []
 
     def handle_starttag(self, tag, attrs) -> None:
         self.targets += [value for name, value in attrs if name in ("href", "src") and value]
+        if tag == "img":
+            self.images += [value for name, value in attrs if name == "src" and value]
+
+
+def _image_finding(page: Path, site: Path, document: Document) -> Finding:
+    """Every image of the source is a file the page shows, byte for byte: none missing, none merged into
+    another (two names that flatten alike once made one file, and the page showed one picture twice)."""
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    shown = set()
+    for source in parser.images:
+        parts = urlsplit(source)
+        resolved = page.parent / unquote(parts.path)
+        if not (parts.scheme or parts.netloc) and is_inside(resolved, site) and resolved.is_file():
+            shown.add(resolved.read_bytes())
+    missing = [resource.url for resource in document.resources if resource.path.read_bytes() not in shown]
+    return Finding("fail" if missing else "ok", str(page), "every image of the source shown, none merged",
+                   ", ".join(missing[:5]) + (" not shown" if missing else ""))
 
 
 def _broken_links(page: Path, site: Path) -> list[str]:
@@ -163,11 +182,13 @@ def check_site(documents: list[Document], site: Path, chromium: browser.Browser 
         findings.append(Finding("fail" if broken else "ok", str(page), "links resolve inside the site",
                                 ", ".join(broken[:5])))
     findings.append(_feed_finding(site, [page for page in pages if page.name != "index.html"]))
+    by_name = {page.name: page.document for page in plan_pages(documents)}
+    findings += [_image_finding(page, site, by_name[page.name]) for page in pages
+                 if by_name.get(page.name) is not None and by_name[page.name].resources]
     install = browser.missing(axe=True)
     if install:
         return [*findings, Finding("skipped", str(site), "browser checks (axe-core, layout, voice)",
                                    f"install it: {install}")]
-    by_name = {page.name: page.document for page in plan_pages(documents)}
     if chromium is not None:
         return findings + [f for page in pages for f in _page_findings(chromium, page, site, by_name.get(page.name))]
     with browser.open_browser() as started:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,12 +32,14 @@ from pipeline.publish.plan import (
     read_manifest,
     render_manifest,
 )
+from pipeline.publish.redact import redact
 from pipeline.publish.sites import SITES, site_label
 from pipeline.words.measure import human_size
 
 __all__ = ["SITES", "Action", "Destination", "PublishReport", "feed_address", "notify_antenna",
            "parse_destination", "publish"]
 
+DEFAULT_TIMEOUT = 30  # seconds; the setting publish_timeout (pipeline/settings.py) changes it
 VERBS = {"send": "send", "replace": "replace", "delete": "delete", "keep": "keep", "leave": "leave",
          "unchecked": "leave"}
 
@@ -86,7 +89,8 @@ def _state_folder(environ: dict[str, str]) -> Path:
 
 def open_transport(destination: Destination, environ: dict[str, str], *, accept_new_host_key: bool = False,
                    token_file: str | Path | None = None, known_hosts: Path | None = None,
-                   client_keys: list[Path] | None = None, notes: list[str] | None = None):
+                   client_keys: list[Path] | None = None, notes: list[str] | None = None,
+                   timeout: float = DEFAULT_TIMEOUT):
     """Connect to `destination`; the transport reads, writes and deletes files there."""
     notes = notes if notes is not None else []
     if destination.scheme == "file":
@@ -97,14 +101,14 @@ def open_transport(destination: Destination, environ: dict[str, str], *, accept_
         from pipeline.publish.sftp import SFTPTransport
 
         return SFTPTransport(destination, known_hosts or Path.home() / ".ssh" / "known_hosts",
-                             accept_new_host_key, client_keys, notes)
+                             accept_new_host_key, client_keys, notes, timeout)
     from pipeline.publish.titan import TitanTransport, read_token
     from pipeline.publish.tofu import PINS_FILE, Pins
 
     state = _state_folder(environ)
     key = hashlib.sha256(str(destination).encode("utf-8")).hexdigest()[:16]
     return TitanTransport(destination, read_token(environ, token_file), Pins(state / PINS_FILE, notes),
-                          state / "publish" / f"titan-{destination.host}-{destination.port}-{key}.json")
+                          state / "publish" / f"titan-{destination.host}-{destination.port}-{key}.json", timeout)
 
 
 def _refuse_self(folder: Path, destination: Destination) -> None:
@@ -123,6 +127,15 @@ def _refuse_other_site(destination: Destination, held: str | None, site: str) ->
                             + (f" ({SITES[site].setting})" if site in SITES else ""))
 
 
+@contextmanager
+def _nothing_changed_yet():
+    """A failure while looking at the destination says that nothing was changed there yet."""
+    try:
+        yield
+    except ChapbookError as error:
+        raise replace(error, problem=f"{error.problem}; nothing was changed yet") from None
+
+
 def page_type(folder: Path, relative: str) -> str:
     """The MIME type a file is sent with: pages carry charset and the language their `.meta` records."""
     from pipeline.publish.titan import file_type
@@ -136,11 +149,13 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
             accept_new_host_key: bool = False, environ: dict[str, str] | None = None,
             token_file: str | Path | None = None, known_hosts: Path | None = None,
             client_keys: list[Path] | None = None, site: str = FIRST_SITE,
-            progress: Callable[[Action, int, int], None] | None = None) -> PublishReport:
+            progress: Callable[[Action, int, int], None] | None = None,
+            timeout: float = DEFAULT_TIMEOUT) -> PublishReport:
     """Bring `destination` to the files of `folder` (the `site` its manifest records); with `dry_run`, only say how.
 
     Raises ChapbookError with one line (and how many changes were made before) when anything fails; what
-    was already sent is complete, and the next publish finishes the job.
+    was already sent is complete, and the next publish finishes the job. Every network step (connecting,
+    logging in, each read and write) is given up after `timeout` seconds.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -150,16 +165,19 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
     environ = dict(os.environ) if environ is None else environ
     notes: list[str] = []
     transport = open_transport(destination, environ, accept_new_host_key=accept_new_host_key,
-                               token_file=token_file, known_hosts=known_hosts, client_keys=client_keys, notes=notes)
+                               token_file=token_file, known_hosts=known_hosts, client_keys=client_keys, notes=notes,
+                               timeout=timeout)
     try:
         files = {path: source for path, source in folder_files(folder).items() if transport.accepts(path)}
         contents = {path: source.read_bytes() for path, source in files.items()}
         local = {path: digest(data) for path, data in contents.items()}
-        recorded = transport.load_manifest()
+        with _nothing_changed_yet():
+            recorded = transport.load_manifest()
         _refuse_other_site(destination, manifest_site(recorded), site)
         manifest = read_manifest(recorded)
-        sizes = transport.sizes(sorted(local))
-        gone = {path: transport.sha256(path) for path in sorted(set(manifest) - set(local))}
+        with _nothing_changed_yet():
+            sizes = transport.sizes(sorted(local))
+            gone = {path: transport.sha256(path, manifest[path].size) for path in sorted(set(manifest) - set(local))}
         actions = plan_publish(local, manifest, sizes, gone)
         report = PublishReport(str(destination), actions, dry_run, notes)
         if dry_run:
@@ -196,21 +214,30 @@ def feed_address(destination: Destination, base_url: str, feed_path: str) -> str
                         'set gemini_base_url in chapbook.toml (e.g. "gemini://example.org/")')
 
 
-def notify_antenna(antenna_url: str, feed_url: str, environ: dict[str, str] | None = None) -> str:
+def notify_antenna(antenna_url: str, feed_url: str, environ: dict[str, str] | None = None,
+                   timeout: float = DEFAULT_TIMEOUT) -> str:
     """Send the feed's address to an aggregator that takes it as the query (Antenna's `submit?<feed URL>`)."""
     from urllib.parse import quote, urlsplit
 
+    from pipeline.publish.destination import host_name_problem
     from pipeline.publish.tofu import PINS_FILE, Pins, gemini_request
+    from pipeline.words.terminal import shown
 
-    parts = urlsplit(antenna_url)
-    if parts.scheme != "gemini" or not parts.hostname or parts.query:
-        raise ChapbookError(antenna_url, "antenna_url must be a gemini:// address without a query",
+    shown_url = redact(antenna_url)
+    if shown(antenna_url) != antenna_url or " " in antenna_url:
+        # A line break would end the Gemini request early and send the rest as a second line.
+        raise ChapbookError(shown(shown_url), "antenna_url holds control characters or spaces",
                             'write e.g. antenna_url = "gemini://warmedal.se/~antenna/submit"')
+    parts = urlsplit(antenna_url)
+    if parts.scheme != "gemini" or not parts.hostname or parts.query or host_name_problem(parts.hostname):
+        raise ChapbookError(shown_url, "antenna_url must be a gemini:// address without a query, naming a host "
+                            "DNS can look up", 'write e.g. antenna_url = "gemini://warmedal.se/~antenna/submit"')
     environ = dict(os.environ) if environ is None else environ
     pins = Pins(_state_folder(environ) / PINS_FILE)
     request = f"{antenna_url}?{quote(feed_url, safe=':/')}"
-    response = gemini_request(parts.hostname, parts.port or 1965, request, pins, shown=antenna_url)
+    response = gemini_request(parts.hostname, parts.port or 1965, request, pins, shown=shown_url, timeout=timeout,
+                              doing="telling Antenna about the feed (the capsule itself is published)")
     if response.status // 10 not in (2, 3):
-        raise ChapbookError(antenna_url, f"the ping was refused: {response.status} {response.meta}; the capsule "
-                            "itself is published", "ping again later with chapbook publish")
-    return f"told {antenna_url} about {feed_url}"
+        raise ChapbookError(shown_url, f"the ping was refused: {response.status} {redact(response.meta)}; the "
+                            "capsule itself is published", "ping again later with chapbook publish")
+    return f"told {shown_url} about {feed_url}"

@@ -8,6 +8,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import ChapbookError
+from pipeline.publish.redact import address_secrets, redacted_address
+from pipeline.words.terminal import shown as escaped
 
 SCHEMES = ("sftp", "titan", "file")
 DEFAULT_PORTS = {"sftp": 22, "titan": 1965}
@@ -54,14 +56,20 @@ def parse_destination(text: str, where: str = "publish_to", examples: str = _EXA
                             f"pass --to or set {where} in chapbook.toml ({examples})")
     if "://" not in text:
         return Destination("file", str(Path(text).expanduser().resolve()), setting=where)
-    parts = urlsplit(text)
+    shown = redacted_address(text)  # never echo a password back, whatever it holds (pipeline/publish/redact.py)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # an unmatched [ (urlsplit's "Invalid IPv6 URL")
+        raise _refused(shown, f"{where}: not an address chapbook can read (an unmatched [ or ])") from None
     scheme = parts.scheme.lower()
-    shown = text.split("@", 1)[-1] if parts.password else text  # never echo a password back
     if scheme not in SCHEMES:
         raise _refused(shown, f"{where}: cannot publish over {scheme}://")
-    if parts.password is not None:
+    if parts.password is not None or address_secrets(text):
+        # The second test reads the userinfo as redaction does: up to the last @ when a : comes before the
+        # first / ? #, so `me:pa/ss@host` (host `me` to urlsplit) is refused as what it is, not connected to.
         raise _refused(shown, f"{where}: a password in the address would be stored and shown",
-                       "use an SSH key (ssh-agent or ~/.ssh) instead")
+                       "use an SSH key (ssh-agent or ~/.ssh) instead; an @ in the path after host:port is "
+                       "written %40")
     if parts.query or parts.fragment:
         raise _refused(shown, f"{where}: a destination has no ?query or #fragment")
     path = unquote(parts.path) or "/"
@@ -76,11 +84,27 @@ def parse_destination(text: str, where: str = "publish_to", examples: str = _EXA
         port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError:
         raise _refused(shown, f"{where}: the port is not a number from 1 to 65535") from None
+    host_problem = host_name_problem(parts.hostname)
+    if host_problem:
+        raise _refused(shown, f"{where}: {host_problem}", "check the host name")
     if scheme == "sftp" and path.startswith("/~/"):
         path = path[3:]  # relative to the login folder, as in ssh URIs (draft-ietf-secsh-scp-sftp-ssh-uri)
     if scheme == "titan" and not path.endswith("/"):
         path += "/"
     return Destination(scheme, path, parts.hostname, port, unquote(parts.username or ""), where)
+
+
+def host_name_problem(host: str) -> str:
+    """Why `host` cannot be looked up, in a few words, or "": it must encode by IDNA (RFC 3490), as the
+    socket library encodes it before any connection, and hold no control character."""
+    if escaped(host) != host:
+        return "the host name holds control characters"
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return (f"the host name {escaped(host)!r} cannot be looked up (IDNA cannot encode it: a label is empty, "
+                "longer than 63 characters, or holds characters IDNA refuses)")
+    return ""
 
 
 def connection_failure(where: str, error: OSError, seconds: int, server: str) -> ChapbookError:

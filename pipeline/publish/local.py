@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import stat
 from pathlib import Path
 
 from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write, remove_stale_parts
+from pipeline.files.bounded import FileTooLarge, NotRegularFile, read_regular_file
 from pipeline.files.paths import is_inside
 from pipeline.publish.destination import Destination
-from pipeline.publish.plan import MANIFEST
+from pipeline.publish.plan import MANIFEST, MAX_MANIFEST_BYTES, NOT_A_FILE, TOO_LARGE
 
 
 class FolderTransport:
@@ -48,13 +50,20 @@ class FolderTransport:
         """Whether this destination takes the file (a folder takes everything)."""
         return True
 
-    def read(self, relative: str) -> bytes | None:
-        """The file's bytes at the destination, or None when it is not there."""
+    def read(self, relative: str, limit: int) -> bytes | str | None:
+        """The file's bytes at the destination (at most `limit`), None when it is not there, NOT_A_FILE for a
+        link, a FIFO or a device (never opened, never followed) and TOO_LARGE past `limit`."""
         try:
-            return self._path(relative).read_bytes()
+            return read_regular_file(self._path(relative), limit, follow_links=False)
         except FileNotFoundError:
             return None
+        except FileTooLarge:
+            return TOO_LARGE
+        except NotRegularFile:
+            return NOT_A_FILE
         except OSError as error:
+            if error.errno == errno.ELOOP:  # O_NOFOLLOW met a symbolic link
+                return NOT_A_FILE
             raise os_failure(self.destination, error, relative) from None
 
     def sizes(self, paths: list[str]) -> dict[str, int]:
@@ -66,17 +75,22 @@ class FolderTransport:
                 found[relative] = path.stat().st_size
         return found
 
-    def sha256(self, relative: str) -> str | None:
-        """The digest of the file at the destination now, None when it is gone."""
-        data = self.read(relative)
-        return None if data is None else hashlib.sha256(data).hexdigest()
+    def sha256(self, relative: str, limit: int) -> str | None:
+        """The digest of the file at the destination now (None: gone; NOT_A_FILE, TOO_LARGE: changed, as chapbook
+        published a regular file of at most `limit` bytes)."""
+        data = self.read(relative, limit)
+        return data if data is None or isinstance(data, str) else hashlib.sha256(data).hexdigest()
 
     def put(self, relative: str, data: bytes, mime: str) -> None:
         """Write one file atomically."""
         path = self._path(relative)
-        if path.is_symlink() or path.is_dir():
-            raise ChapbookError(str(self.destination), f"{relative} is a link or a folder there, not a file",
-                                "move it away and publish again")
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            mode = stat.S_IFREG
+        if not stat.S_ISREG(mode):
+            raise ChapbookError(str(self.destination), f"{relative} is a link, a folder or a special file there, "
+                                "not a file chapbook replaces", "move it away and publish again")
         self._prepare()
         try:
             atomic_write(path, data)
@@ -92,7 +106,9 @@ class FolderTransport:
             raise os_failure(self.destination, error, relative) from None
 
     def load_manifest(self) -> bytes | None:
-        return self.read(MANIFEST)
+        """The manifest's bytes, or None when there is none that is a regular file of a sane size."""
+        data = self.read(MANIFEST, MAX_MANIFEST_BYTES)
+        return data if isinstance(data, bytes) else None
 
     def save_manifest(self, data: bytes) -> None:
         self.put(MANIFEST, data, "application/json")

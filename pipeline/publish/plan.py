@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -14,6 +15,17 @@ MANIFEST = ".chapbook-manifest.json"
 FEED_NAMES = ("atom.xml", "feed.xml", "rss.xml", "feed.atom")
 # A manifest names the site it records; one written before chapbook published web sites is the capsule's.
 FIRST_SITE = "gemini"
+# The manifest comes from the host: bounded before it is parsed (a real one is about 150 bytes a file and
+# three levels deep), and anything past these bounds is no manifest at all.
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+MAX_MANIFEST_DEPTH = 8
+MAX_PUBLISHED_BYTES = 1 << 40  # a recorded size past a terabyte is no size chapbook published
+MAX_NUMBER_DIGITS = 20  # a size fits in 2**63 with room to spare; floats, NaN and Infinity are never written
+# What a transport reports instead of a digest when a file chapbook published is no longer a plain file there.
+NOT_A_FILE = "not a regular file"
+TOO_LARGE = "larger than chapbook published it"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 @dataclass(frozen=True)
@@ -68,26 +80,72 @@ def publish_rank(path: str) -> tuple[int, int, str]:
     return rank, -len(parts), path
 
 
-def read_manifest(data: bytes | None) -> dict[str, Published]:
-    """The files a previous publish recorded; an absent or unreadable manifest means none."""
-    if not data:
-        return {}
+class _Unreadable(ValueError):
+    """A number or constant no manifest chapbook wrote ever holds."""
+
+
+def _refuse_number(text: str) -> object:
+    raise _Unreadable(text)
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _Unreadable(text)
+    return int(text)
+
+
+def _nesting_depth(text: str) -> int:
+    """How deep the arrays and objects of JSON `text` nest (strings left out), without parsing it."""
+    depth = deepest = 0
+    for bracket in re.sub(r"[^\[\]{}]", "", _STRINGS.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def parse_manifest(data: bytes | None) -> dict | None:
+    """The manifest as a JSON object, or None when there is none or it is not one chapbook could have written:
+    larger than MAX_MANIFEST_BYTES, not UTF-8, nested deeper than MAX_MANIFEST_DEPTH, holding floats,
+    NaN, Infinity or integers of more than MAX_NUMBER_DIGITS digits, or not JSON at all."""
+    if not data or len(data) > MAX_MANIFEST_BYTES:
+        return None
     try:
-        files = json.loads(data.decode("utf-8"))["files"]
-        return {path: Published(str(entry["sha256"]), int(entry["size"])) for path, entry in files.items()
-                if is_plain_path(path)}
-    except (ValueError, KeyError, TypeError, AttributeError):
+        text = data.decode("utf-8")
+        if _nesting_depth(text) > MAX_MANIFEST_DEPTH:
+            return None
+        recorded = json.loads(text, parse_float=_refuse_number, parse_int=_bounded_int,
+                              parse_constant=_refuse_number)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
+    return recorded if isinstance(recorded, dict) else None
+
+
+def _entry(entry: object) -> Published | None:
+    if not isinstance(entry, dict):
+        return None
+    sha256, size = entry.get("sha256"), entry.get("size")
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        return None
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_PUBLISHED_BYTES:
+        return None
+    return Published(sha256, size)
+
+
+def read_manifest(data: bytes | None) -> dict[str, Published]:
+    """The files a previous publish recorded; an absent or unreadable manifest (see parse_manifest) means none,
+    and an entry that is not a plain path with a SHA-256 and a size is left out."""
+    files = (parse_manifest(data) or {}).get("files")
+    if not isinstance(files, dict):
         return {}
+    entries = {path: _entry(entry) for path, entry in files.items() if is_plain_path(path)}
+    return {path: entry for path, entry in entries.items() if entry is not None}
 
 
 def manifest_site(data: bytes | None) -> str | None:
     """Which site a previous publish left at the destination (`gemini`, `web`); None when there is no manifest
     (or none that can be read: then nothing there is counted as chapbook's either)."""
-    try:
-        recorded = json.loads(data.decode("utf-8")) if data else None
-    except ValueError:
-        return None
-    site = recorded.get("site", FIRST_SITE) if isinstance(recorded, dict) else None
+    recorded = parse_manifest(data)
+    site = recorded.get("site", FIRST_SITE) if recorded is not None else None
     return site if isinstance(site, str) else None
 
 
@@ -133,6 +191,8 @@ def plan_publish(local: dict[str, Published], manifest: dict[str, Published], re
             actions.append(Action("delete", path, manifest[path].size))
         elif now == "?":
             actions.append(Action("unchecked", path, reason="could not be read back to check it is unchanged"))
+        elif now == NOT_A_FILE:
+            actions.append(Action("leave", path, reason="no longer a regular file at the destination"))
         else:
             actions.append(Action("leave", path, reason="changed at the destination since chapbook published it"))
     return actions

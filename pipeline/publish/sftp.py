@@ -12,15 +12,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
+import pwd
 import stat
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import ChapbookError
 from pipeline.publish.destination import Destination, connection_failure
-from pipeline.publish.plan import MANIFEST
+from pipeline.publish.plan import MANIFEST, MAX_MANIFEST_BYTES, NOT_A_FILE, TOO_LARGE
 
-CONNECT_TIMEOUT = 30
+DEFAULT_TIMEOUT = 30
+CHUNK = 256 * 1024  # each read and write of this much has its own time limit, so a slow line is not a stall
 _AGAIN = "publish again to finish (files already sent are complete)"
+
+
+def login_name(environ: dict[str, str] | None = None) -> str:
+    """The user name to log in as when the address names none: as OpenSSH's `sftp`, the login name of the
+    account running chapbook (its password-database entry, so cron and containers without $USER work too)."""
+    environ = dict(os.environ) if environ is None else environ
+    for variable in ("LOGNAME", "USER"):
+        if environ.get(variable):
+            return environ[variable]
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        raise ChapbookError("publish", f"no user name to log in as (user id {os.getuid()} has no entry in the "
+                            "password database, and LOGNAME and USER are unset)",
+                            "name the user in the address: sftp://user@host/path") from None
 
 
 def known_hosts_name(host: str, port: int) -> str:
@@ -81,27 +99,46 @@ class SFTPTransport:
     remote_manifest = True
 
     def __init__(self, destination: Destination, known_hosts: Path, accept_new_host_key: bool = False,
-                 client_keys: list[Path] | None = None, notes: list[str] | None = None) -> None:
+                 client_keys: list[Path] | None = None, notes: list[str] | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self.destination = destination
+        self.timeout = timeout
         self.known_hosts = known_hosts
         self.accept_new = accept_new_host_key
         self.client_keys = client_keys
         self.notes = notes if notes is not None else []
         self._loop = asyncio.new_event_loop()
+        # A step abandoned after a stall leaves asyncssh's own tasks failing with "connection lost" once the
+        # connection is dropped; asyncio would print each as a traceback when it is collected.
+        self._loop.set_exception_handler(lambda _loop, _context: None)
         self._connection = None
         self._sftp = None
         self._made_folders: set[str] = set()
+        self._stalled = None
         try:
-            self._run(self._connect())
+            self._run(self._connect(), "connecting and logging in")
         except BaseException:
             self.close()
             raise
 
-    def _run(self, coroutine):
+    def _run(self, coroutine, doing: str):
+        """Run one step; `doing` names it in the error when the host does not answer in time."""
         import asyncssh
 
+        step = self._loop.create_task(coroutine)
+        self._stalled = self._loop.create_future()
         try:
-            return self._loop.run_until_complete(coroutine)
+            # The step ends, or one of its requests stalls: then the step is abandoned where it stands, as its
+            # own clean-up (closing a file handle) would wait for the same stalled host.
+            self._loop.run_until_complete(asyncio.wait({step, self._stalled}, return_when=asyncio.FIRST_COMPLETED))
+            if not step.done():
+                step.cancel()
+                self._abandon()
+                raise TimeoutError
+            return step.result()
+        except TimeoutError:
+            raise ChapbookError(str(self.destination), f"the host did not answer within {self.timeout:g} s while "
+                                f"{doing}", f"{_AGAIN}; publish_timeout in chapbook.toml sets the limit") from None
         except asyncssh.SFTPError as error:
             raise self._sftp_failure(error) from None
         except (asyncssh.DisconnectError, asyncssh.ConnectionLost, ConnectionError, EOFError) as error:
@@ -123,7 +160,7 @@ class SFTPTransport:
 
         verdict = _HostKeyVerdict()
         host, port = self.destination.host, self.destination.port
-        options = {"username": self.destination.user or None, "connect_timeout": CONNECT_TIMEOUT,
+        options = {"username": self.destination.user or login_name(), "connect_timeout": self.timeout,
                    "known_hosts": lambda h, a, p: (_recorded_keys(self.known_hosts, h, a, p), [], []),
                    "client_factory": _client_factory(self.known_hosts, self.accept_new, verdict),
                    "preferred_auth": "publickey", "password": None, "kbdint_auth": False}
@@ -131,8 +168,9 @@ class SFTPTransport:
             options |= {"client_keys": [str(key) for key in self.client_keys], "agent_path": None}
         where = str(self.destination)
         try:
-            self._connection = await asyncssh.connect(host, port, **options)
-            self._sftp = await self._connection.start_sftp_client()
+            # The connection, the key exchange and the login under one limit; the SFTP session under another.
+            self._connection = await self._within(asyncssh.connect(host, port, **options))
+            self._sftp = await self._within(self._connection.start_sftp_client())
         except asyncssh.HostKeyNotVerifiable as error:
             name = known_hosts_name(host, port)
             if not verdict.problem:  # refused before our check: a revoked key, an untrusted certificate
@@ -154,11 +192,30 @@ class SFTPTransport:
         except (asyncssh.DisconnectError, asyncssh.ChannelOpenError) as error:
             raise ChapbookError(where, f"the server closed the connection ({_reason(error)})",
                                 "check the host accepts SFTP for this user") from None
-        except OSError as error:  # TimeoutError included
-            raise connection_failure(where, error, CONNECT_TIMEOUT, "SSH server") from None
+        except TimeoutError:
+            raise  # said by _run, with what was being done
+        except OSError as error:
+            raise connection_failure(where, error, self.timeout, "SSH server") from None
         if verdict.problem == "added":
             self.notes.append(f"{known_hosts_name(host, port)}: host key added to {self.known_hosts} "
                               f"({verdict.fingerprint})")
+
+    async def _within(self, awaitable):
+        """One SFTP request, given up after the time limit (a stalled host otherwise hangs publish forever)."""
+        request = asyncio.ensure_future(awaitable)
+        done, _ = await asyncio.wait({request}, timeout=self.timeout)
+        if not done:
+            request.cancel()
+            if not self._stalled.done():
+                self._stalled.set_result(True)  # tells _run to abandon the whole step
+            raise TimeoutError
+        return request.result()
+
+    def _abandon(self) -> None:
+        """Drop the connection at once: a stalled host is never waited for again, not even to say goodbye."""
+        if self._connection is not None:
+            self._connection.abort()
+        self._connection, self._sftp = None, None
 
     def _remote(self, relative: str) -> str:
         return self.destination.file_path(relative)
@@ -173,62 +230,79 @@ class SFTPTransport:
 
         async def listing(folder: str) -> dict[str, int]:
             try:
-                names = await self._sftp.readdir(self._remote(folder) if folder else self.destination.path or ".")
-            except asyncssh.SFTPNoSuchFile:
+                names = await self._within(self._sftp.readdir(self._remote(folder) if folder else
+                                                              self.destination.path or "."))
+            except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNotADirectory):
                 return {}
             return {name.filename: name.attrs.size for name in names
-                    if name.attrs.type == asyncssh.FILEXFER_TYPE_REGULAR or
-                    (name.attrs.permissions is not None and stat.S_ISREG(name.attrs.permissions))}
+                    if _is_regular(name.attrs) and isinstance(name.attrs.size, int)}
 
         found: dict[str, int] = {}
         for folder in sorted({str(PurePosixPath(path).parent).removeprefix(".") for path in paths}):
-            entries = self._run(listing(folder))
+            entries = self._run(listing(folder), f"listing {folder or 'the destination folder'}")
             for path in paths:
                 parent, name = str(PurePosixPath(path).parent).removeprefix("."), PurePosixPath(path).name
                 if parent == folder and name in entries:
                     found[path] = entries[name]
         return found
 
-    def read(self, relative: str) -> bytes | None:
-        """The file's bytes at the destination, or None when it is not there."""
+    def read(self, relative: str, limit: int) -> bytes | str | None:
+        """The file's bytes at the destination (at most `limit`), None when it is not there, NOT_A_FILE when
+        it is not a regular file (a link, a FIFO, a device: never opened) and TOO_LARGE past `limit`."""
         import asyncssh
 
-        async def fetch() -> bytes | None:
+        async def fetch() -> bytes | str | None:
+            remote = self._remote(relative)
             try:
-                async with self._sftp.open(self._remote(relative), "rb") as stream:
-                    return await stream.read()
+                # lstat, not stat: a link is not followed (to /dev/zero, to a FIFO, out of the folder).
+                if not _is_regular(await self._within(self._sftp.lstat(remote))):
+                    return NOT_A_FILE
+                async with await self._within(self._sftp.open(remote, "rb")) as stream:
+                    data = bytearray()
+                    while len(data) <= limit:
+                        chunk = await self._within(stream.read(min(CHUNK, limit + 1 - len(data)), len(data)))
+                        if not chunk:
+                            break
+                        data += chunk
             except asyncssh.SFTPNoSuchFile:
                 return None
+            return TOO_LARGE if len(data) > limit else bytes(data)
 
-        return self._run(fetch())
+        return self._run(fetch(), f"reading {relative}")
 
-    def sha256(self, relative: str) -> str | None:
-        """The digest of the file at the destination now, None when it is gone."""
-        data = self.read(relative)
-        return None if data is None else hashlib.sha256(data).hexdigest()
+    def sha256(self, relative: str, limit: int) -> str | None:
+        """The digest of the file at the destination now (None: gone; NOT_A_FILE, TOO_LARGE: changed, as chapbook
+        published a regular file of at most `limit` bytes)."""
+        data = self.read(relative, limit)
+        return data if data is None or isinstance(data, str) else hashlib.sha256(data).hexdigest()
 
     def put(self, relative: str, data: bytes, mime: str) -> None:
-        """Upload under a temporary name beside the file, then rename it into place."""
+        """Upload under a temporary name beside the file, then rename it into place (only over a regular file)."""
         import asyncssh
 
         async def upload() -> None:
             folder = str(PurePosixPath(self._remote(relative)).parent)
             if folder not in self._made_folders:
-                await self._sftp.makedirs(folder, exist_ok=True)
+                await self._within(self._sftp.makedirs(folder, exist_ok=True))
                 self._made_folders.add(folder)
+            with contextlib.suppress(asyncssh.SFTPNoSuchFile):
+                if not _is_regular(await self._within(self._sftp.lstat(self._remote(relative)))):
+                    raise ChapbookError(str(self.destination), f"{relative} is a link, a folder or a special file "
+                                        "there, not a file chapbook replaces", "move it away and publish again")
             temporary = self._remote(temporary_name(relative))
             attributes = asyncssh.SFTPAttrs(permissions=0o644)
-            async with self._sftp.open(temporary, "wb", attributes) as stream:
-                await stream.write(data)
+            async with await self._within(self._sftp.open(temporary, "wb", attributes)) as stream:
+                for start in range(0, len(data), CHUNK):
+                    await self._within(stream.write(data[start:start + CHUNK], start))
             try:
-                await self._sftp.posix_rename(temporary, self._remote(relative))
+                await self._within(self._sftp.posix_rename(temporary, self._remote(relative)))
             except asyncssh.SFTPOpUnsupported:
                 # Plain SFTP rename refuses to replace a file: a short gap is the best such a server allows.
                 with contextlib.suppress(asyncssh.SFTPNoSuchFile):
-                    await self._sftp.remove(self._remote(relative))
-                await self._sftp.rename(temporary, self._remote(relative))
+                    await self._within(self._sftp.remove(self._remote(relative)))
+                await self._within(self._sftp.rename(temporary, self._remote(relative)))
 
-        self._run(upload())
+        self._run(upload(), f"sending {relative}")
 
     def delete(self, relative: str) -> None:
         """Remove one file chapbook published."""
@@ -236,12 +310,14 @@ class SFTPTransport:
 
         async def remove() -> None:
             with contextlib.suppress(asyncssh.SFTPNoSuchFile):
-                await self._sftp.remove(self._remote(relative))
+                await self._within(self._sftp.remove(self._remote(relative)))
 
-        self._run(remove())
+        self._run(remove(), f"deleting {relative}")
 
     def load_manifest(self) -> bytes | None:
-        return self.read(MANIFEST)
+        """The manifest's bytes, or None when there is none that is a regular file of a sane size."""
+        data = self.read(MANIFEST, MAX_MANIFEST_BYTES)
+        return data if isinstance(data, bytes) else None
 
     def save_manifest(self, data: bytes) -> None:
         self.put(MANIFEST, data, "application/json")
@@ -256,11 +332,26 @@ class SFTPTransport:
                 await self._connection.wait_closed()
 
         try:
-            self._loop.run_until_complete(shut())
-        except Exception:  # noqa: BLE001 - closing a connection that is already gone
-            pass
+            self._loop.run_until_complete(asyncio.wait_for(shut(), self.timeout))
+        except Exception:  # noqa: BLE001 - closing a connection that is already gone, or a host that stalls
+            self._abandon()
         finally:
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()  # steps abandoned after a stall, ended before the loop is
+            if pending:
+                self._loop.run_until_complete(asyncio.wait(pending, timeout=1))
             self._loop.close()
+
+
+def _is_regular(attrs) -> bool:
+    """Whether SFTP attributes describe a regular file (by the v4+ type, else the POSIX permission bits)."""
+    import asyncssh
+
+    if attrs.type == asyncssh.FILEXFER_TYPE_REGULAR:
+        return True
+    return attrs.type in (None, asyncssh.FILEXFER_TYPE_UNKNOWN) and attrs.permissions is not None and \
+        stat.S_ISREG(attrs.permissions)
 
 
 def _reason(error: BaseException) -> str:

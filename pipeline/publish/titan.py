@@ -16,7 +16,9 @@ from pipeline.editions import media_types
 from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write
 from pipeline.publish.destination import Destination
-from pipeline.publish.tofu import Pins, gemini_request
+from pipeline.publish.plan import MAX_MANIFEST_BYTES
+from pipeline.publish.redact import redact
+from pipeline.publish.tofu import TIMEOUT, Pins, gemini_request
 
 TOKEN_ENV = "CHAPBOOK_TITAN_TOKEN"
 TYPES = {**media_types(), ".gmi": "text/gemini; charset=utf-8", ".txt": "text/plain; charset=utf-8",
@@ -48,8 +50,10 @@ class TitanTransport:
 
     remote_manifest = False
 
-    def __init__(self, destination: Destination, token: str, pins: Pins, manifest_path: Path) -> None:
+    def __init__(self, destination: Destination, token: str, pins: Pins, manifest_path: Path,
+                 timeout: float = TIMEOUT) -> None:
         self.destination = destination
+        self.timeout = timeout
         self.token = token
         self.pins = pins
         self.manifest_path = manifest_path
@@ -66,10 +70,12 @@ class TitanTransport:
         """A Titan host cannot say what it holds: the manifest is trusted."""
         return None
 
-    def sha256(self, relative: str) -> str | None:
-        """The digest of the file as the capsule serves it now, None when it is gone, "?" when unreadable."""
+    def sha256(self, relative: str, limit: int) -> str | None:
+        """The digest of the file as the capsule serves it now, None when it is gone, "?" when unreadable
+        (a body past `limit`, the size chapbook published, differs: it is read no further)."""
         response = gemini_request(self.destination.host, self.destination.port, self._url("gemini", relative),
-                                  self.pins, shown=str(self.destination))
+                                  self.pins, shown=str(self.destination), timeout=self.timeout, limit=limit,
+                                  doing=f"reading back {relative}")
         if response.status == 51:
             return None
         return hashlib.sha256(response.body).hexdigest() if response.status == 20 else "?"
@@ -80,10 +86,11 @@ class TitanTransport:
             parameters += f";token={quote(self.token, safe='')}"
         shown = str(self.destination)  # never the request itself: it holds the token
         response = gemini_request(self.destination.host, self.destination.port,
-                                  self._url("titan", relative) + parameters, self.pins, data, shown=shown)
+                                  self._url("titan", relative) + parameters, self.pins, data, shown=shown,
+                                  timeout=self.timeout, doing=f"sending {relative}" if data else f"deleting {relative}")
         if response.status // 10 in (2, 3):
             return
-        meta = response.meta.replace(self.token, "…") if self.token else response.meta
+        meta = redact(response.meta, [self.token])  # a host may echo the request, token and all
         if response.status // 10 == 6:
             remedy = (f"check the token in {TOKEN_ENV} or titan_token_file" if self.token else
                       f"set {TOKEN_ENV}, or titan_token_file in chapbook.toml")
@@ -103,9 +110,12 @@ class TitanTransport:
         self._upload(relative, b"", "")
 
     def load_manifest(self) -> bytes | None:
+        """The manifest kept in chapbook's state folder, or None (read with the same bounds as a host's)."""
+        from pipeline.files.bounded import read_regular_file
+
         try:
-            return self.manifest_path.read_bytes()
-        except FileNotFoundError:
+            return read_regular_file(self.manifest_path, MAX_MANIFEST_BYTES)
+        except OSError:  # absent, not a regular file, too large: no manifest
             return None
 
     def save_manifest(self, data: bytes) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import ssl
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from pipeline.publish.destination import connection_failure
 
 PINS_FILE = "known-capsules"
 MAX_RESPONSE = 64 * 1024 * 1024
+MAX_HEADER = 1029  # a Gemini response header: two digits, a space, a meta of at most 1024 bytes, CRLF
 TIMEOUT = 30
 
 
@@ -67,29 +69,41 @@ def _context() -> ssl.SSLContext:
     return context
 
 
-def gemini_request(host: str, port: int, request: str, pins: Pins, body: bytes = b"",
-                   shown: str = "") -> Response:
+def gemini_request(host: str, port: int, request: str, pins: Pins, body: bytes = b"", shown: str = "",
+                   timeout: float = TIMEOUT, limit: int = MAX_RESPONSE, doing: str = "") -> Response:
     """Send `request` (a URL, without CRLF) and `body` to host:port; the pinned certificate is checked first.
 
-    `shown` names the request in errors instead of the URL, which may hold a token.
+    `shown` names the request in errors instead of the URL, which may hold a token. The whole exchange
+    (connection, TLS, request, answer) must end within `timeout` seconds, however slowly a host drips its
+    answer; a body is read to at most `limit` bytes. `doing` names the step in a timeout's error.
     """
     where = f"{host}:{port}"
     shown = shown or where
+    deadline = time.monotonic() + timeout
     try:
-        with socket.create_connection((host, port), timeout=TIMEOUT) as raw, \
+        with socket.create_connection((host, port), timeout=timeout) as raw, \
                 _context().wrap_socket(raw, server_hostname=host) as stream:
             pins.check(where, stream.getpeercert(binary_form=True))
+            stream.settimeout(max(deadline - time.monotonic(), 0.001))
             stream.sendall(request.encode("utf-8") + b"\r\n" + body)
             data = bytearray()
-            while len(data) <= MAX_RESPONSE and (chunk := stream.recv(65536)):
+            while len(data) <= limit + MAX_HEADER:
+                stream.settimeout(max(deadline - time.monotonic(), 0.001))
+                chunk = stream.recv(65536)
+                if not chunk:
+                    break
                 data += chunk
     except ssl.SSLError as error:
         raise ChapbookError(shown, f"TLS failed ({error.reason or error})",
                             "check the address and port of the capsule host") from None
-    except OSError as error:  # TimeoutError included
-        raise connection_failure(shown, error, TIMEOUT, "Gemini server") from None
+    except TimeoutError:
+        raise ChapbookError(shown, f"the host did not answer within {timeout:g} s while {doing or 'connecting'}",
+                            "publish again to finish (files already sent are complete); publish_timeout in "
+                            "chapbook.toml sets the limit") from None
+    except OSError as error:
+        raise connection_failure(shown, error, timeout, "Gemini server") from None
     header, separator, rest = bytes(data).partition(b"\r\n")
     status, _, meta = header.decode("utf-8", "replace").partition(" ")
-    if not separator or len(status) != 2 or not status.isdigit():
+    if not separator or len(status) != 2 or not status.isdigit() or len(header) > MAX_HEADER:
         raise ChapbookError(shown, "the server did not answer in Gemini's format", "check the address and port")
-    return Response(int(status), meta.strip(), rest)
+    return Response(int(status), meta.strip(), rest[:limit + 1])

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import signal
 import socket
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import ChapbookError
 from pipeline.words.terminal import shown
@@ -101,6 +103,26 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
+_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def path_problem(path: str) -> str:
+    """Why a request's path (still percent-encoded) cannot name a file, in a few words; "" if it can.
+
+    Shared by both preview servers: a `%` not followed by two hex digits, bytes that do not decode as
+    UTF-8, or a NUL or other control character once decoded.
+    """
+    if _PERCENT.search(path):
+        return "bad percent-encoding in the path"
+    try:
+        decoded = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        return "the path is not UTF-8 once decoded"
+    if shown(decoded) != decoded:
+        return "the path holds control characters"
+    return ""
+
+
 def request_problem(line: bytes) -> str:
     """Why a Gemini request line is malformed, in a few words for the 59 answer; "" if it is not."""
     if len(line) > MAX_REQUEST_BYTES:
@@ -111,7 +133,25 @@ def request_problem(line: bytes) -> str:
         return "request is not UTF-8"
     if shown(text) != text:
         return "request holds control characters"
-    return ""
+    try:
+        return path_problem(urlsplit(text).path)
+    except ValueError:  # an unmatched [ in the host
+        return "not a URL"
+
+
+def is_foreign(line: bytes, names: list[str]) -> bool:
+    """Whether a (well-formed) request asks for another host or scheme than this capsule: a proxy request,
+    which the Gemini specification answers with 53. Any IP address is taken as this machine's (a reader on
+    the network types the LAN address); a name must be one the certificate carries."""
+    parts = urlsplit(line.decode("utf-8"))
+    if parts.scheme.lower() != "gemini":
+        return True
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        return host.lower() not in {name.lower() for name in names}
 
 
 def inside_capsule(root: Path, relative: str) -> bool:
@@ -175,20 +215,25 @@ def _capsule_application(root: Path):
     return CapsuleApplication()
 
 
-def _capsule_server_class():
-    """jetforce's GeminiServer, answering malformed requests in one log line and escaping what it logs."""
+def _capsule_server_class(names: list[str]):
+    """jetforce's GeminiServer, answering malformed requests (59) and requests for other hosts (53) in one log
+    line, and escaping what it logs."""
     from jetforce import GeminiServer, Status
     from jetforce.protocol import GeminiProtocol
 
     class CapsuleProtocol(GeminiProtocol):
         async def _handle_request_noblock(self) -> None:
             problem = request_problem(self.request)
+            status = Status.BAD_REQUEST
+            if not problem and is_foreign(self.request, names):
+                problem, status = "proxy request refused: this capsule serves only itself", \
+                    Status.PROXY_REQUEST_REFUSED
             if not problem:
                 await super()._handle_request_noblock()
                 return
             # jetforce would log a traceback and re-raise into Twisted ("Unhandled error in Deferred").
             self.url = self.request[:MAX_REQUEST_BYTES].decode("utf-8", "backslashreplace")
-            self.write_status(Status.BAD_REQUEST, problem)
+            self.write_status(status, problem)
             self.flush_status()
             self.log_request()
             self.finish_connection()
@@ -218,8 +263,10 @@ def _stop_on_interrupt(reactor) -> None:
     signal.signal(signal.SIGINT, lambda _number, _frame: reactor.callFromThread(stop))
 
 
-def serve_capsule(folder: Path, host: str = "127.0.0.1", port: int = 1965) -> None:
-    """Serve `folder` (OUTDIR/gemini) over Gemini until Ctrl-C; refuse a folder that holds no capsule."""
+def serve_capsule(folder: Path, host: str = "127.0.0.1", port: int = 1965, on_listening=None) -> None:
+    """Serve `folder` (OUTDIR/gemini) over Gemini until Ctrl-C; refuse a folder that holds no capsule.
+
+    `on_listening` is called once the port is bound (the web server's announcement waits for it)."""
     folder = Path(folder)
     if not (folder / "index.gmi").is_file():
         raise ChapbookError(folder, "no Gemini capsule here", "run chapbook build -f gemini first")
@@ -228,8 +275,10 @@ def serve_capsule(folder: Path, host: str = "127.0.0.1", port: int = 1965) -> No
     from twisted.internet.error import CannotListenError
     from twisted.protocols.tls import TLSMemoryBIOFactory
 
-    certfile, keyfile = ensure_certificate(state_folder(dict(os.environ)) / "tls", certificate_names(host))
-    server = _capsule_server_class()(_capsule_application(folder.resolve()), reactor=reactor, host=host, port=port,
+    names = certificate_names(host)
+    certfile, keyfile = ensure_certificate(state_folder(dict(os.environ)) / "tls", names)
+    server_class = _capsule_server_class([*names, socket.getfqdn()])
+    server = server_class(_capsule_application(folder.resolve()), reactor=reactor, host=host, port=port,
                           hostname="localhost", certfile=str(certfile), keyfile=str(keyfile))
     # Bound here rather than by GeminiServer.run(), which drops a failed bind and serves nothing.
     tls = TLSMemoryBIOFactory(GeminiCertificateOptions(certfile=str(certfile), keyfile=str(keyfile)), False, server)
@@ -249,6 +298,8 @@ def serve_capsule(folder: Path, host: str = "127.0.0.1", port: int = 1965) -> No
     shown = "localhost" if host in ("", "0.0.0.0", "::") else f"[{host}]" if ":" in host else host
     print(f"serving {folder} at gemini://{shown}:{server.port}/ (certificate {certfile}); Ctrl-C stops",
           file=sys.stderr, flush=True)
+    if on_listening:
+        on_listening()
     _stop_on_interrupt(reactor)
     reactor.run()
     print("stopped", file=sys.stderr, flush=True)

@@ -18,9 +18,11 @@ from urllib.parse import unquote, urlsplit
 from pipeline.editions import edition, media_types
 from pipeline.errors import ChapbookError
 from pipeline.files.paths import is_inside
-from pipeline.serve.capsule import bind_warning, serve_capsule
+from pipeline.serve.capsule import bind_warning, path_problem, serve_capsule
+from pipeline.words.terminal import shown
 
 DEFAULT_PORT = 8065
+MAX_PATH_BYTES = 2048  # longer request targets get 414, as a browser never sends one for a page of the site
 # Kept in step with the <meta http-equiv> every page of the site carries (pipeline/writers/web/site.py).
 POLICY = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
 # The site's own files, and the other editions' files as the registry declares them.
@@ -33,6 +35,18 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
 
     server_version = "chapbook"
     sys_version = ""
+
+    def send_head(self):
+        # A malformed path is the client's error (400, 414), answered before translate_path: a NUL byte there
+        # raised inside the standard library, which logged a traceback and answered nothing.
+        if len(self.path.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+            self.send_error(414, "URI Too Long")
+            return None
+        problem = path_problem(urlsplit(self.path).path)
+        if problem:
+            self.send_error(400, f"Bad Request ({problem})")
+            return None
+        return super().send_head()
 
     def translate_path(self, path: str) -> str:
         root = Path(self.directory).resolve()
@@ -57,11 +71,15 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
         super().end_headers()
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (the standard library's name)
-        print(f"http {self.address_string()} {format % args}", file=sys.stderr, flush=True)
+        # shown(): a client's escape sequences are written as visible escapes, never obeyed by the terminal.
+        print(shown(f"http {self.address_string()} {format % args}"), file=sys.stderr, flush=True)
 
 
-def start_site_server(folder: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT):
-    """Start serving `folder` over HTTP in a background thread; the server (its `server_port` is the port)."""
+def start_site_server(folder: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, announce: bool = True):
+    """Start serving `folder` over HTTP in a background thread; the server (its `server_port` is the port).
+
+    With `announce` false, say nothing yet: `announce_site` does it once the capsule's port is bound too.
+    """
     folder = Path(folder)
     if not (folder / "index.html").is_file():
         raise ChapbookError(folder, "no web edition here", "run chapbook build -f web first")
@@ -72,23 +90,35 @@ def start_site_server(folder: Path, host: str = "127.0.0.1", port: int = DEFAULT
         raise ChapbookError(f"{host} port {port}", f"cannot listen here ({error.strerror or error})",
                             "choose another port with --http-port") from None
     server.daemon_threads = True
+    server.folder, server.host = folder, host
     threading.Thread(target=server.serve_forever, name="chapbook-http", daemon=True).start()
+    if announce:
+        announce_site(server)
+    return server
+
+
+def announce_site(server) -> None:
+    """Say where the site is served (and warn when beyond loopback)."""
+    host = server.host
     warning = bind_warning(host)
     if warning:
         print(warning.replace("the capsule", "the site"), file=sys.stderr, flush=True)
-    shown = "localhost" if host in ("", "0.0.0.0", "::") else f"[{host}]" if ":" in host else host
-    print(f"serving {folder} at http://{shown}:{server.server_port}/; Ctrl-C stops", file=sys.stderr, flush=True)
-    return server
+    name = "localhost" if host in ("", "0.0.0.0", "::") else f"[{host}]" if ":" in host else host
+    print(f"serving {server.folder} at http://{name}:{server.server_port}/; Ctrl-C stops", file=sys.stderr,
+          flush=True)
 
 
 def serve_outputs(outdir: Path, host: str = "127.0.0.1", port: int = 1965, http_port: int = DEFAULT_PORT) -> None:
     """Serve OUTDIR/gemini over Gemini and OUTDIR/web over HTTP, whichever were built, until Ctrl-C."""
     outdir = Path(outdir)
     web, capsule = edition("web").path(outdir), edition("gemini").path(outdir)
-    site = start_site_server(web, host, http_port) if (web / "index.html").is_file() else None
+    serves_capsule = (capsule / "index.gmi").is_file() or not (web / "index.html").is_file()
+    site = start_site_server(web, host, http_port, announce=not serves_capsule) \
+        if (web / "index.html").is_file() else None
     try:
-        if site is None or (capsule / "index.gmi").is_file():
-            serve_capsule(capsule, host, port)
+        if serves_capsule:
+            # The site is announced only once the capsule's port is bound: a busy port ends it first.
+            serve_capsule(capsule, host, port, on_listening=(lambda: announce_site(site)) if site else None)
         else:
             _wait_for_interrupt()
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pipeline.ast import Node, attr, map_inlines, stringify, walk_blocks
 from pipeline.document import Document, Resource
@@ -18,14 +18,25 @@ _INLINE_CHILDREN = {"Emph": None, "Strong": None, "Strikeout": None, "Underline"
                     "Subscript": None, "SmallCaps": None, "Link": 1, "Span": 1, "Quoted": 1, "Cite": 1}
 
 
-def _edition_name(path: Path, folder: Path) -> str:
+def _edition_name(path: Path, folder: Path, taken: dict[str, Path]) -> str:
+    """`images/a-b.png` for `a/b.png`: folders flattened into the name, so every edition keeps images in one
+    folder. Flattening can make two images one name (`a/b.png` and `a-b.png`; `A.png` and `a.png` on a
+    case-insensitive disk): the later one is numbered (`a-b-2.png`), so no edition ever merges two images."""
     relative = path.relative_to(folder.resolve()).as_posix()
-    return "images/" + "-".join(part for part in relative.split("/") if part)
+    name = "images/" + "-".join(part for part in relative.split("/") if part)
+    stem, dot, suffix = name.rpartition(".") if "." in PurePosixPath(name).name else (name, "", "")
+    number = 1
+    while taken.get(name.casefold(), path) != path:
+        number += 1
+        name = f"{stem}-{number}{dot}{suffix}"
+    taken[name.casefold()] = path
+    return name
 
 
 def collect_images(document: Document) -> Document:
     """Record each usable local image; replace refused ones by their alt text, with a warning."""
     found: dict[str, Resource] = {}
+    taken: dict[str, Path] = {}  # edition names given so far (case-folded) and the file each names
 
     def change(inlines: list[Node]) -> list[Node]:
         result = []
@@ -37,8 +48,9 @@ def collect_images(document: Document) -> Document:
                 if path and not media_type:
                     reason = f"{path.suffix or 'files without an extension'} is not an image type editions carry"
                 if path and media_type:
-                    name = _edition_name(path, document.resource_folder)
-                    found.setdefault(url, Resource(url, path, media_type, name))
+                    if url not in found:
+                        found[url] = Resource(url, path, media_type, _edition_name(path, document.resource_folder,
+                                                                                   taken))
                 else:
                     log.warning("%s: image %s refused: %s; its alt text is kept", document.source, url, reason)
                     node = {"t": "Span", "c": [attr("", [REFUSED_CLASS]), node["c"][1]]}

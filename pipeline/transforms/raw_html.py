@@ -68,16 +68,28 @@ def _cleaned(blocks: list[Node], source: str) -> list[Node]:
     return result
 
 
+# Elements whose content a browser never shows as text: what pandoc parsed between their tags goes with them.
+_UNSEEN_CONTENT = {"style", "script", "template"}
+_INLINE_TAG = re.compile(r"\A\s*<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)")
+
+
 def _without_raw_inlines(source: str):
     def change(inlines: list[Node]) -> list[Node]:
-        kept = []
+        kept, hidden_until = [], ""
         for node in inlines:
             if node.get("t") == "RawInline":
                 # An inline tag is half an element; only its text (parsed by pandoc) survives.
                 if _UNSAFE.search(node["c"][1]):
                     log.warning("%s: raw HTML tag %s removed", source, node["c"][1][:40])
+                tag = _INLINE_TAG.match(node["c"][1])
+                name = tag.group(2).lower() if tag else ""
+                if tag and not tag.group(1) and name in _UNSEEN_CONTENT:
+                    hidden_until = name  # `<style>…</style>`: the CSS between is not the author's text
+                elif tag and tag.group(1) and name == hidden_until:
+                    hidden_until = ""
                 continue
-            kept.append(node)
+            if not hidden_until:
+                kept.append(node)
         return kept
     return change
 
