@@ -499,7 +499,7 @@ def test_a_note_called_in_a_heading_stays_out_of_bookmarks_and_running_heads(tmp
 def test_cached_page_references_follow_pages_added_after_a_read():
     import pydyf
 
-    from pipeline.writers.pdf.layout import _cached_page_references
+    from pipeline.writers.pdf.engine.page_references import _cached_page_references
 
     pdf = pydyf.PDF()
     for _ in range(3):
@@ -516,7 +516,7 @@ def test_warm_up_loads_the_default_languages_hyphenation_patterns_and_speeds_up_
 
     from pipeline.document import DEFAULT_LANG
     from pipeline.writers.pdf.book import warm_up
-    from pipeline.writers.pdf.layout import _cached_page_references
+    from pipeline.writers.pdf.engine.page_references import _cached_page_references
 
     patterns = pyphen.LANGUAGES[pyphen.language_fallback(DEFAULT_LANG)]
     pyphen.hdcache.pop(patterns, None)

@@ -15,6 +15,7 @@ from pipeline.editions import PREVIOUS
 from pipeline.files.resources import STYLES
 from pipeline.writers.pdf.book_html import GENERATED_TEXT, balanced_title, contents_entries, page_html
 from pipeline.writers.pdf.engine.hyphenation import load, preload
+from pipeline.writers.pdf.engine.page_references import speed_up_pydyf
 from pipeline.writers.pdf.engine.weasyprint_start import import_weasyprint
 from pipeline.writers.pdf.layout import (
     PRINT_CSS,
@@ -22,7 +23,6 @@ from pipeline.writers.pdf.layout import (
     anchor_pages,
     lay_out,
     pdf_bytes,
-    speed_up_pydyf,
     stylesheets,
     write_pdf,
 )

@@ -13,7 +13,7 @@ markup an XML parser and the HTML parser build the same tree, with these excepti
 A test compares the two trees for the essay and every fixture, and the PDFs' bytes.
 WeasyPrint's HTML object is made the way its constructor makes it once the tree is parsed (the same
 five attributes); `usable()` checks once per process that the installed WeasyPrint still sets
-exactly those, and without that the page is parsed by WeasyPrint.
+exactly those, and without that the page is parsed by WeasyPrint. (Reach `page_tree`.)
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from xml.etree import ElementTree
+
+from pipeline.writers.pdf.engine import reach_on
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 XML_NAMESPACE = "{http://www.w3.org/XML/1998/namespace}"
@@ -76,7 +78,10 @@ def _as_html_places_whitespace(root: ElementTree.Element, html: str) -> None:
 
 @lru_cache(maxsize=1)
 def usable() -> bool:
-    """Whether the installed WeasyPrint's HTML object is made of the five attributes `parsed_html` sets."""
+    """Whether the installed WeasyPrint's HTML object is made of the five attributes `parsed_html` sets
+    (and CHAPBOOK_ENGINE leaves the reach on)."""
+    if not reach_on("page_tree"):
+        return False
     from pipeline.writers.pdf.engine.weasyprint_start import import_weasyprint
 
     return set(vars(import_weasyprint().HTML(string="<p>x</p>"))) == _ATTRIBUTES
