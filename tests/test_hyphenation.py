@@ -68,7 +68,7 @@ def test_the_pdf_is_the_same_with_and_without_the_parsed_patterns(own_folder, tm
     patterns = pyphen.hdcache[hyphenation.dictionary(DEFAULT_LANG)].patterns
     assert all(isinstance(pattern, list) for pattern in patterns.values())  # the data's, not Pyphen's tuples
     pyphen.hdcache.clear()
-    monkeypatch.setattr(pdf, "preload", lambda lang: False)
+    monkeypatch.setattr(pdf, "load", lambda lang: None)
     without = pdf.render(document)
     assert hyphenation.dictionary(DEFAULT_LANG) in pyphen.hdcache  # Pyphen parsed them itself this time
     assert with_data == without
