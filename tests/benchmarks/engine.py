@@ -4,8 +4,9 @@ with every reach on, with each one switched off alone (CHAPBOOK_ENGINE=plain:NAM
 
 Each run is `chapbook build -f pdf -f print -f booklet --force` into a fresh output folder (so no previous
 PDF helps), with one cache folder warmed first (so the engine's generated data is there, as after `make`).
-A reach's gain is the median wall time without it less the median with every reach on; it counts
-only above the noise, half the wider of the two ranges.
+A reach's gain is the median time without it less the median with every reach on, in wall time and
+in CPU time of the build's process tree (on a loaded machine the CPU time is the steadier of the two);
+each counts only above its noise, half the wider of the two ranges.
 
 `make bench` runs it as case `engine` (BENCH_ONLY=engine); alone:
 `python tests/benchmarks/engine.py [RUNS] [essay,20x] [NAME,NAME]`.
@@ -34,9 +35,15 @@ def _median(samples: list[Sample], what: str = "wall") -> float:
     return statistics.median(getattr(sample, what) for sample in samples)
 
 
-def _half_range(samples: list[Sample]) -> float:
-    walls = [sample.wall for sample in samples]
-    return (max(walls) - min(walls)) / 2 if len(walls) > 1 else 0.0
+def _half_range(samples: list[Sample], what: str = "wall") -> float:
+    values = [getattr(sample, what) for sample in samples]
+    return (max(values) - min(values)) / 2 if len(values) > 1 else 0.0
+
+
+def _gain(samples: list[Sample], base: list[Sample], what: str) -> tuple[float, float]:
+    """The median `what` (wall or cpu) without a reach less with it, and the noise it must exceed."""
+    gain = _median(samples, what) - _median(base, what)
+    return gain, max(_half_range(samples, what), _half_range(base, what))
 
 
 def measure(folder: Path, env: dict, source: Path, runs: int,
@@ -64,24 +71,24 @@ def measure(folder: Path, env: dict, source: Path, runs: int,
     return samples
 
 
-def report(title: str, samples: dict[str, list[Sample]]) -> list[tuple[str, float, bool]]:
-    """Print one table; return (reach, gain in seconds, whether above the noise) for each reach."""
+def report(title: str, samples: dict[str, list[Sample]]) -> list[tuple[str, float, float, bool]]:
+    """Print one table; return (reach, wall gain, CPU gain, whether either is above its noise) for each reach."""
     base = samples[ALL_ON]
     print(f"\n  {title}")
-    print(f"  {'':<34} {'median':>8} {'range':>12} {'CPU':>8}  {'gain':>7}  {'CPU gain':>8}")
+    print(f"  {'':<34} {'wall':>7} {'range':>12} {'CPU':>7} {'range':>12}  {'gain':>6} {'noise':>5}"
+          f"  {'CPU gain':>8} {'noise':>5}")
     verdicts = []
     for label, runs in samples.items():
-        walls = [sample.wall for sample in runs]
-        line = (f"  {label if label in (ALL_ON, ALL_OFF) else 'without ' + label:<34} {_median(runs):7.2f}s "
-                f"{min(walls):5.2f}-{max(walls):5.2f}s {_median(runs, 'cpu'):7.2f}s")
+        walls, cpus = [sample.wall for sample in runs], [sample.cpu for sample in runs]
+        line = (f"  {label if label in (ALL_ON, ALL_OFF) else 'without ' + label:<34} {_median(runs):6.2f}s "
+                f"{min(walls):5.2f}-{max(walls):5.2f}s {_median(runs, 'cpu'):6.2f}s {min(cpus):5.2f}-{max(cpus):5.2f}s")
         if label != ALL_ON:
-            gain = _median(runs) - _median(base)
-            noise = max(_half_range(runs), _half_range(base))
-            above = gain > noise
-            line += (f"  {gain:+6.2f}s  {_median(runs, 'cpu') - _median(base, 'cpu'):+7.2f}s"
-                     f"  {'buys time' if above else 'within noise'} (noise {noise:.2f} s)")
+            (wall, wall_noise), (cpu, cpu_noise) = _gain(runs, base, "wall"), _gain(runs, base, "cpu")
+            above = wall > wall_noise or cpu > cpu_noise
+            line += (f"  {wall:+6.2f} {wall_noise:5.2f}  {cpu:+8.2f} {cpu_noise:5.2f}"
+                     f"  {'buys time' if above else 'within noise'}")
             if label != ALL_OFF:
-                verdicts.append((label, gain, above))
+                verdicts.append((label, wall, cpu, above))
         print(line)
     return verdicts
 
