@@ -16,7 +16,6 @@ from pipeline.files.resources import STYLES
 from pipeline.paper import PAGE_FORMATS
 from pipeline.writers.pdf.collector import collector_paused
 from pipeline.writers.pdf.engine.page_references import speed_up_pydyf
-from pipeline.writers.pdf.engine.page_tree import parsed_html
 from pipeline.writers.pdf.engine.weasyprint_start import import_weasyprint
 
 PRINT_CSS = STYLES / "print.css"
@@ -83,7 +82,8 @@ def lay_out(html: str, document: Document, options: BookOptions = BookOptions())
 
     speed_up_pydyf()
     fetcher = SandboxedFetcher((document.resource_folder, STYLES, *options.extra_folders), str(document.source))
-    page = parsed_html(html, document.resource_folder.as_uri() + "/", fetcher)
+    page = import_weasyprint().HTML(string=html, base_url=document.resource_folder.as_uri() + "/",
+                                    url_fetcher=fetcher)
     profiles: dict = {}  # filled by an @color-profile rule in extra_css: the print file's output intent
     sheets = stylesheets(fetcher, document.settings.paper, options.extra_css, profiles)
     with collector_paused():

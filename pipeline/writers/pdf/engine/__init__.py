@@ -13,7 +13,6 @@ table with what each buys is in docs/architecture.md, the engine room:
   `cdef` text read from that file's source; WeasyPrint 70.0, cffi 2.1.1.
 - lazy_fonttools (weasyprint_start.py): `fontTools.subset` loaded lazily, `fontTools.varLib.instancer`
   deferred; WeasyPrint 70.0, fontTools 4.69.1.
-- page_tree (page_tree.py): WeasyPrint's `HTML` made with `__new__` and its five attributes; WeasyPrint 70.0.
 - hyphenation (hyphenation.py): Pyphen's `hdcache`, `HyphDict.__new__`, `cache`, `maxlen`, `patterns`;
   Pyphen 0.18.1.
 - late_folios (late_folios.py): WeasyPrint's `layout.layout_fixed_boxes` patched, `LayoutContext.page_maker`
@@ -37,8 +36,7 @@ log = logging.getLogger("chapbook")
 
 SWITCH = "CHAPBOOK_ENGINE"
 PLAIN = "plain"
-REACHES = ("compiled_ffi", "lazy_fonttools", "page_tree", "hyphenation", "late_folios", "page_references",
-           "pypdf_forms")
+REACHES = ("compiled_ffi", "lazy_fonttools", "hyphenation", "late_folios", "page_references", "pypdf_forms")
 
 
 @functools.cache
