@@ -45,7 +45,8 @@ $(INSTALLED): pyproject.toml $(SYSTEM_OK)
 
 # WeasyPrint's C declarations compiled for the installed WeasyPrint and cffi, so that no PDF worker runs
 # pycparser at start (pipeline/writers/pdf/engine/weasyprint_start.py), and the default language's hyphenation patterns
-# parsed (pipeline/writers/pdf/engine/hyphenation.py); checked on every build, written only when stale.
+# parsed (pipeline/writers/pdf/engine/hyphenation.py): written into chapbook's cache folder (CHAPBOOK_CACHE_DIR,
+# else ~/.cache/chapbook) only when stale. A build writes them there at first use too; this only warms them.
 declarations: $(INSTALLED)
 	@$(PYTHON) -m pipeline.writers.pdf.engine.weasyprint_start >/dev/null
 	@$(PYTHON) -m pipeline.writers.pdf.engine.hyphenation >/dev/null

@@ -1,4 +1,4 @@
-"""Hyphenation patterns parsed at install time: the same breaks as Pyphen's own parse, and never stale."""
+"""Hyphenation patterns parsed once and kept in the cache folder: the same breaks as Pyphen's own parse, never stale."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ WORDS = (ROOT / "source" / "essay.md").read_text(encoding="utf-8").split()
 
 @pytest.fixture
 def own_folder(tmp_path, monkeypatch):
-    """Parsed data kept in `tmp_path` instead of chapbook's folder, and Pyphen's cache as it was afterwards."""
+    """Parsed data kept in `tmp_path` instead of the cache folder, and Pyphen's cache as it was afterwards."""
     monkeypatch.setattr(hyphenation, "data_path", lambda dic: tmp_path / f"{dic.stem}.json")
     kept = dict(pyphen.hdcache)
     pyphen.hdcache.clear()
@@ -68,17 +68,39 @@ def test_the_pdf_is_the_same_with_and_without_the_parsed_patterns(own_folder, tm
     patterns = pyphen.hdcache[hyphenation.dictionary(DEFAULT_LANG)].patterns
     assert all(isinstance(pattern, list) for pattern in patterns.values())  # the data's, not Pyphen's tuples
     pyphen.hdcache.clear()
-    monkeypatch.setattr(pdf, "preload", lambda lang: False)
+    monkeypatch.setattr(pdf, "load", lambda lang: None)
     without = pdf.render(document)
     assert hyphenation.dictionary(DEFAULT_LANG) in pyphen.hdcache  # Pyphen parsed them itself this time
     assert with_data == without
 
 
-def test_make_writes_the_default_languages_patterns_current():
+def test_the_module_run_as_make_runs_it_writes_the_default_languages_patterns_into_the_cache_folder(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    environment = dict(os.environ, CHAPBOOK_CACHE_DIR=str(tmp_path))
+    subprocess.run([sys.executable, "-m", "pipeline.writers.pdf.engine.hyphenation"], cwd=ROOT, env=environment,
+                   check=True, capture_output=True)
     dic = hyphenation.dictionary(DEFAULT_LANG)
-    path = hyphenation.data_path(dic)
-    assert path.is_file(), "run make"
-    assert hyphenation._parsed(path, hyphenation._key(dic)) is not None, "stale: run make"
+    path = tmp_path / "engine" / f"hyphenation_{dic.stem}.json"
+    assert hyphenation._parsed(path, hyphenation._key(dic)) is not None
+
+
+def test_with_the_reach_switched_off_pyphen_parses_and_nothing_is_written(own_folder, monkeypatch):
+    from pipeline.writers.pdf import engine
+
+    monkeypatch.setenv("CHAPBOOK_ENGINE", "plain:hyphenation")
+    engine.switched_off.cache_clear()
+    try:
+        dic = hyphenation.dictionary(DEFAULT_LANG)
+        assert hyphenation.generate(DEFAULT_LANG)  # data there, current
+        assert not hyphenation.preload(DEFAULT_LANG) and dic not in pyphen.hdcache
+        hyphenation.load(DEFAULT_LANG)
+        assert all(isinstance(pattern, tuple) for pattern in pyphen.hdcache[dic].patterns.values())
+    finally:
+        monkeypatch.delenv("CHAPBOOK_ENGINE")
+        engine.switched_off.cache_clear()
 
 
 def test_data_of_the_wrong_shape_or_from_a_pyphen_that_keeps_more_is_not_used(own_folder):
@@ -96,8 +118,8 @@ def test_load_takes_the_data_when_current_and_lets_pyphen_parse_otherwise(own_fo
     dic = hyphenation.dictionary(DEFAULT_LANG)
     hyphenation.load(DEFAULT_LANG)  # no data in this folder: Pyphen's own parse, tuples
     assert all(isinstance(pattern, tuple) for pattern in pyphen.hdcache[dic].patterns.values())
+    assert not hyphenation.generate(DEFAULT_LANG)  # and load kept it as data for the next process
     pyphen.hdcache.clear()
-    assert hyphenation.generate(DEFAULT_LANG)
     hyphenation.load(DEFAULT_LANG)
     assert all(isinstance(pattern, list) for pattern in pyphen.hdcache[dic].patterns.values())
     hyphenation.load("tlh")  # a language Pyphen lacks: nothing to load, nothing raised

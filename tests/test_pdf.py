@@ -499,7 +499,7 @@ def test_a_note_called_in_a_heading_stays_out_of_bookmarks_and_running_heads(tmp
 def test_cached_page_references_follow_pages_added_after_a_read():
     import pydyf
 
-    from pipeline.writers.pdf.layout import _cached_page_references
+    from pipeline.writers.pdf.engine.page_references import _cached_page_references
 
     pdf = pydyf.PDF()
     for _ in range(3):
@@ -516,13 +516,15 @@ def test_warm_up_loads_the_default_languages_hyphenation_patterns_and_speeds_up_
 
     from pipeline.document import DEFAULT_LANG
     from pipeline.writers.pdf.book import warm_up
-    from pipeline.writers.pdf.layout import _cached_page_references
+    from pipeline.writers.pdf.engine.page_references import _cached_page_references
 
     patterns = pyphen.LANGUAGES[pyphen.language_fallback(DEFAULT_LANG)]
     pyphen.hdcache.pop(patterns, None)
     assert list(warm_up()) == [None, None]  # three stages: the build may stop it after the first or second
     assert patterns in pyphen.hdcache  # what WeasyPrint's first hyphenated line would otherwise parse
-    # from the data make parsed (pipeline/writers/pdf/engine/hyphenation.py): lists where Pyphen's own parse has tuples
+    pyphen.hdcache.pop(patterns)
+    list(warm_up())  # a later process: the patterns come from the data the first use kept in the cache folder
+    # (pipeline/writers/pdf/engine/hyphenation.py): lists where Pyphen's own parse has tuples
     assert all(isinstance(pattern, list) for pattern in pyphen.hdcache[patterns].patterns.values())
     assert pydyf.PDF.page_references.fget is _cached_page_references
 

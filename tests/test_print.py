@@ -122,6 +122,25 @@ def test_print_rebuild_is_byte_identical(monkeypatch):
     assert print_pdf.render(document, {}) == print_pdf.render(document, {})
 
 
+def test_the_print_files_id_is_mended_in_a_trailer_qpdf_reads_without_a_complaint(monkeypatch):
+    # The /ID is replaced in the written trailer (pypdf keeps it private): no offset may move.
+    import pikepdf
+
+    from pipeline.writers.pdf import pdfx as print_pdf
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    pdf = print_pdf.render(read_fixture("sections.md"), {})
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        first, second = (bytes(part) for part in opened.trailer.ID)
+        assert opened.check_pdf_syntax() == []
+    assert first == second and len(first) == 16
+    startxref = int(pdf[pdf.rindex(b"startxref"):].split()[1])
+    assert pdf[startxref:].startswith(b"xref")  # the cross-reference table where the trailer says
+    mended = print_pdf.with_file_id(pdf, "0" * 32)
+    zeros = b"<" + b"0" * 32 + b">"
+    assert len(mended) == len(pdf) and b"/ID [ " + zeros + b" " + zeros + b" ]" in mended[mended.rindex(b"trailer"):]
+
+
 # The booklet ------------------------------------------------------------------------------------------
 
 def test_booklet_sheets_are_a4_and_fold_into_the_pdfs_pages_in_order(printed):

@@ -55,7 +55,7 @@ def render(artefact: str, output: Path) -> dict:
 @pytest.fixture(scope="module")
 def current(tmp_path_factory) -> str:
     """The text of an artefact generated for the installed WeasyPrint and cffi."""
-    artefact = tmp_path_factory.mktemp("declarations") / "current.py"
+    artefact = tmp_path_factory.mktemp("declarations") / "current.json"
     assert generate(artefact)
     assert not generate(artefact)  # current: not written again
     return artefact.read_text(encoding="utf-8")
@@ -68,7 +68,7 @@ def usual(tmp_path_factory) -> dict:
 
 
 def test_a_pdf_made_from_compiled_declarations_never_runs_pycparser_and_is_the_same_pdf(current, usual, tmp_path):
-    artefact = tmp_path / "current.py"
+    artefact = tmp_path / "current.json"
     artefact.write_text(current, encoding="utf-8")
     compiled = render(str(artefact), tmp_path / "compiled.pdf")
     assert usual["pycparser"] and usual["ffi"] == "FFI"  # the test can tell the two starts apart
@@ -81,16 +81,19 @@ def test_a_pdf_made_from_compiled_declarations_never_runs_pycparser_and_is_the_s
     assert compiled["pdf"].startswith(b"%PDF")
 
 
-STALE = {"other declarations": ("CDEF_SHA256 = '", "CDEF_SHA256 = '0"),
-         "another weasyprint": ("WEASYPRINT_VERSION = '", "WEASYPRINT_VERSION = '0."),
+STALE = {"other declarations": ('"CDEF_SHA256":"', '"CDEF_SHA256":"0'),
+         "another weasyprint": ('"WEASYPRINT_VERSION":"', '"WEASYPRINT_VERSION":"0.'),
+         "garbled": ('"KEYWORDS":{', '"KEYWORDS":['),
          "missing": None}
 
 
 @pytest.mark.parametrize("stale", STALE)
 def test_the_first_start_with_a_stale_or_missing_artefact_compiles_it_again(stale, current, usual, tmp_path):
-    artefact = tmp_path / "declarations.py"
+    artefact = tmp_path / "declarations.json"
     if STALE[stale]:
-        artefact.write_text(current.replace(*STALE[stale]), encoding="utf-8")
+        stale_text = current.replace(*STALE[stale])
+        assert stale_text != current
+        artefact.write_text(stale_text, encoding="utf-8")
     started = render(str(artefact), tmp_path / "stale.pdf")
     assert started["pdf"] == usual["pdf"]
     assert started["pycparser"] and started["ffi"] == "CompiledFFI"  # parsed once, to write the new artefact
@@ -99,6 +102,31 @@ def test_the_first_start_with_a_stale_or_missing_artefact_compiles_it_again(stal
 
 def test_an_artefact_that_cannot_be_written_means_the_usual_start(usual, tmp_path):
     (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
-    started = render(str(tmp_path / "a-file" / "declarations.py"), tmp_path / "usual.pdf")
+    started = render(str(tmp_path / "a-file" / "declarations.json"), tmp_path / "usual.pdf")
     assert started["pycparser"] and started["ffi"] == "FFI"
     assert started["pdf"] == usual["pdf"]
+
+
+def test_the_declarations_are_kept_in_the_cache_folder_as_data_never_in_the_package(tmp_path):
+    from pipeline.writers.pdf.engine.weasyprint_start import artefact_path
+
+    environment = dict(os.environ, CHAPBOOK_CACHE_DIR=str(tmp_path / "cache"))
+    where = subprocess.run([sys.executable, "-c", "from pipeline.writers.pdf.engine.weasyprint_start import "
+                            "artefact_path, import_weasyprint; import_weasyprint(); print(artefact_path())"],
+                           cwd=ROOT, capture_output=True, text=True, env=environment, check=True).stdout.strip()
+    assert Path(where) == tmp_path / "cache" / "engine" / "weasyprint_ffi.json"
+    assert is_current(Path(where), weasyprint_declarations())  # written at first use
+    json.loads(Path(where).read_text(encoding="utf-8"))  # JSON: read, never run
+    assert not artefact_path().is_relative_to(ROOT / "pipeline")
+
+
+def test_with_the_reach_switched_off_weasyprint_starts_the_usual_way(tmp_path):
+    environment = dict(os.environ, CHAPBOOK_CACHE_DIR=str(tmp_path / "cache"),
+                       CHAPBOOK_ENGINE="plain:compiled_ffi,lazy_fonttools")
+    started = subprocess.run([sys.executable, "-c", "import sys; from pipeline.writers.pdf.engine.weasyprint_start "
+                              "import import_weasyprint; import_weasyprint(); "
+                              "print(sys.modules['weasyprint.text.ffi'].ffi.__class__.__name__, "
+                              "type(sys.modules['fontTools.subset']).__name__)"],
+                             cwd=ROOT, capture_output=True, text=True, env=environment, check=True).stdout.split()
+    assert started == ["FFI", "module"]
+    assert not (tmp_path / "cache" / "engine").exists()

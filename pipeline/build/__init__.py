@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from pipeline.build.cache import BuildCache, cache_folder, environment_snapshot, file_digest, input_key
+from pipeline.build.cache import BuildCache, environment_snapshot, file_digest, input_key
 from pipeline.build.parse_cache import ParseCache
 from pipeline.build.workers import WorkerDied, WorkerPool, cores
 from pipeline.document import Document
@@ -22,7 +22,7 @@ from pipeline.editions import EDITIONS, PREVIOUS, Companion, Edition, in_build_o
 from pipeline.editions import edition as edition_named
 from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write, probe_writable, remove_stale_parts
-from pipeline.files.paths import is_inside, plain_file_inside
+from pipeline.files.paths import cache_folder, is_inside, plain_file_inside
 from pipeline.reader import PANDOC_ARGUMENTS, pandoc_json, pandoc_path, read_document
 from pipeline.settings import Settings, apply, as_dict, load_project_settings
 from pipeline.transforms import apply_transforms

@@ -34,14 +34,6 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def cache_folder(environment: dict[str, str]) -> Path:
-    """Where the build cache lives; never inside an output folder."""
-    if environment.get("CHAPBOOK_CACHE_DIR"):
-        return Path(environment["CHAPBOOK_CACHE_DIR"])
-    base = environment.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "chapbook"
-
-
 def file_digest(path: Path) -> str:
     """The SHA-256 of a file's bytes (of every file's name and bytes, for a folder), or "missing"."""
     try:

@@ -1,4 +1,4 @@
-"""Where a path really is: the one place chapbook decides whether a file lies inside a folder."""
+"""Where a path really is: the one place chapbook decides whether a file lies inside a folder; its cache folder."""
 
 from __future__ import annotations
 
@@ -21,3 +21,11 @@ def plain_file_inside(folder: Path, relative: str) -> Path | None:
         if path.is_symlink():
             return None
     return path if path.is_file() else None
+
+
+def cache_folder(environment: dict[str, str]) -> Path:
+    """Chapbook's cache folder (the build cache, the PDF engine's generated data); never inside an output folder."""
+    if environment.get("CHAPBOOK_CACHE_DIR"):
+        return Path(environment["CHAPBOOK_CACHE_DIR"])
+    base = environment.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "chapbook"

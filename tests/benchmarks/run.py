@@ -1,12 +1,14 @@
 """`make bench`: every speed goal of chapbook in one run, side by side with the stock route, alternating.
 
-Cases (BENCH_ONLY=essay,20x,posts,watch,phases picks some; BENCH_RUNS=3 runs each):
+Cases (BENCH_ONLY=essay,20x,posts,watch,phases,engine picks some; BENCH_RUNS=3 runs each):
 - essay, 20x: chapbook on the four formats the stock route makes (the ratio), all eight editions
   (no ratio), `--force` over the last build, nothing changed, peak memory (a run of its own);
 - posts: a gemlog of 30 posts cut from the essay, against the stock route run per file; cores used;
 - watch: a real `chapbook watch`, one-word edits, seconds from the save to each edition's file replaced;
 - phases: where the essay's and the 20x essay's PDF spend their time inside chapbook's writer
-  (phases.py), and zlib level 6 against 9 for the 20x PDF.
+  (phases.py), and zlib level 6 against 9 for the 20x PDF;
+- engine: what each reach of the PDF engine room buys: the essay's PDF editions with every reach on,
+  each switched off alone and all off (engine.py; CHAPBOOK_ENGINE).
 Then the machine's facts and every goal with PASS or MISS.
 """
 
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import engine
 from processes import Sample, peak_memory, timed, timed_all
 from sources import ESSAY, ROOT, make_essays, make_posts
 from watching import WatchResult, measure_watch
@@ -36,7 +39,7 @@ from pipeline.editions import edition as edition_named
 BIN = Path(sys.executable).parent
 CHAPBOOK = str(BIN / "chapbook")
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-CASES = ("essay", "20x", "posts", "watch", "phases")
+CASES = ("essay", "20x", "posts", "watch", "phases", "engine")
 ONLY = [case.strip() for case in os.environ.get("BENCH_ONLY", ",".join(CASES)).split(",") if case.strip()]
 WATCH_EDITS = int(os.environ.get("BENCH_WATCH_EDITS", "5"))
 STOCK_FORMATS = ("epub", "pdf", "txt", "gemini")  # what the stock route makes: the fair comparison
@@ -385,6 +388,15 @@ def compare_phases(bench: Bench, essays: dict[str, Path]) -> None:
     print(f"    the bench's level-9 serialisation is byte-identical to chapbook's PDF: {'yes' if same else 'no'}")
 
 
+def compare_reaches(bench: Bench, essays: dict[str, Path]) -> None:
+    """What each reach of the engine room buys on the essay's PDF editions (engine.py); no goal, a finding."""
+    table_head(f"engine room: the essay's PDF editions with each reach switched off (CHAPBOOK_ENGINE), median of "
+               f"{max(RUNS, 5)} alternating runs; --force into fresh output folders, the cache folder warmed",
+               columns=False)
+    samples = engine.measure(bench.fresh_folder("engine"), bench.env, essays["essay"], max(RUNS, 5))
+    engine.report("essay: -f pdf -f print -f booklet", samples)
+
+
 def machine_facts() -> list[str]:
     import pypandoc
 
@@ -432,6 +444,8 @@ def main() -> None:
             compare_watch(bench)
         if "phases" in ONLY:
             compare_phases(bench, essays)
+        if "engine" in ONLY:
+            compare_reaches(bench, essays)
         if {"essay", "20x"} & set(ONLY):
             start_up(bench)
         shutil.rmtree(bench.folder / "runs", ignore_errors=True)

@@ -14,7 +14,8 @@ from pipeline.document import DEFAULT_LANG, Document
 from pipeline.editions import PREVIOUS
 from pipeline.files.resources import STYLES
 from pipeline.writers.pdf.book_html import GENERATED_TEXT, balanced_title, contents_entries, page_html
-from pipeline.writers.pdf.engine.hyphenation import load, preload
+from pipeline.writers.pdf.engine.hyphenation import load
+from pipeline.writers.pdf.engine.page_references import speed_up_pydyf
 from pipeline.writers.pdf.engine.weasyprint_start import import_weasyprint
 from pipeline.writers.pdf.layout import (
     PRINT_CSS,
@@ -22,7 +23,6 @@ from pipeline.writers.pdf.layout import (
     anchor_pages,
     lay_out,
     pdf_bytes,
-    speed_up_pydyf,
     stylesheets,
     write_pdf,
 )
@@ -89,7 +89,9 @@ def render_book(document: Document, options: BookOptions, previous: bytes | None
     (target-counter, which lays the contents out again until the numbers settle). Both ways give the
     same bytes.
     """
-    preload(document.meta.lang)  # if the warm-up stopped before the patterns, or the book has another language
+    # If the warm-up stopped before the patterns, or the book has another language: from the data, else parsed
+    # now (as the layout would) and kept as data for the next process.
+    load(document.meta.lang)
     cut = split_index(document)
     if cut is not None:
         joined = render_in_parts(document, options, cut)

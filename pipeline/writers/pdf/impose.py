@@ -5,6 +5,8 @@ gives its pages in order. Pages keep their size (no scaling): a page of the book
 exactly a page of the book. Each book page becomes a form XObject drawn at its place on the sheet
 with a pypdf `Transformation`, so content streams are copied, never parsed or rewritten (merging
 pages with `merge_transformed_page` took 24 s and 9 MB for 450 pages; this takes half a second).
+Adding the forms reaches below pypdf's public API (pipeline/writers/pdf/engine/pypdf_forms.py);
+when that reach is unusable, pages are merged with `merge_transformed_page`: the same sheets, slower.
 The tagged structure, links and bookmarks of the screen PDF are left behind: this is a print file.
 """
 
@@ -95,9 +97,12 @@ def impose(pdf: bytes, signature: int | None = None, creep: float = 0.0, back_pa
     if sheet_width < 2 * width - 0.01 or sheet_height < height - 0.01:
         raise ValueError(f"a {sheet_width:.0f} x {sheet_height:.0f} pt sheet cannot hold two "
                          f"{width:.0f} x {height:.0f} pt pages side by side")
+    from pipeline.writers.pdf.engine.pypdf_forms import usable
+
     fold, foot = sheet_width / 2, (sheet_height - height) / 2
     writer = PdfWriter()
     forms: dict[int, object] = {}
+    as_forms = usable()
     for paper in plan_sheets(len(pages), signature, back_pages):
         shift = creep * paper.depth
         for side in (paper.front, paper.back):
@@ -106,10 +111,14 @@ def impose(pdf: bytes, signature: int | None = None, creep: float = 0.0, back_pa
             for slot, x in ((side.left, fold - width + shift), (side.right, fold - shift)):
                 if slot is None:
                     continue
+                if not as_forms:
+                    _merge_page(page, pages[slot], x - left, foot - bottom)
+                    continue
                 if slot not in forms:
                     forms[slot] = _page_form(writer, pages[slot])
                 drawn.append((forms[slot], x - left, foot - bottom))
-            _draw_forms(writer, page, drawn)
+            if as_forms:
+                _draw_forms(writer, page, drawn)
     if reader.metadata and reader.metadata.title:
         writer.add_metadata({"/Title": reader.metadata.title, "/Producer": "chapbook (pypdf)"})
     output = io.BytesIO()
@@ -127,6 +136,8 @@ def _page_form(writer, page):
     """The page as a form XObject in `writer`, clipped to its trim box; fonts and images shared."""
     from pypdf.generic import ArrayObject, FloatObject, NameObject, StreamObject
 
+    from pipeline.writers.pdf.engine.pypdf_forms import add_object
+
     contents = page.get_contents()
     form = StreamObject()
     form.set_data(contents.get_data() if contents is not None else b"")
@@ -138,7 +149,7 @@ def _page_form(writer, page):
         form[NameObject("/Resources")] = page["/Resources"].clone(writer)
     if "/Group" in page:
         form[NameObject("/Group")] = page["/Group"].clone(writer)
-    return writer._add_object(form)
+    return add_object(writer, form)
 
 
 def _box_corners(page) -> tuple[float, float, float, float]:
@@ -151,6 +162,8 @@ def _draw_forms(writer, page, drawn) -> None:
     from pypdf import Transformation
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
+    from pipeline.writers.pdf.engine.pypdf_forms import add_object
+
     names, operations = DictionaryObject(), []
     for number, (form, x, y) in enumerate(drawn):
         name = f"/Page{number}"
@@ -160,4 +173,12 @@ def _draw_forms(writer, page, drawn) -> None:
     page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): names})
     contents = DecodedStreamObject()
     contents.set_data("\n".join(operations).encode("ascii"))
-    page[NameObject("/Contents")] = writer._add_object(contents)
+    page[NameObject("/Contents")] = add_object(writer, contents)
+
+
+def _merge_page(sheet, page, x: float, y: float) -> None:
+    """Draw book `page` on `sheet` moved by (x, y), with pypdf's public merge (its content parsed and rewritten,
+    clipped to its CropBox, which is its trim box in the PDF edition a booklet is made from)."""
+    from pypdf import Transformation
+
+    sheet.merge_transformed_page(page, Transformation().translate(x, y), over=True, expand=False)

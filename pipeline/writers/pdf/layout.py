@@ -15,7 +15,7 @@ from pipeline.document import Document
 from pipeline.files.resources import STYLES
 from pipeline.paper import PAGE_FORMATS
 from pipeline.writers.pdf.collector import collector_paused
-from pipeline.writers.pdf.engine.page_tree import parsed_html
+from pipeline.writers.pdf.engine.page_references import speed_up_pydyf
 from pipeline.writers.pdf.engine.weasyprint_start import import_weasyprint
 
 PRINT_CSS = STYLES / "print.css"
@@ -48,32 +48,6 @@ def page_css(paper: str) -> str:
             f"@page :right {{ margin-left: {page.inner}; margin-right: {page.outer} }}\n"
             f"@page :left {{ margin-left: {page.outer}; margin-right: {page.inner} }}\n"
             f"html {{ font-size: {page.font_size} }}\n")
-
-
-def _cached_page_references(pdf) -> tuple[bytes, ...]:
-    """pydyf's PDF.page_references ("N 0 R" of every page), rebuilt only when a page was added.
-
-    pydyf rebuilds that tuple on every access, and WeasyPrint's PDF/UA tagging reads it once per
-    structure element, so the time grew with pages x elements: a 440-page book spent 7.5 s of its
-    40 s there. Pages are only ever appended (PDF.add_page), so their count and the last page's
-    number key the cache.
-    """
-    kids = pdf.pages["Kids"]
-    key = (len(kids), kids[-3] if kids else None)
-    cached = pdf.__dict__.get("_chapbook_page_references")
-    if cached is None or cached[0] != key:
-        cached = (key, tuple(f"{number} 0 R".encode("ascii") for number in kids[::3]))
-        pdf._chapbook_page_references = cached
-    return cached[1]
-
-
-def speed_up_pydyf() -> None:
-    """Make pydyf's PDF.page_references a cached property (see _cached_page_references)."""
-    import pydyf
-
-    original = getattr(pydyf.PDF, "page_references", None)
-    if isinstance(original, property) and original.fget is not _cached_page_references:
-        pydyf.PDF.page_references = property(_cached_page_references)
 
 
 def stylesheets(fetcher, paper: str, extra_css: str = "", color_profiles: dict | None = None) -> list:
@@ -109,7 +83,8 @@ def lay_out(html: str, document: Document, options: BookOptions = BookOptions())
 
     speed_up_pydyf()
     fetcher = SandboxedFetcher((document.resource_folder, STYLES, *options.extra_folders), str(document.source))
-    page = parsed_html(html, document.resource_folder.as_uri() + "/", fetcher)
+    page = import_weasyprint().HTML(string=html, base_url=document.resource_folder.as_uri() + "/",
+                                    url_fetcher=fetcher)
     profiles: dict = {}  # filled by an @color-profile rule in extra_css: the print file's output intent
     sheets = stylesheets(fetcher, document.settings.paper, options.extra_css, profiles)
     with collector_paused():

@@ -74,7 +74,7 @@ def finish_print_file(pdf: bytes) -> bytes:
       from the rest of the file, so rebuilds are byte-identical.
     """
     from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import ArrayObject, ByteStringObject, NameObject, RectangleObject
+    from pypdf.generic import NameObject, RectangleObject
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     writer.pdf_header = b"%PDF-1.6"  # PDF/X-4's version, as WeasyPrint wrote it
@@ -87,18 +87,30 @@ def finish_print_file(pdf: bytes) -> bytes:
                                          float(trim.right) + BLEED, float(trim.top) + BLEED))
         for font in page["/Resources"].get("/Font", {}).values():
             _untag_font(font.get_object(), NameObject)
-    root = writer._root_object
+    root = writer.root_object
     if "/Names" in root:
         del root["/Names"]
     metadata = root["/Metadata"].get_object()
     content = hashlib.sha256(FILE_ID.sub(b"", RANDOM_DOCUMENT_ID.sub(b"", pdf))).hexdigest()
     document_id = f"xmp.did:{uuid.uuid5(uuid.NAMESPACE_OID, content)}".encode()
     metadata.set_data(RANDOM_DOCUMENT_ID.sub(document_id, metadata.get_data()))
-    file_id = ByteStringObject(bytes.fromhex(content[:32]))  # the trailer's /ID was hashed over the random one
-    writer._ID = ArrayObject([file_id, file_id])
     output = io.BytesIO()
     writer.write(output)
-    return output.getvalue()
+    return with_file_id(output.getvalue(), content[:32])
+
+
+def with_file_id(pdf: bytes, identifier: str) -> bytes:
+    """`pdf` with its trailer's /ID (WeasyPrint's, hashed over its random DocumentID) made `identifier` twice.
+
+    pypdf keeps the file identifier in a private attribute, so the written trailer is mended
+    instead: the trailer follows the cross-reference table, so no offset moves (ISO 32000-1, 7.5.5
+    and 14.4). A file whose trailer holds no /ID is returned as it is.
+    """
+    head, marker, trailer = pdf.rpartition(b"trailer")
+    if not marker:
+        return pdf
+    value = f"/ID [ <{identifier}> <{identifier}> ]".encode("ascii")
+    return head + marker + FILE_ID.sub(lambda _: value, trailer, count=1)
 
 
 def _untag_font(font, name_object) -> None:

@@ -1,14 +1,16 @@
-"""Pyphen's hyphenation patterns parsed once, at install time, instead of in every PDF worker's first layout.
+"""Pyphen's hyphenation patterns parsed once, instead of in every PDF worker's first layout.
 
 Pyphen parses a language's hyph_*.dic the first time a word in that language is hyphenated: 50 ms
 for English (106 kB of patterns, each through three regular expressions), inside the first layout
-of every PDF worker, on the build's critical path. `make` writes the parsed patterns of the default
-language as JSON beside this module (`python -m pipeline.writers.pdf.engine.hyphenation`), keyed on Pyphen's version and
-the dictionary's SHA-256; `preload()` puts them into Pyphen's own cache (`pyphen.hdcache`, which the
-Pyphen objects WeasyPrint makes read) in a few milliseconds. Data that is missing, stale or
-unreadable means Pyphen parses the dictionary itself, as it would have: slower, never different.
-Dictionaries with non-standard hyphenation (patterns that change letters) are left to Pyphen.
-The data is JSON: read, never run.
+of every PDF worker, on the build's critical path. The parsed patterns are kept as JSON in
+chapbook's cache folder (`engine/hyphenation_<dictionary>.json`, see pipeline/writers/pdf/engine/__init__.py),
+keyed on Pyphen's version and the dictionary's SHA-256, written by the first warm-up that parses
+them (`load`) and by `make` for the default language (`python -m pipeline.writers.pdf.engine.hyphenation`);
+`preload()` puts them into Pyphen's own cache (`pyphen.hdcache`, which the Pyphen objects WeasyPrint
+makes read) in a few milliseconds. Data that is missing, stale or unreadable means Pyphen parses the
+dictionary itself, as it would have: slower, never different. Dictionaries with non-standard
+hyphenation (patterns that change letters) are left to Pyphen. The data is JSON: read, never run.
+(Reach `hyphenation`.)
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import json
 import logging
 import sys
 from pathlib import Path
+
+from pipeline.writers.pdf.engine import data_folder, reach_on
 
 log = logging.getLogger("chapbook")
 
@@ -36,8 +40,8 @@ def dictionary(lang: str) -> Path | None:
 
 
 def data_path(dic: Path) -> Path:
-    """Where the parsed patterns of dictionary `dic` are kept: chapbook's own folder."""
-    return Path(__file__).with_name(f"_hyphenation_{dic.stem}.json")
+    """Where the parsed patterns of dictionary `dic` are kept: chapbook's cache folder."""
+    return data_folder() / f"hyphenation_{dic.stem}.json"
 
 
 def _key(dic: Path) -> dict:
@@ -77,7 +81,7 @@ def preload(lang: str) -> bool:
     import pyphen
 
     dic = dictionary(lang)
-    if dic is None:
+    if dic is None or not reach_on("hyphenation"):
         return False
     if dic in pyphen.hdcache:
         return True
@@ -88,43 +92,51 @@ def preload(lang: str) -> bool:
 
 
 def load(lang: str) -> None:
-    """Put `lang`'s patterns in Pyphen's cache: from the parsed data (`preload`), else parsed by Pyphen now."""
+    """Put `lang`'s patterns in Pyphen's cache: from the parsed data (`preload`), else parsed by Pyphen now,
+    and then kept as data for the next process (if the cache folder is writable)."""
     import pyphen
 
     dic = dictionary(lang)
-    if dic is not None and not preload(lang):
-        pyphen.Pyphen(filename=dic)
+    if dic is None or preload(lang):
+        return
+    pyphen.Pyphen(filename=dic)
+    if reach_on("hyphenation") and dic in pyphen.hdcache:
+        try:
+            _write(dic, pyphen.hdcache[dic])
+        except OSError as error:  # a read-only cache folder: every process parses, as without the data
+            log.debug("%s: not written (%s)", data_path(dic), error)
 
 
 def generate(lang: str) -> bool:
-    """Write the parsed patterns of `lang` beside this module, unless they are current; returns whether it wrote.
+    """Write the parsed patterns of `lang` into the cache folder, unless they are current; returns whether it wrote.
 
     Nothing is written for a language Pyphen lacks or whose patterns are not plain numbers.
     """
     from pyphen import HyphDict
 
+    dic = dictionary(lang)
+    if dic is None or _parsed(data_path(dic), _key(dic)) is not None:
+        return False
+    return _write(dic, HyphDict(dic))
+
+
+def _write(dic: Path, parsed) -> bool:
+    """Write Pyphen's parse `parsed` of dictionary `dic` as data; False if its patterns are not plain numbers."""
     from pipeline.files.atomic import atomic_write
 
-    dic = dictionary(lang)
-    if dic is None:
-        return False
-    key, path = _key(dic), data_path(dic)
-    if _parsed(path, key) is not None:
-        return False
-    parsed = HyphDict(dic)
     if not all(type(value) is int for _start, values in parsed.patterns.values() for value in values):
         return False  # non-standard hyphenation: Pyphen's own objects, which JSON does not keep
     patterns = {text: [start, list(values)] for text, (start, values) in parsed.patterns.items()}
-    atomic_write(path, json.dumps({**key, "attributes": sorted(vars(parsed)), "maxlen": parsed.maxlen,
-                                   "patterns": patterns},
-                                  ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    atomic_write(data_path(dic), json.dumps({**_key(dic), "attributes": sorted(vars(parsed)),
+                                             "maxlen": parsed.maxlen, "patterns": patterns},
+                                            ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     return True
 
 
 def main() -> None:
     """`python -m pipeline.writers.pdf.engine.hyphenation [LANG]`: write the parsed patterns.
 
-    `make` does, for the default language.
+    `make` does, for the default language, to warm the cache folder.
     """
     from pipeline.document import DEFAULT_LANG
 

@@ -11,7 +11,8 @@ page counter by the difference. The PDF is then the one a layout started at the 
 
 This reaches into WeasyPrint's layout (`weasyprint.layout.layout_fixed_boxes`, called first thing
 for each page's margin boxes, and `LayoutContext.page_maker`); `hook_available()` says whether the
-installed WeasyPrint still has them, and the two-part layout is not used when it does not.
+installed WeasyPrint still has them, and the two-part layout is not used when it does not: the
+book is laid out whole, the same bytes. (Reach `late_folios`.)
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from pipeline.writers.pdf.engine import reach_on
+
 
 def hook_available() -> bool:
-    """Whether the installed WeasyPrint lays out margin boxes the way `numbered_later` relies on."""
+    """Whether the installed WeasyPrint lays out margin boxes the way `numbered_later` relies on (and
+    CHAPBOOK_ENGINE leaves the reach on)."""
+    if not reach_on("late_folios"):
+        return False
     import weasyprint.layout as layout
 
     return callable(getattr(layout, "layout_fixed_boxes", None)) and hasattr(layout, "LayoutContext")

@@ -3,23 +3,24 @@
 `import weasyprint` spent about 0.37 s in pycparser parsing the C declarations in
 weasyprint/text/ffi.py (`ffi.cdef(...)`), at every start of every PDF worker. cffi's out-of-line
 ABI mode (`set_source(name, None)`, then `emit_python_code`) turns those declarations into plain
-data once; an FFI built from that data needs no parser. `make` writes it into
-pipeline/_weasyprint_ffi.py (`python -m pipeline.writers.pdf.engine.weasyprint_start`), keyed on WeasyPrint's and
-cffi's versions and the exact declaration text; the first start that finds it missing or stale
-writes it again (that start parses, as it would have anyway), if chapbook's folder is writable.
+data once; an FFI built from that data needs no parser. The data is kept as JSON (read, never run)
+in chapbook's cache folder (`engine/weasyprint_ffi.json`, see pipeline/writers/pdf/engine/__init__.py),
+keyed on WeasyPrint's and cffi's versions and the exact declaration text; the first start that
+finds it missing or stale writes it (that start parses, as it would have anyway), if the cache
+folder is writable. `make` warms it (`python -m pipeline.writers.pdf.engine.weasyprint_start`).
 
 WeasyPrint stays unmodified on disk: `import_weasyprint()` runs weasyprint/text/ffi.py as it is,
 with `cffi.FFI()` answering, for that one module, with an FFI made from the compiled data whose
 `cdef()` only checks that it is handed the very text it was compiled from. Any mismatch (another
 WeasyPrint or cffi, other declarations, a broken file that cannot be rewritten) runs the module
-the usual way: slower, never different. The data is a Python module in chapbook's own folder,
-never a pickle from a cache folder.
+the usual way: slower, never different. (Reach `compiled_ffi`.)
 
 weasyprint.pdf.fonts imports fontTools.subset (about 40 modules) at start, but calls it only where
 HarfBuzz's own subsetter (libharfbuzz-subset0, which `make system` installs) is missing: it is put
 in place as a module that loads on first use (importlib.util.LazyLoader). It also imports
 fontTools.varLib.instancer (and with it fontTools.varLib, 65 ms) for the one function it calls on
 variable fonts: that function is a stand-in that imports them when first called (defer_functions).
+(Reach `lazy_fonttools`.)
 """
 
 from __future__ import annotations
@@ -28,16 +29,19 @@ import hashlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import json
 import logging
 import sys
 from pathlib import Path
 from types import ModuleType
 
+from pipeline.writers.pdf.engine import data_folder, reach_on
+
 log = logging.getLogger("chapbook")
 
-ARTEFACT = Path(__file__).with_name("_weasyprint_ffi.py")
+ARTEFACT_NAME = "weasyprint_ffi.json"
 FFI_MODULE = "weasyprint.text.ffi"
-FORMAT = 1  # of the generated module; a change here makes every older one stale
+FORMAT = 2  # of the generated data; a change here makes every older one stale
 LAZY_MODULES = ("fontTools.subset",)
 # Modules WeasyPrint imports a function from at start but calls only for some fonts: the function is
 # a stand-in until then (variable fonts only; the book's faces are static). 65 ms of every start.
@@ -72,23 +76,43 @@ def _compiled_ffi_class():
     return CompiledFFI
 
 
-def _load_artefact(path: Path) -> ModuleType | None:
-    """The generated module at `path`, or None if it is missing or unreadable."""
-    spec = importlib.util.spec_from_file_location("_chapbook_weasyprint_ffi", path)
-    if spec is None or spec.loader is None or not path.is_file():
-        return None
-    module = importlib.util.module_from_spec(spec)
+def artefact_path() -> Path:
+    """Where the compiled declarations are kept: chapbook's cache folder."""
+    return data_folder() / ARTEFACT_NAME
+
+
+def _as_json(value):
+    """cffi's FFI arguments (bytes, ints, tuples) as JSON values: bytes as latin-1 text, tuples as lists."""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, tuple):
+        return [_as_json(item) for item in value]
+    return value
+
+
+def _from_json(value):
+    """The inverse of _as_json."""
+    if isinstance(value, str):
+        return value.encode("latin-1")
+    if isinstance(value, list):
+        return tuple(_from_json(item) for item in value)
+    return value
+
+
+def _load_artefact(path: Path) -> dict | None:
+    """The generated data at `path`, or None if it is missing or unreadable."""
     try:
-        spec.loader.exec_module(module)
-    except Exception as error:  # noqa: BLE001 - a broken artefact only means the slow start
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["KEYWORDS"] = {name: _from_json(value) for name, value in data["KEYWORDS"].items()}
+        data["ARGUMENTS"] = tuple(data["ARGUMENTS"])
+        return data
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         log.debug("%s: not used (%s)", path, error)
         return None
-    return module
 
 
-def _key(artefact: ModuleType) -> tuple:
-    return tuple(getattr(artefact, name, None) for name in ("FORMAT", "WEASYPRINT_VERSION", "CFFI_VERSION",
-                                                            "CDEF_SHA256"))
+def _key(artefact: dict) -> tuple:
+    return tuple(artefact.get(name) for name in ("FORMAT", "WEASYPRINT_VERSION", "CFFI_VERSION", "CDEF_SHA256"))
 
 
 def _current_versions() -> tuple[str | None, str, str]:
@@ -108,7 +132,7 @@ def compiled_ffi(path: Path):
     if _key(artefact)[:3] != (FORMAT, weasyprint_version, cffi_version) or backend_version != cffi_version:
         log.debug("%s: made for another WeasyPrint or cffi; WeasyPrint parses its declarations", path)
         return None
-    return _compiled_ffi_class()(artefact.CDEF_SHA256, *artefact.ARGUMENTS, **artefact.KEYWORDS)
+    return _compiled_ffi_class()(artefact["CDEF_SHA256"], *artefact["ARGUMENTS"], **artefact["KEYWORDS"])
 
 
 class _CompiledFFILoader(importlib.abc.Loader):
@@ -232,15 +256,21 @@ def defer_functions(name: str, functions: tuple[str, ...]) -> None:
     sys.modules[name] = module
 
 
-def import_weasyprint(artefact: Path = ARTEFACT) -> ModuleType:
-    """Import WeasyPrint, its C declarations made from `artefact` when that is current, some of fontTools lazily."""
+def import_weasyprint(artefact: Path | None = None) -> ModuleType:
+    """Import WeasyPrint, its C declarations made from `artefact` (by default in the cache folder) when that
+    is current, some of fontTools lazily; each as CHAPBOOK_ENGINE allows."""
     if "weasyprint" in sys.modules:
         return sys.modules["weasyprint"]
-    for name in LAZY_MODULES:
-        load_lazily(name)
-    for name, functions in DEFERRED_FUNCTIONS.items():
-        defer_functions(name, functions)
-    finder = _Finder(artefact)
+    if reach_on("lazy_fonttools"):
+        for name in LAZY_MODULES:
+            load_lazily(name)
+        for name, functions in DEFERRED_FUNCTIONS.items():
+            defer_functions(name, functions)
+    if not reach_on("compiled_ffi"):
+        import weasyprint
+
+        return weasyprint
+    finder = _Finder(artefact or artefact_path())
     sys.meta_path.insert(0, finder)
     from pipeline.writers.pdf.system_libraries import explained_library_errors
 
@@ -269,7 +299,7 @@ def weasyprint_declarations() -> str:
 
 
 def artefact_text(declarations: str, weasyprint_version: str) -> str:
-    """The generated module for `declarations`: the key, then the arguments of the FFI cffi would build."""
+    """The generated data for `declarations` (JSON): the key, then the arguments of the FFI cffi would build."""
     import ast
     import contextlib
     import io
@@ -291,46 +321,48 @@ def artefact_text(declarations: str, weasyprint_version: str) -> str:
         raise StaleDeclarations(f"cffi {cffi.__version__} emits no single FFI(...) call")
     arguments = tuple(ast.literal_eval(argument) for argument in calls[0].args)
     keywords = {keyword.arg: ast.literal_eval(keyword.value) for keyword in calls[0].keywords}
-    return (f'"""Generated by `python -m pipeline.writers.pdf.engine.weasyprint_start` from WeasyPrint '
-            f'{weasyprint_version}\'s C declarations with cffi {cffi.__version__}; do not edit."""\n\n'
-            f"FORMAT = {FORMAT!r}\nWEASYPRINT_VERSION = {weasyprint_version!r}\n"
-            f"CFFI_VERSION = {cffi.__version__!r}\nCDEF_SHA256 = {declaration_digest(declarations)!r}\n"
-            f"ARGUMENTS = {arguments!r}\nKEYWORDS = {keywords!r}\n")
+    data = {"FORMAT": FORMAT, "WEASYPRINT_VERSION": weasyprint_version, "CFFI_VERSION": cffi.__version__,
+            "CDEF_SHA256": declaration_digest(declarations), "ARGUMENTS": list(arguments),
+            "KEYWORDS": {name: _as_json(value) for name, value in keywords.items()}}
+    if any(not isinstance(argument, str) for argument in arguments) or \
+            {name: _from_json(value) for name, value in data["KEYWORDS"].items()} != keywords:
+        raise StaleDeclarations(f"cffi {cffi.__version__} emits FFI arguments JSON does not keep")
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def is_current(artefact: Path, declarations: str) -> bool:
     """Whether `artefact` was generated from `declarations` for the installed WeasyPrint and cffi."""
     from importlib.metadata import version
 
-    module = _load_artefact(artefact)
-    return module is not None and _key(module) == (FORMAT, version("weasyprint"), version("cffi"),
-                                                    declaration_digest(declarations))
+    data = _load_artefact(artefact)
+    return data is not None and _key(data) == (FORMAT, version("weasyprint"), version("cffi"),
+                                                declaration_digest(declarations))
 
 
-def generate(artefact: Path = ARTEFACT) -> bool:
-    """Write the compiled declarations for the installed WeasyPrint and cffi to `artefact`, unless current.
+def generate(artefact: Path | None = None) -> bool:
+    """Write the compiled declarations for the installed WeasyPrint and cffi to `artefact` (by default in the
+    cache folder), unless current.
 
     Returns whether it wrote. Runs pycparser once (about half a second).
     """
-    import py_compile
     from importlib.metadata import version
 
     from pipeline.files.atomic import atomic_write
 
+    artefact = artefact or artefact_path()
     declarations = weasyprint_declarations()
     if is_current(artefact, declarations):
         return False
     atomic_write(artefact, artefact_text(declarations, version("weasyprint")).encode("utf-8"))
-    py_compile.compile(str(artefact), doraise=True)
     return True
 
 
 def main() -> None:
     """`python -m pipeline.writers.pdf.engine.weasyprint_start [PATH]`: generate the compiled declarations.
 
-    This is what `make` runs.
+    `make` runs it, to warm the cache folder.
     """
-    artefact = Path(sys.argv[1]) if len(sys.argv) > 1 else ARTEFACT
+    artefact = Path(sys.argv[1]) if len(sys.argv) > 1 else artefact_path()
     wrote = generate(artefact)
     print(f"{artefact}: {'written' if wrote else 'current'}")
 
