@@ -36,6 +36,10 @@ PAGE_FORMATS = {
     # Half-letter, two-up on letter: the US home printer's booklet.
     "half-letter": PageFormat("5.5in 8.5in", "20mm", "15mm", "18mm", "19mm", "10pt", (5.5 * INCH, 8.5 * INCH),
                               (11 * INCH, 8.5 * INCH)),
+    # Trade paperback trims that print-on-demand services print (pipeline/printers.py says which prints which).
+    "5x8": PageFormat("5in 8in", "19mm", "14mm", "18mm", "19mm", "9.5pt", (5 * INCH, 8 * INCH), (10 * INCH, 8 * INCH)),
+    "5.25x8": PageFormat("5.25in 8in", "19mm", "14mm", "18mm", "19mm", "9.5pt", (5.25 * INCH, 8 * INCH),
+                         (10.5 * INCH, 8 * INCH)),
     # The trade paperback trim of KDP and Lulu; its inside margin is above KDP's 0.375 in minimum.
     "6x9": PageFormat("6in 9in", "22mm", "16mm", "19mm", "21mm", "10.5pt", (6 * INCH, 9 * INCH),
                       (12 * INCH, 9 * INCH)),
