@@ -69,12 +69,12 @@ def print_margins(paper: str, shop: Printer, pages: int) -> Margins:
     page = PAGE_FORMATS[paper]
     inner, outer = length_in_points(page.inner), length_in_points(page.outer)
     top, bottom = length_in_points(page.top), length_in_points(page.bottom)
-    new_inner, new_outer = max(inner, shop.gutter_for(pages)), max(outer, shop.outside)
-    if new_inner + new_outer <= inner + outer:
-        if new_inner > inner:
-            new_outer = inner + outer - new_inner
-        elif new_outer > outer:
-            new_inner = inner + outer - new_outer
+    least_inner, least_outer = shop.gutter_for(pages), shop.outside
+    new_inner, new_outer = max(inner, least_inner), max(outer, least_outer)
+    if new_inner > inner:  # the side that must grow takes from the other, down to its own minimum
+        new_outer = max(least_outer, inner + outer - new_inner)
+    elif new_outer > outer:
+        new_inner = max(least_inner, inner + outer - new_outer)
     furniture = shop.outside + HEAD_BAND if shop.name != "pdfx" else 0.0
     new_top, new_bottom = max(top, furniture), max(bottom, furniture)
     same = (round(new_inner + new_outer, 3) == round(inner + outer, 3)
