@@ -77,7 +77,7 @@ _TRADE = ("5x8", "5.25x8", "half-letter", "6x9", "a5")
 PRINTERS: dict[str, Printer] = {
     "pdfx": Printer("pdfx", "a print shop (PDF/X-4)", "ISO 15930-7", PAPER_NAMES, True, 0.125 * INCH,
                     ((10_000, 0.375 * INCH),), {"white": 0.002252 * INCH, "cream": 0.0025 * INCH}, 0.0, 79,
-                    0.0625 * INCH, (2 * INCH, 1.2 * INCH), 0.25 * INCH, 4),
+                    0.0625 * INCH, (2 * INCH, 1.2 * INCH), 0.25 * INCH, 1),
     "kdp": Printer("kdp", "Amazon KDP", "https://kdp.amazon.com/en_US/help/topic/G201857950", _TRADE, False,
                    0.375 * INCH, tuple((most, inches * INCH) for most, inches in _KDP_GUTTER),
                    {"white": 0.002252 * INCH, "cream": 0.0025 * INCH}, 0.0, 79, 0.0625 * INCH,
@@ -99,3 +99,30 @@ PAPER_STOCKS = ("white", "cream")
 def printer(name: str) -> Printer:
     """The printer called `name` (a value of the `printer` setting)."""
     return PRINTERS[name]
+
+
+@dataclass(frozen=True)
+class CoverSheet:
+    """A wraparound paperback cover laid flat (back, spine, front), in points: the trimmed sheet and its bleed."""
+
+    trim: tuple[float, float]  # one panel: the book's trim
+    spine: float
+    pages: int  # the page count the spine was computed for (an odd count prints a blank last page)
+    spine_text: bool
+    bleed: float = BLEED  # every edge: the cover wraps round the book
+
+    @property
+    def width(self) -> float:
+        """The sheet's width with its bleed: bleed + back + spine + front + bleed."""
+        return 2 * self.trim[0] + self.spine + 2 * self.bleed
+
+    @property
+    def height(self) -> float:
+        """The sheet's height with its bleed."""
+        return self.trim[1] + 2 * self.bleed
+
+
+def cover_sheet(shop: Printer, trim: tuple[float, float], pages: int, stock: str) -> CoverSheet:
+    """The cover `shop` asks for a book of `pages` pages on `stock` paper, by its published formula."""
+    printed = pages + pages % 2
+    return CoverSheet(trim, shop.spine_width(printed, stock), printed, shop.spine_text_allowed(printed))

@@ -13,7 +13,7 @@ from pipeline.check.pdf import NO_POPPLER, font_rows
 from pipeline.check.voice import voice_findings
 from pipeline.document import Document
 from pipeline.paper import PAGE_FORMATS, length_in_points
-from pipeline.printers import Printer, printer
+from pipeline.printers import Printer, cover_sheet, printer
 from pipeline.writers.pdf.impose import plan_sheets
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -355,3 +355,57 @@ def font_programs(path: Path) -> dict[str, tuple[int, int]]:
                     drawn = sum(1 for index in range(len(offsets) - 1) if offsets[index + 1] > offsets[index])
                     programs[name] = (program["maxp"].numGlyphs, drawn)
     return programs
+
+
+def check_cover(document: Document, path: Path) -> list[Finding]:
+    """Wraparound cover: the sheet the printer's formula gives for the print edition's page count and the
+    paper stock, its boxes, the PDF/X-4 rules, spine text only where allowed, and the barcode zone clear."""
+    import pikepdf
+
+    label = str(path)
+    interior = path.with_name(path.name.replace("-cover.pdf", "-print.pdf"))
+    if not interior.is_file():
+        return [Finding("skipped", label, "cover size", f"no print edition {interior.name} to count pages in")]
+    shop = printer(document.settings.printer)
+    with pikepdf.open(interior) as pdf:
+        pages = len(pdf.pages)
+    sheet = cover_sheet(shop, PAGE_FORMATS[document.settings.paper].trim, pages, document.settings.paper_stock)
+    with pikepdf.open(path) as pdf:
+        page = pdf.pages[0]
+        media, trim, bleed = _box(page, "/MediaBox"), _box(page, "/TrimBox"), _box(page, "/BleedBox")
+        size = (media[2] - media[0], media[3] - media[1])
+        right = _close(size, (sheet.width, sheet.height)) and _close(bleed, media) and _close(
+            trim, (media[0] + sheet.bleed, media[1] + sheet.bleed, media[2] - sheet.bleed, media[3] - sheet.bleed))
+        findings = [Finding("ok" if right and len(pdf.pages) == 1 else "fail", label, f"cover size for {shop.title}",
+                            f"{size[0] / 72:.4f} x {size[1] / 72:.4f} in; {shop.title}'s formula for "
+                            f"{sheet.pages} pages on {document.settings.paper_stock} paper: {sheet.width / 72:.4f} x "
+                            f"{sheet.height / 72:.4f} in (spine {sheet.spine / 72:.4f} in)")]
+        findings += pdfx4_findings(pdf, label)
+    if not readback.pdftotext_available():
+        return findings + [Finding("skipped", label, "spine and barcode zone", NO_POPPLER)]
+    words = page_words(path)[0]
+    left = media[2] - media[0] - sheet.bleed - sheet.trim[0] - sheet.spine  # from the MediaBox's left
+    on_spine = [text for x_min, _, x_max, _, text in words if left - 0.5 <= x_min and x_max <= left + sheet.spine + 0.5]
+    findings.append(Finding("ok" if bool(on_spine) == sheet.spine_text else "fail", label, "spine text",
+                            f"{len(on_spine)} words on the spine; {shop.title} allows spine text from "
+                            f"{shop.spine_text_from} pages, the book has {sheet.pages}"))
+    zone_right = sheet.bleed + sheet.trim[0] - shop.barcode_inset
+    zone_bottom = sheet.bleed + sheet.trim[1] - shop.barcode_inset
+    zone = (zone_right - shop.barcode[0], zone_bottom - shop.barcode[1], zone_right, zone_bottom)
+    inside = [text for x_min, y_min, x_max, y_max, text in words
+              if x_min < zone[2] and x_max > zone[0] and y_min < zone[3] and y_max > zone[1]]
+    findings.append(Finding("fail" if inside else "ok", label, "barcode zone clear",
+                            f"words in it: {' '.join(inside[:6])}" if inside else
+                            f"{shop.barcode[0] / 72:.1f} x {shop.barcode[1] / 72:.1f} in at the back's bottom right"))
+    return findings
+
+
+def check_store_cover(document: Document, path: Path) -> list[Finding]:
+    """The store cover: a JPEG a store takes (KDP: JPEG or TIFF), of the ebook cover's size."""
+    from PIL import Image
+
+    label = str(path)
+    with Image.open(path) as picture:
+        kind, size, mode = picture.format, picture.size, picture.mode
+    return [Finding("ok" if kind == "JPEG" and mode == "RGB" else "fail", label, "store cover",
+                    f"{kind} {mode} {size[0]} x {size[1]} px")]

@@ -16,6 +16,7 @@ import io
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,7 +155,8 @@ def render(document: Document, companions: dict | None = None, cores: int = 1) -
         log.warning("%s: %s's margins for %d pages set the print edition's text block at %.1f x %.1f mm, "
                     "not the screen PDF's: its lines and pages break differently", document.source, shop.title,
                     pages, *_block_mm(document.settings.paper, margins))
-    return finish_print_file(greyscale_pdf(laid_out), shop, document.settings.marks)
+    return finish_print_file(greyscale_pdf(laid_out), lambda number: shop.bleeds(recto=number % 2 == 0),
+                             document.settings.marks)
 
 
 def _block_mm(paper: str, margins: Margins) -> tuple[float, float]:
@@ -162,11 +164,11 @@ def _block_mm(paper: str, margins: Margins) -> tuple[float, float]:
     return ((width - margins.inner - margins.outer) * 25.4 / 72, (height - margins.top - margins.bottom) * 25.4 / 72)
 
 
-def finish_print_file(pdf: bytes, shop: Printer, marks: bool = False) -> bytes:
+def finish_print_file(pdf: bytes, bleeds: Callable[[int], dict[str, float]], marks: bool = False) -> bytes:
     """What WeasyPrint leaves for a print shop to trip on, mended with pypdf.
 
     - Link annotations (contents, notes, addresses) and named destinations: print files carry none.
-    - The BleedBox: the printer's bleed around the TrimBox, edge by edge; the MediaBox the same (so
+    - The BleedBox: `bleeds(page index)` around the TrimBox, edge by edge; the MediaBox the same (so
       with KDP a right-hand page has no bleed at its left, the spine, and a left-hand page none at
       its right), or wider with marks; no ArtBox beside it.
     - Font names: WeasyPrint tags every font as a subset (`ABCDEF+`), even one embedded whole.
@@ -182,7 +184,7 @@ def finish_print_file(pdf: bytes, shop: Printer, marks: bool = False) -> bytes:
         for key in ("/Annots", "/ArtBox"):
             if key in page:
                 del page[key]
-        trim, bleed = page.trimbox, shop.bleeds(recto=number % 2 == 0)
+        trim, bleed = page.trimbox, bleeds(number)
         page.bleedbox = RectangleObject((float(trim.left) - bleed["left"], float(trim.bottom) - bleed["bottom"],
                                          float(trim.right) + bleed["right"], float(trim.top) + bleed["top"]))
         if not marks:
