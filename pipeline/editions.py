@@ -90,6 +90,8 @@ EDITIONS: tuple[Edition, ...] = (
     Edition("booklet", "pipeline.writers.pdf.booklet", "-booklet.pdf",
             "the PDF's pages two-up to print, fold and staple",
             checker="pipeline.check.printing:check_booklet", uses=("pdf",)),
+    Edition("zine", "pipeline.writers.pdf.zine", "-zine.pdf", "a short post as an 8-page one-sheet zine",
+            stylesheets=("print.css",), checker="pipeline.check.printing:check_zine", worker=True),
     Edition("print", "pipeline.writers.pdf.pdfx", "-print.pdf", "PDF/X-4 with bleed for a print shop",
             stylesheets=("print.css",), checker="pipeline.check.printing:check_print", worker=True),
     Edition("cover", "pipeline.writers.pdf.cover", "-cover.pdf",

@@ -62,10 +62,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("wrap", 72, "line width of the plain-text edition", 72, minimum=20, maximum=1000, flag=True),
     Setting("paper", "a5", "page (trim) size of the PDF, booklet and print editions", "a5", choices=PAPER_NAMES,
             flag=True),
-    Setting("signature", 0, "pages per folded gathering of the booklet; 0: one booklet", 16, minimum=0,
+    Setting("signature", 0, "most pages per folded gathering of the booklet (gatherings are balanced); 0: one "
+            "booklet", 16, minimum=0,
             maximum=1000, multiple_of=4, flag=True),
     Setting("creep", "0mm", "how far each sheet of the booklet moves its pages towards the fold, per sheet "
-            "around it", "0.1mm", pattern=r"\d+(\.\d+)?(mm|cm|pt|in)"),
+            "around it (at most the inner margin in all)", "0.1mm", pattern=r"\d+(\.\d+)?(mm|cm|pt|in)"),
     Setting("printer", "pdfx", "who prints the paperback: its bleed, trims, margins and cover formula "
             "(docs/printing.md)", "kdp", choices=PRINTER_NAMES, flag=True),
     Setting("paper_stock", "white", "the paperback's paper, which sets its spine's width on the cover", "cream",

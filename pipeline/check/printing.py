@@ -12,7 +12,7 @@ from pipeline.check.findings import Finding
 from pipeline.check.pdf import NO_POPPLER, font_rows
 from pipeline.check.voice import voice_findings
 from pipeline.document import Document
-from pipeline.paper import PAGE_FORMATS, length_in_points
+from pipeline.paper import MM, PAGE_FORMATS, length_in_points
 from pipeline.printers import Printer, cover_sheet, printer
 from pipeline.writers.pdf.impose import plan_sheets
 
@@ -409,3 +409,19 @@ def check_store_cover(document: Document, path: Path) -> list[Finding]:
         kind, size, mode = picture.format, picture.size, picture.mode
     return [Finding("ok" if kind == "JPEG" and mode == "RGB" else "fail", label, "store cover",
                     f"{kind} {mode} {size[0]} x {size[1]} px")]
+
+
+def check_zine(document: Document, path: Path) -> list[Finding]:
+    """Zine: one side of an A4 or letter sheet, landscape, holding the eight panels."""
+    import pikepdf
+
+    from pipeline.writers.pdf.zine import SHEETS
+
+    label = str(path)
+    with pikepdf.open(path) as pdf:
+        sizes = [(box[2] - box[0], box[3] - box[1]) for box in (_box(page, "/MediaBox") for page in pdf.pages)]
+    names = [name for name, sheet in SHEETS.items() if len(sizes) == 1 and _close(sizes[0], sheet)]
+    return [Finding("ok" if names else "fail", label, "zine sheet",
+                    f"one {names[0]} sheet, landscape, eight panels of {sizes[0][0] / 4 / MM:.2f} x "
+                    f"{sizes[0][1] / 2 / MM:.2f} mm" if names else
+                    f"{len(sizes)} pages of {_shown(sizes[0]) if sizes else 'nothing'}: not one A4 or letter sheet")]
