@@ -36,7 +36,7 @@ def zine_css(sheet: tuple[float, float]) -> str:
     return (f"@page {{ size: {width:.3f}pt {height:.3f}pt; margin: 6mm 5mm 7mm; font-size: 5pt }}\n"
             "@page :left { margin-left: 5mm; margin-right: 5mm }\n"
             "@page :right { margin-left: 5mm; margin-right: 5mm }\n"
-            "html { font-size: 6.5pt }\n"
+            "html { font-size: 7.5pt }\n"
             ".title-page { padding-top: 4em }\n"
             # Eight pages leave no room for a contents page: the post reads straight through.
             "nav.contents { display: none }\n"
