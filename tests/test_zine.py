@@ -63,3 +63,12 @@ def test_a_short_post_builds_as_one_a4_or_letter_sheet_and_a_long_one_is_refused
     long = run_chapbook("build", "-f", "zine", "-o", str(tmp_path / "long"), str(ESSAY))
     assert long.returncode == 1 and long.stderr.strip().count("\n") == 0
     assert "the zine holds 8 pages" in long.stderr and "-f booklet" in long.stderr
+
+
+def test_all_leaves_out_the_editions_made_only_on_request():
+    from pipeline.cli import _chosen_editions
+
+    everything = _chosen_editions(("all",))
+    assert "zine" not in everything and "cover" not in everything
+    assert {"print", "booklet", "jpg"} <= set(everything)
+    assert "zine" in _chosen_editions(("zine",)) and "cover" in _chosen_editions(("cover",))

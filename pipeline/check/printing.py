@@ -144,7 +144,8 @@ def _boxes_finding(pdf, shop: Printer, label: str, marks: bool) -> Finding:
     edges = "every edge" if shop.spine_bleed else "none at the spine"
     if wrong:
         return Finding("fail", label, "trim and bleed boxes", f"pages {', '.join(map(str, wrong[:8]))} differ from "
-                       f"{shop.title}'s bleed of 0.125 in ({edges})")
+                       f"{shop.title}'s bleed of 0.125 in ({edges}); built for another printer? the check "
+                       f"reads the printer setting (printer = \"{shop.name}\")")
     return Finding("ok", label, "trim and bleed boxes",
                    f"TrimBox {name} and {shop.title}'s bleed of 0.125 in ({edges}) on {len(pdf.pages)} pages")
 
