@@ -159,3 +159,18 @@ def test_kdp_gutter_grows_with_pages_and_a_forced_measure_is_reported():
     long_lulu = print_margins("6x9", lulu, 700)
     assert long_lulu.inner == pytest.approx(INCH) and long_lulu.outer == pytest.approx(0.5 * INCH)
     assert not long_lulu.same_block
+
+
+def test_the_build_says_when_the_printers_margins_change_the_text_block_and_when_a_book_is_too_short(
+        monkeypatch, caplog):
+    from pipeline import printers
+    from pipeline.writers.pdf import pdfx
+
+    document = read_fixture("sections.md")
+    kdp = replace(document, settings=replace(document.settings, printer="kdp"))
+    # A KDP whose outside margin were an inch: A5's 15 mm outside margin can no longer hold
+    monkeypatch.setitem(printers.PRINTERS, "kdp", replace(printers.PRINTERS["kdp"], outside=INCH))
+    with caplog.at_level("WARNING", logger="chapbook"):
+        pdfx.render(kdp, {})
+    assert "not the screen PDF's: its lines and pages break differently" in caplog.text
+    assert "Amazon KDP binds paperbacks of 24 pages or more" in caplog.text

@@ -151,6 +151,9 @@ def render(document: Document, companions: dict | None = None, cores: int = 1) -
                               extra_css=print_css(document.settings.marks, margins, shop.name != "pdfx"))
         laid_out = render_book(document, options)
         pages = len(PdfReader(io.BytesIO(laid_out)).pages)
+    if pages < shop.minimum_pages:
+        log.warning("%s: %s binds paperbacks of %d pages or more; the print edition has %d", document.source,
+                    shop.title, shop.minimum_pages, pages)
     if not margins.same_block:
         log.warning("%s: %s's margins for %d pages set the print edition's text block at %.1f x %.1f mm, "
                     "not the screen PDF's: its lines and pages break differently", document.source, shop.title,
