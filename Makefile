@@ -7,10 +7,11 @@ TOOLS_OK := tools/node_modules/.installed
 SYSTEM_OK := $(VENV)/.system-ok
 # Debian packages the editions need: Pango/HarfBuzz for WeasyPrint (with the HarfBuzz subsetter),
 # the book face and the monospace face styles/ uses, poppler for reading PDFs back in tests.
-# Chromium (with its driver) runs Ace, axe and the page checks; icc-profiles-free gives the print PDF its
-# output intent.
+# Chromium (with its driver) runs Ace, axe and the page checks; libgs-common (Ghostscript's ICC profiles)
+# gives the print PDF its output intent (a CMYK printer profile), icc-profiles-free the grey profile its
+# images are converted to.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
-	fonts-sil-charis fonts-dejavu-core poppler-utils chromium chromium-driver icc-profiles-free
+	fonts-sil-charis fonts-dejavu-core poppler-utils chromium chromium-driver icc-profiles-free libgs-common
 # A Java runtime for EPUBCheck (tests and `chapbook check`); any java on PATH will do.
 JAVA_PACKAGE := default-jre-headless
 

@@ -14,6 +14,7 @@ import click
 
 from pipeline import __version__
 from pipeline.editions import ALIASES, canonical
+from pipeline.editions import edition as edition_named
 from pipeline.editions import names as edition_names
 from pipeline.errors import ChapbookError
 from pipeline.settings import SETTINGS
@@ -78,7 +79,7 @@ def _chosen_editions(formats: tuple[str, ...]) -> list[str]:
     if missing:
         raise ChapbookError(None, f"the {', '.join(missing)} edition is not available in this installation",
                             "run make to install everything")
-    return available if "all" in formats else [f for f in available if f in formats]
+    return [f for f in available if f in formats or ("all" in formats and not edition_named(f).on_request)]
 
 
 def _print_written(item) -> None:

@@ -56,6 +56,9 @@ class Edition:
     # written first with that edition's last file, then again once the new one is there, so its pages
     # show an edit at once (the build's announcement and cache entry are for the second writing only).
     links_uses: bool = False
+    # Made only when asked for by name (`-f zine`), not by `-f all`: an edition for some sources only
+    # (a zine holds a short post) or for one decision (a paperback's cover), which refuses the others.
+    on_request: bool = False
 
     @property
     def is_folder(self) -> bool:
@@ -99,9 +102,18 @@ EDITIONS: tuple[Edition, ...] = (
     Edition("booklet", "pipeline.writers.pdf.booklet", "-booklet.pdf",
             "the PDF's pages two-up to print, fold and staple", "booklet to fold", "application/pdf",
             checker="pipeline.check.printing:check_booklet", uses=("pdf",)),
+    Edition("zine", "pipeline.writers.pdf.zine", "-zine.pdf", "a short post as an 8-page one-sheet zine",
+            "zine to fold", "application/pdf", stylesheets=("print.css",),
+            checker="pipeline.check.printing:check_zine", worker=True, on_request=True),
     Edition("print", "pipeline.writers.pdf.pdfx", "-print.pdf", "PDF/X-4 with bleed for a print shop",
             "print-shop file", "application/pdf", stylesheets=("print.css",),
             checker="pipeline.check.printing:check_print", worker=True),
+    Edition("cover", "pipeline.writers.pdf.cover", "-cover.pdf",
+            "the paperback's wraparound cover (back, spine, front) for the printer, PDF/X-4",
+            "paperback cover", "application/pdf", checker="pipeline.check.printing:check_cover", uses=("print",),
+            on_request=True),
+    Edition("jpg", "pipeline.writers.store_cover", "-cover.jpg", "the ebook's cover as a JPEG for store uploads",
+            "cover image", "image/jpeg", checker="pipeline.check.printing:check_store_cover"),
     Edition("txt", "pipeline.writers.text", ".txt", "plain text", "plain text", "text/plain",
             checker="pipeline.check.text:check_text"),
     Edition("gemini", "pipeline.writers.gemini.capsule", "gemini/", "Gemini capsule with a gemlog", "Gemini capsule",

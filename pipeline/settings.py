@@ -15,6 +15,7 @@ from typing import Any
 
 from pipeline.errors import ChapbookError
 from pipeline.paper import PAPER_NAMES
+from pipeline.printers import PAPER_STOCKS, PRINTER_NAMES
 
 PROJECT_FILE = "chapbook.toml"
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -62,10 +63,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("wrap", 72, "line width of the plain-text edition", 72, minimum=20, maximum=1000, flag=True),
     Setting("paper", "a5", "page (trim) size of the PDF, booklet and print editions", "a5", choices=PAPER_NAMES,
             flag=True),
-    Setting("signature", 0, "pages per folded gathering of the booklet; 0: one booklet", 16, minimum=0,
+    Setting("signature", 0, "most pages per folded gathering of the booklet (gatherings are balanced); 0: one "
+            "booklet", 16, minimum=0,
             maximum=1000, multiple_of=4, flag=True),
     Setting("creep", "0mm", "how far each sheet of the booklet moves its pages towards the fold, per sheet "
-            "around it", "0.1mm", pattern=r"\d+(\.\d+)?(mm|cm|pt|in)"),
+            "around it (at most the inner margin in all)", "0.1mm", pattern=r"\d+(\.\d+)?(mm|cm|pt|in)"),
+    Setting("printer", "pdfx", "who prints the paperback: its bleed, trims, margins and cover formula "
+            "(docs/printing.md)", "kdp", choices=PRINTER_NAMES, flag=True),
+    Setting("paper_stock", "white", "the paperback's paper, which sets its spine's width on the cover", "cream",
+            choices=PAPER_STOCKS),
     Setting("marks", False, "crop marks and registration crosses on the print edition, for a copy shop", True,
             flag=True),
     Setting("gemini_base_url", "", "`gemini://` base for absolute links in the capsule's Atom feed",

@@ -23,8 +23,8 @@ A4_LANDSCAPE = (841.89, 595.276)
 LABEL_X, LABEL_Y = 60.0, 500.0  # where each page's label is drawn, from the page's bottom left
 
 
-def book(page_count: int, size: tuple[float, float] = A5) -> bytes:
-    """A PDF of `page_count` pages of `size`, page n labelled `pg<n>` (pg1, pg2, ...)."""
+def book(page_count: int, size: tuple[float, float] = A5, at: tuple[float, float] = (LABEL_X, LABEL_Y)) -> bytes:
+    """A PDF of `page_count` pages of `size`, page n labelled `pg<n>` (pg1, pg2, ...) at `at`."""
     document = pydyf.PDF()
     font = pydyf.Dictionary({"Type": "/Font", "Subtype": "/Type1", "BaseFont": "/Helvetica"})
     document.add_object(font)
@@ -32,7 +32,7 @@ def book(page_count: int, size: tuple[float, float] = A5) -> bytes:
         stream = pydyf.Stream()
         stream.begin_text()
         stream.set_font_size("F1", 14)
-        stream.set_text_matrix(1, 0, 0, 1, LABEL_X, LABEL_Y)
+        stream.set_text_matrix(1, 0, 0, 1, *at)
         stream.show_text_string(f"pg{number}")
         stream.end_text()
         document.add_object(stream)
@@ -92,7 +92,9 @@ def signature_sheets(page_count: int, signature: int | None) -> list[int]:
     padded = (page_count + 3) // 4 * 4
     if signature is None:
         return [padded // 4]
-    return [signature // 4] * (padded // signature) + ([padded % signature // 4] if padded % signature else [])
+    sheets, most = padded // 4, signature // 4
+    gatherings = -(-sheets // most)  # as few gatherings as the signature allows, their sheets near-equal
+    return [sheets // gatherings + (index < sheets % gatherings) for index in range(gatherings)]
 
 
 @pytest.mark.parametrize("page_count", [1, 4, 5, 25, 28, 438])

@@ -18,7 +18,7 @@ from tests.test_impose import book, fold, half_sheets, labels
 MM = 72 / 25.4
 A5 = (148 * MM, 210 * MM)
 A4_LANDSCAPE = (297 * MM, 210 * MM)
-BLEED = 3 * MM
+BLEED = 0.125 * 72  # the pdfx printer: 0.125 in (3.175 mm) on every edge
 EPOCH = "1722384000"
 SOURCES = (ESSAY, FIXTURES / "kitchen-sink.md", FIXTURES / "footnotes.md")
 
@@ -46,7 +46,7 @@ def box(page, name: str) -> tuple[float, float, float, float]:
 
 # The print-shop PDF ---------------------------------------------------------------------------------
 
-def test_every_page_has_the_trim_size_and_a_3_mm_bleed(printed):
+def test_every_page_has_the_trim_size_and_an_eighth_inch_bleed(printed):
     for source in SOURCES:
         for page in PdfReader(printed / f"{source.stem}-print.pdf").pages:
             left, bottom, right, top = box(page, "trimbox")
@@ -56,14 +56,16 @@ def test_every_page_has_the_trim_size_and_a_3_mm_bleed(printed):
             assert box(page, "mediabox") == pytest.approx(box(page, "bleedbox"), abs=0.1)
 
 
-def test_it_is_pdf_x4_with_an_srgb_output_intent_from_debian(printed):
+def test_it_is_pdf_x4_with_a_cmyk_printer_profile_as_output_intent(printed):
     reader = PdfReader(printed / "essay-print.pdf")
     root = reader.trailer["/Root"]
     (intent,) = root["/OutputIntents"]
     intent = intent.get_object()
     assert intent["/S"] == "/GTS_PDFX"
     profile = intent["/DestOutputProfile"].get_object().get_data()
-    assert profile[36:40] == b"acsp" and profile[16:20] == b"RGB "  # an ICC profile, of an RGB device
+    # an ICC profile of a printer (class prtr), CMYK, whose channels the stream's /N declares
+    assert profile[36:40] == b"acsp" and profile[12:16] == b"prtr" and profile[16:20] == b"CMYK"
+    assert intent["/DestOutputProfile"].get_object()["/N"] == 4
     assert b"<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" in root["/Metadata"].get_object().get_data()
     assert reader.pdf_header == "%PDF-1.6"
 
@@ -100,7 +102,7 @@ def test_crop_marks_only_when_asked_outside_the_bleed(tmp_path):
     assert box(page, "bleedbox") == pytest.approx((left - BLEED, bottom - BLEED, right + BLEED, top + BLEED), abs=0.1)
     assert box(page, "mediabox") == pytest.approx((left - 12 * MM, bottom - 12 * MM, right + 12 * MM, top + 12 * MM),
                                                   abs=0.1)
-    # The crop mark on the left trim line, drawn in the top 6 mm of the sheet: outside the 3 mm bleed.
+    # The crop mark on the left trim line, drawn in the top 6 mm of the sheet: outside the 0.125 in bleed.
     png = subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", "-gray",
                           str(tmp_path / "sections-print.pdf")], capture_output=True, check=True).stdout
     from PIL import Image
@@ -174,7 +176,7 @@ def test_chapbook_check_passes_the_built_files_and_catches_a_shuffled_booklet(pr
     order = [finding for finding in check_booklet(document, tmp_path / "shuffled.pdf") if "order" in finding.check]
     assert order[0].status == "fail"
     screen = [finding for finding in check_print(document, printed / "essay.pdf") if finding.status == "fail"]
-    assert {finding.check for finding in screen} >= {"trim and bleed boxes", "PDF/X-4 with an output intent",
+    assert {finding.check for finding in screen} >= {"trim and bleed boxes", "PDF/X-4: output intent profile",
                                                      "no links, annotations or bookmarks", "every font embedded whole"}
 
 

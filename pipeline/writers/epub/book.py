@@ -18,10 +18,10 @@ from urllib.parse import quote
 
 from pipeline.ast import Node, stringify
 from pipeline.document import Document, Resource
-from pipeline.files.resources import STYLES, CoverImage, user_cover
+from pipeline.files.resources import STYLES
 from pipeline.writers.epub import package
 from pipeline.writers.epub.package import LABELS, NavEntry
-from pipeline.writers.shared.cover import drawn_cover
+from pipeline.writers.shared.cover import cover_image
 from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
 
 log = logging.getLogger("chapbook")
@@ -113,14 +113,6 @@ def title_page_body(document: Document) -> str:
     for css_class, text in meta.title_page():
         lines.append(f'<p class="{css_class}">{escape(text, quote=False)}</p>')
     return '<section class="titlepage" epub:type="titlepage">\n' + "\n".join(lines) + "\n</section>"
-
-
-def cover_image(document: Document) -> CoverImage:
-    """The source's own `cover:` image (checked), else the typographic cover drawn from the metadata."""
-    meta = document.meta
-    if meta.cover:
-        return user_cover(meta.cover, document.resource_folder, document.source)
-    return drawn_cover(meta.title, meta.subtitle, meta.authors)
 
 
 def cover_alt(document: Document) -> str:

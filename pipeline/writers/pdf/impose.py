@@ -50,13 +50,25 @@ def padded_pages(page_count: int, back_pages: int = 0) -> list[Slot]:
 
 
 def signature_sizes(padded_count: int, signature: int | None = None) -> list[int]:
-    """How many pages each signature holds: one for the whole book, or `signature` each and the rest last."""
+    """How many pages each signature holds: one for the whole book, or gatherings of at most `signature`
+    pages, as many as that needs, balanced: their sheets differ by one at most, the larger ones first.
+
+    28 pages in signatures of 12 are gathered 12 + 8 + 8, not 12 + 12 + 4 (a last gathering of one
+    sheet, three of its four pages blank, that will not hold its fold).
+    """
     if not signature:
         return [padded_count]
     if signature < 4 or signature % 4:
         raise ValueError(f"a signature holds a multiple of 4 pages, not {signature}")
-    sizes = [signature] * (padded_count // signature)
-    return sizes + ([padded_count % signature] if padded_count % signature else [])
+    sheets, most = padded_count // 4, signature // 4
+    gatherings = -(-sheets // most)
+    fewer, larger = divmod(sheets, gatherings)
+    return [4 * (fewer + 1)] * larger + [4 * fewer] * (gatherings - larger)
+
+
+def deepest_sheet(page_count: int, signature: int | None = None) -> int:
+    """How many sheets wrap around the innermost sheet of the thickest gathering (what creep multiplies)."""
+    return max(signature_sizes(len(padded_pages(page_count)), signature)) // 4 - 1
 
 
 def plan_sheets(page_count: int, signature: int | None = None, back_pages: int = 0) -> list[Sheet]:
@@ -112,18 +124,74 @@ def impose(pdf: bytes, signature: int | None = None, creep: float = 0.0, back_pa
                 if slot is None:
                     continue
                 if not as_forms:
-                    _merge_page(page, pages[slot], x - left, foot - bottom)
+                    _merge_page(page, pages[slot], _placed(x - left, foot - bottom))
                     continue
                 if slot not in forms:
                     forms[slot] = _page_form(writer, pages[slot])
-                drawn.append((forms[slot], x - left, foot - bottom))
+                drawn.append((forms[slot], _placed(x - left, foot - bottom)))
             if as_forms:
                 _draw_forms(writer, page, drawn)
+    return _written(writer, reader)
+
+
+def _written(writer, reader) -> bytes:
+    """The imposed sheets as bytes, titled as the book they come from."""
     if reader.metadata and reader.metadata.title:
         writer.add_metadata({"/Title": reader.metadata.title, "/Producer": "chapbook (pypdf)"})
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
+
+
+def _placed(x: float, y: float, upside_down: bool = False, width: float = 0.0, height: float = 0.0):
+    """The pypdf Transformation drawing a page's form moved by (x, y), or turned 180° about its origin and
+    moved by (x + width, y + height): a box from the origin then lands on the same place, upside down."""
+    from pypdf import Transformation
+
+    if upside_down:  # turned about its origin, then moved back over its own box
+        return Transformation().rotate(180).translate(x + width, y + height)
+    return Transformation().translate(x, y)
+
+
+# The classic one-sheet mini-zine: eight panels, four across and two down, on a landscape sheet; the top
+# row upside down, so that folded in half along the long middle, cut along the middle of that fold and
+# pushed together, the sheet becomes an 8-page booklet (the page order pdfimpose's `onepagezine`
+# documents: top 5 4 3 2, bottom 6 7 8 1 with the front cover at the bottom right).
+ZINE_ROWS = ((4, 3, 2, 1), (5, 6, 7, 0))  # 0-based pages, top row then bottom row, left to right
+ZINE_PAGES = 8
+
+
+def impose_zine(pdf: bytes, sheet: tuple[float, float]) -> bytes:
+    """The eight pages (or fewer: the rest blank) of `pdf` on one side of a landscape `sheet`, in the zine's
+    order, each on an eighth of the sheet, unscaled (the pages must be that size)."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = reader.pages
+    if len(pages) > ZINE_PAGES:
+        raise ValueError(f"a zine holds {ZINE_PAGES} pages, not {len(pages)}")
+    left, bottom, width, height = _trim(pages[0])
+    panel = (sheet[0] / 4, sheet[1] / 2)
+    if abs(width - panel[0]) > 0.5 or abs(height - panel[1]) > 0.5:
+        raise ValueError(f"a zine's pages are an eighth of its sheet, {panel[0]:.1f} x {panel[1]:.1f} pt")
+    from pipeline.writers.pdf.engine.pypdf_forms import usable
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(*sheet)
+    drawn = []
+    for row, slots in enumerate(ZINE_ROWS):
+        for column, slot in enumerate(slots):
+            if slot < len(pages):
+                x, y = column * panel[0], (1 - row) * panel[1]
+                placed = _placed(x - left, y - bottom) if row else \
+                    _placed(x + left, y + bottom, upside_down=True, width=width, height=height)
+                if usable():
+                    drawn.append((_page_form(writer, pages[slot]), placed))
+                else:
+                    _merge_page(page, pages[slot], placed)
+    if drawn:
+        _draw_forms(writer, page, drawn)
+    return _written(writer, reader)
 
 
 def _trim(page) -> tuple[float, float, float, float]:
@@ -158,17 +226,16 @@ def _box_corners(page) -> tuple[float, float, float, float]:
 
 
 def _draw_forms(writer, page, drawn) -> None:
-    """Draw each (form, x, y) on `page`, moved by a pypdf Transformation (a translation: no scaling)."""
-    from pypdf import Transformation
+    """Draw each (form, transformation) on `page`: a pypdf Transformation that moves or turns it, never scales."""
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
     from pipeline.writers.pdf.engine.pypdf_forms import add_object
 
     names, operations = DictionaryObject(), []
-    for number, (form, x, y) in enumerate(drawn):
+    for number, (form, transformation) in enumerate(drawn):
         name = f"/Page{number}"
         names[NameObject(name)] = form
-        matrix = " ".join(f"{value:.4f}" for value in Transformation().translate(x, y).ctm)
+        matrix = " ".join(f"{value:.4f}" for value in transformation.ctm)
         operations.append(f"q {matrix} cm {name} Do Q")
     page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): names})
     contents = DecodedStreamObject()
@@ -176,9 +243,7 @@ def _draw_forms(writer, page, drawn) -> None:
     page[NameObject("/Contents")] = add_object(writer, contents)
 
 
-def _merge_page(sheet, page, x: float, y: float) -> None:
-    """Draw book `page` on `sheet` moved by (x, y), with pypdf's public merge (its content parsed and rewritten,
-    clipped to its CropBox, which is its trim box in the PDF edition a booklet is made from)."""
-    from pypdf import Transformation
-
-    sheet.merge_transformed_page(page, Transformation().translate(x, y), over=True, expand=False)
+def _merge_page(sheet, page, transformation) -> None:
+    """Draw book `page` on `sheet` placed by a pypdf Transformation, with pypdf's public merge (its content
+    parsed and rewritten, clipped to its CropBox, which is its trim box in the PDF edition a booklet is made from)."""
+    sheet.merge_transformed_page(page, transformation, over=True, expand=False)

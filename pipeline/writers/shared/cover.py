@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.errors import ChapbookError
-from pipeline.files.resources import COVER_HEIGHT, COVER_WIDTH, CoverImage
+from pipeline.files.resources import COVER_HEIGHT, COVER_WIDTH, CoverImage, user_cover
 
 WIDTH, HEIGHT = COVER_WIDTH, COVER_HEIGHT
 MARGIN = 170
@@ -185,3 +185,11 @@ def drawn_cover(title: str, subtitle: str = "", authors: Sequence[str] = ()) -> 
 def _drawn_once(title: str, subtitle: str, authors: tuple[str, ...]) -> bytes:
     # Encoding the PNG takes most of an EPUB's time; `watch` rebuilds it on every save with the same title.
     return draw_cover(title, subtitle, authors)
+
+
+def cover_image(document) -> CoverImage:
+    """The source's own `cover:` image (checked), else the typographic cover drawn from the metadata."""
+    meta = document.meta
+    if meta.cover:
+        return user_cover(meta.cover, document.resource_folder, document.source)
+    return drawn_cover(meta.title, meta.subtitle, meta.authors)
