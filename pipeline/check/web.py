@@ -130,7 +130,8 @@ def _page_findings(chromium: browser.Browser, page: Path, site: Path, document: 
         view.set_scheme("light")
         scripting = view.evaluate(_SCRIPTING_JS)
         chrome = " ".join(view.inner_text(part) for part in ("body > header", "body > footer") if view.boxes(part))
-        reading = readback.Reading(view.inner_text("main"), view.list_items("article", "nav, .sidenotes"))
+        reading = readback.Reading(view.inner_text("main"), view.list_items("article", "nav, .sidenotes"),
+                                   math="mathml")
         layout = []
         for width in sorted(WIDTHS, reverse=True):
             view.set_width(width)
