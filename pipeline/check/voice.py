@@ -8,7 +8,7 @@ import re
 from pipeline.ast import Node, child_block_lists, has_class, ordered_marker, stringify, walk_blocks
 from pipeline.check import readback
 from pipeline.check.findings import Finding
-from pipeline.check.words import letter_runs, math_shown, source_text, words, written_words
+from pipeline.check.words import called_words, letter_runs, math_shown, noted_words, source_text, words, written_words
 from pipeline.document import Document
 from pipeline.transforms.disclaimers import DISCLAIMER_CLASS
 from pipeline.words.measure import SIZE_UNITS
@@ -95,9 +95,11 @@ def voice_findings(document: Document, reading: readback.Reading, label: str) ->
     An image's alt text is allowed but not required: the EPUB and the PDF show the image, and keep its
     alt text for screen readers, out of the reading text.
     """
-    source_words = words(source_text(document, reading.math))
+    text = source_text(document, reading.math)
+    source_words = words(text)
     required = words(source_text(document.with_blocks(_without_images(document.blocks)), reading.math))
     shown = set(words(reading.text))
+    shown |= called_words(shown, noted_words(text))
     findings = []
     missing = sorted({w for w in required if w not in shown})
     findings.append(Finding("fail" if missing else "ok", label, "every word of the source, in its case",
@@ -105,7 +107,11 @@ def voice_findings(document: Document, reading: readback.Reading, label: str) ->
                             if missing else f"{len(set(source_words))} distinct words"))
     # The unit symbols of the sizes chapbook's own links name ("ebook (epub, 27 kB)") are SI's, not re-cased words.
     allowed = set(source_words) | _url_words(document) | _marker_words(document) | set(SIZE_UNITS)
-    capitals = sorted({w for w in shown if any(c.isupper() for c in w) and w not in allowed})
+    # A word is judged by its runs of letters too: a URL the PDF prints for paper may break at any
+    # punctuation ("(https://" on one line, "ru.wikipedia.org/wiki/Поэзия)" on the next).
+    allowed_runs = letter_runs(" ".join(allowed))
+    capitals = sorted({w for w in shown if any(c.isupper() for c in w) and w not in allowed
+                       and not all(run in allowed_runs for run in letter_runs(w) if run.lower() != run)})
     findings.append(Finding("fail" if capitals else "ok", label, "no capital the source does not have",
                             ", ".join(capitals[:8]) if capitals else ""))
     flat = " ".join(reading.text.split())

@@ -34,6 +34,11 @@ _NOTE_CALL = re.compile(r"\[\^?\d+\]|(?<=[^\W\d][.,;:!?)\]\"'])\d+(?=\s|$)")
 LETTERS = re.compile(r"[^\W_]+")  # runs of letters and digits: punctuation splits them the same on both sides
 
 
+# Where the source calls a note: each edition sets its own call there ("here1", "here.[^1]", a sidenote's
+# number), glued to the word before it; the source side marks the place with this private-use character.
+NOTE_CALL_MARK = "\ue000"
+
+
 def normalised(text: str) -> str:
     """`text` with the characters that only change how a word is set removed or spelt out."""
     return text.translate(_SAME_WORD)
@@ -42,11 +47,25 @@ def normalised(text: str) -> str:
 def words(text: str) -> list[str]:
     """The words of a text with their case, punctuation at their edges removed, URLs left out."""
     found = []
-    for token in _NOTE_CALL.sub(" ", _URL.sub(" ", normalised(text))).split():
+    for token in _NOTE_CALL.sub(" ", _URL.sub(" ", normalised(text).replace(NOTE_CALL_MARK, " "))).split():
         word = token.strip(_EDGE_PUNCTUATION)
         if any(c.isalnum() for c in word):
             found.append(word)
     return found
+
+
+def noted_words(text: str) -> set[str]:
+    """The words of a source text that a note call follows."""
+    return {found[-1] for before in re.findall(rf"(\S+){NOTE_CALL_MARK}", text) if (found := words(before))}
+
+
+_CALL_AFTER = re.compile(r"(.+?)(?:\[\^?\d+\]|\d+)")
+
+
+def called_words(shown: set[str], noted: set[str]) -> set[str]:
+    """The words of an edition with the note call it glued to them removed ("here1" -> "here"), for the
+    words a note call follows in the source."""
+    return {match.group(1) for word in shown if (match := _CALL_AFTER.fullmatch(word)) and match.group(1) in noted}
 
 
 def letter_runs(text: str) -> set[str]:
@@ -102,9 +121,20 @@ def source_text(document: Document, math: str = "tex") -> str:
     `math` is how the edition sets math: "tex" (its source) or "mathml" (rendered).
     """
     document = math_shown(document, math)
-    notes = [text for note in _notes(document.blocks) for text in _block_texts(note)]
+    notes = [text for note in _notes(document.blocks) for text in _block_texts(_note_calls_marked(note))]
     return "\n".join([document.meta.title, *(text for _kind, text in document.meta.title_page()),
-                      *_block_texts(document.blocks), *notes])
+                      *_block_texts(_note_calls_marked(document.blocks)), *notes])
+
+
+def _note_calls_marked(node):
+    """A pandoc JSON tree with each Note replaced by NOTE_CALL_MARK (a new tree)."""
+    if isinstance(node, list):
+        return [_note_calls_marked(item) for item in node]
+    if isinstance(node, dict) and node.get("t") == "Note":
+        return {"t": "Str", "c": NOTE_CALL_MARK}
+    if isinstance(node, dict) and "c" in node:
+        return {"t": node["t"], "c": _note_calls_marked(node["c"])}
+    return node
 
 
 # Markup a source's words pass through on their way into the tree, removed before comparing (a rough
@@ -121,6 +151,7 @@ _SOURCE_MARKUP = [
     (re.compile(r"\]\[[^\]\n]*\]"), "] "),                                         # reference links
     (re.compile(r"\[\^[^\]\s]+\]:?"), " "),                                        # note calls and labels
     (re.compile(r"\{[^{}\n]*\}"), " "),                                            # attributes
+    (re.compile(r"\(@[\w-]*\)"), " "),                                              # example list labels
     (re.compile(r"^[ \t]*(?::::|```|~~~).*$", re.M), " "),                         # div and code fences
     (re.compile(rf"^(?:[ \t]*[>:~|])*[ \t]*(?:(?:[-+*]|{_ORDERED_NUMBER})[ \t]+)+", re.M), " "),  # list markers
     (re.compile(r"(?<!\\)\*+"), ""),                                               # emphasis marks
