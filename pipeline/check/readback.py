@@ -214,6 +214,11 @@ def read_pdf_list_items(path: Path) -> list[tuple[int, str]] | None:
     lines = result.stdout.decode("utf-8", errors="replace").splitlines()
     if result.returncode != 0 or not lines or lines[0].strip() != "Document":
         return None
+    return struct_list_items(lines)
+
+
+def struct_list_items(lines: list[str]) -> list[tuple[int, str]]:
+    """Each list item, with its depth and text, of a structure tree printed by `pdfinfo -struct-text`."""
     return _tagged_items(_struct_tree(lines), 0)
 
 
