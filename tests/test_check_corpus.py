@@ -45,3 +45,12 @@ def test_the_authors_links_to_nowhere_are_warnings_at_their_source_line(corpus_r
     line = next(n for n, text in enumerate(source.read_text(encoding="utf-8").splitlines(), 1) if "(/url)" in text)
     assert {(f"{source}:{line}", "/url"), (f"{source}:{line}", "other.html")} <= warnings
     assert report["warnings"] == len(warnings)
+
+
+def test_text_of_characters_no_font_has_extracts_from_every_pdf(corpus_report):
+    import subprocess
+
+    _report, out = corpus_report
+    for pdf in ("languages.pdf", "languages-print.pdf"):
+        text = subprocess.run(["pdftotext", "-raw", str(out / pdf), "-"], capture_output=True, text=True).stdout
+        assert "cuneiform 𒀀 sign and ሰላም" in " ".join(text.split()), pdf
