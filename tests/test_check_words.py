@@ -137,5 +137,24 @@ _DEFINITION_LIST = """Document
 """
 
 
+# A list continued on a new page: the items holding the sublists come back as empty LIs.
+_CONTINUED = """Document
+  Part
+    L (block)
+      LI (block)
+      L (block)
+        LI (block)
+        L (block)
+          LI (block)
+            Lbl (block)
+              Span (inline)
+                "- "
+            P (block)
+              Span (inline)
+                "third level"
+"""
+
+
 def test_pdf_list_depth_inside_a_definition_list_and_item_text_as_set():
     assert struct_list_items(_DEFINITION_LIST.splitlines()) == [(1, "a p-Tree"), (2, "deeper second paragraph")]
+    assert struct_list_items(_CONTINUED.splitlines())[-1] == (3, "third level")

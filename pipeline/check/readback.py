@@ -184,13 +184,14 @@ def _tagged_items(element: _StructElement, depth: int) -> list[tuple[int, str]]:
     WeasyPrint tags a definition list as an L too, its terms and definitions as LIs without a label
     (weasyprint/pdf/tags.py, "dt should be different"): that L is not a level of the author's lists,
     as a <dl> is none in the EPUB's or the web's nesting of <ul> and <ol>. So is a list whose items
-    have no label at all (the contents).
+    have no label at all (the contents). An LI a page break leaves empty still makes its L a level.
     """
     items: list[tuple[int, str]] = []
     for child in element.children:
         if child.role == "L":
-            labelled = any(item.role == "LI" and any(part.role == "Lbl" for part in item.children)
-                           for item in child.children)
+            # Not the LIs a page break leaves empty: they continue a labelled item from the page before.
+            entries = [item for item in child.children if item.role == "LI"]
+            labelled = not entries or not all([part.role for part in item.children] == ["LBody"] for item in entries)
             level = depth + 1 if labelled else depth
             for part in child.children:
                 if part.role == "LI" and labelled:
