@@ -217,16 +217,17 @@ def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool, o
     findings = check_build([prepare(path, checked, project) for path in paths], outdir)
     failed = [f for f in findings if f.status == "fail"]
     skipped = [f for f in findings if f.status == "skipped"]
+    warnings = [f for f in findings if f.status == "warning"]
+    passed = len(findings) - len(failed) - len(skipped) - len(warnings)
     if as_json:
         click.echo(json.dumps({"findings": findings_as_json(findings), "failed": len(failed),
-                               "skipped": len(skipped), "passed": len(findings) - len(failed) - len(skipped)},
+                               "skipped": len(skipped), "warnings": len(warnings), "passed": passed},
                               indent=1, ensure_ascii=False))
     else:
         for finding in findings:
             if not quiet or finding.status != "ok":
                 click.echo(str(finding))
-        click.echo(f"{len(findings) - len(failed) - len(skipped)} passed, {len(failed)} failed, "
-                   f"{len(skipped)} skipped")
+        click.echo(f"{passed} passed, {len(warnings)} warnings, {len(failed)} failed, {len(skipped)} skipped")
         if strict and skipped:
             click.echo(f"--strict: {len(skipped)} skipped check(s) count as failures; install what each names",
                        err=True)

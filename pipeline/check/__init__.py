@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.check.findings import Finding, as_json
-from pipeline.check.voice import lost_words_finding
+from pipeline.check.voice import lost_words_finding, source_markdown
 from pipeline.document import Document
 from pipeline.editions import EDITIONS
 
@@ -41,11 +41,7 @@ def check_build(documents: list[Document], outdir: Path) -> list[Finding]:
 
 def _source_finding(document: Document) -> Finding:
     """Whether every word of the source reached the editions (see voice.lost_words_finding)."""
-    from pipeline.files.bounded import read_regular_file
-    from pipeline.reader import MAX_SOURCE_BYTES, decode_source
-
-    markdown = decode_source(document.source, read_regular_file(document.source, MAX_SOURCE_BYTES))
-    return lost_words_finding(document, markdown)
+    return lost_words_finding(document, source_markdown(document))
 
 
 def _guarded(checker, subject, path: Path) -> list[Finding]:

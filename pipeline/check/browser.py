@@ -105,6 +105,20 @@ _BOXES_JS = """selector => Array.from(document.querySelectorAll(selector), eleme
 
 # Each <li> inside `within` (and not inside `leavingOut`) with the number of lists around it up to `within`
 # (1 = top level) and its own text, nested lists left out.
+_INNER_TEXT_JS = """selector => {
+  const root = document.querySelector(selector);
+  if (!root) return '';
+  const swapped = Array.from(root.querySelectorAll('math'), math => {
+    const text = document.createElement('span');
+    text.textContent = math.textContent;
+    math.replaceWith(text);
+    return [text, math];
+  });
+  const seen = root.innerText;
+  swapped.forEach(([text, math]) => text.replaceWith(math));
+  return seen;
+}"""
+
 _LIST_ITEMS_JS = """([within, leavingOut]) => {
   const root = document.querySelector(within);
   if (!root) return [];
@@ -177,8 +191,12 @@ class PageView:
         return [Box(*row) for row in self.page.evaluate(_BOXES_JS, selector)]
 
     def inner_text(self, selector: str = "body") -> str:
-        """The rendered text of the first element matching `selector` (`innerText`: what a reader sees)."""
-        return self.page.inner_text(selector)
+        """The rendered text of the first element matching `selector` (`innerText`: what a reader sees).
+
+        Math is read as its text: Chromium's innerText leaves MathML's tokens out or sets them on lines
+        of their own (innerText is defined for CSS boxes, MathML has its own layout).
+        """
+        return self.page.evaluate(_INNER_TEXT_JS, selector)
 
     def list_items(self, within: str = "body", leaving_out: str = "") -> list[tuple[int, str]]:
         """Every list item in document order: (depth counted from the DOM's nested lists, its own text).

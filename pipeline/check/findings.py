@@ -9,7 +9,9 @@ from dataclasses import asdict, dataclass
 class Finding:
     """One line of the check report."""
 
-    status: str  # "ok", "fail" or "skipped"
+    # "ok"; "fail" (the edition is wrong); "warning" (the author's own content, e.g. a link to nowhere: the
+    # edition keeps it as written, the path names the source line); "skipped" (the check could not decide).
+    status: str
     path: str
     check: str
     detail: str = ""

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import zipfile
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -23,6 +24,8 @@ class Reading:
     text: str
     list_items: list[tuple[int, str]] | None = None
     notes: list[str] = field(default_factory=list)
+    math: str = "tex"  # how the edition sets math: "tex" (its source) or "mathml" (see check/words.py)
+    lists_in_tables: bool = True  # False where a table is a grid of text and its lists are the cell's lines
 
 
 def read_text_edition(path: Path) -> Reading:
@@ -53,7 +56,7 @@ def read_text_edition(path: Path) -> Reading:
                 indents = []
         else:
             text_column = -1
-    return Reading(text, items)
+    return Reading(text, items, lists_in_tables=False)
 
 
 def _without_link_numbers(text: str) -> str:
@@ -79,7 +82,7 @@ def read_epub(path: Path) -> Reading:
             texts.append(" ".join("".join(body.itertext()).split()))
             if item not in navs:
                 items += _xhtml_list_items(body, 0)
-    return Reading("\n".join(texts), items)
+    return Reading("\n".join(texts), items, math="mathml")
 
 
 def _xhtml_list_items(element: ElementTree.Element, depth: int) -> list[tuple[int, str]]:
@@ -88,8 +91,8 @@ def _xhtml_list_items(element: ElementTree.Element, depth: int) -> list[tuple[in
         if child.tag in (f"{XHTML}ul", f"{XHTML}ol"):
             for item in child:
                 if item.tag == f"{XHTML}li":
-                    own = [t for part in _own_text(item) for t in [part]]
-                    items.append((depth + 1, " ".join(" ".join(own).split())))
+                    # Parts joined as set: "a <math>p</math>-Tree" reads "a p-Tree"; blocks are apart by their newlines.
+                    items.append((depth + 1, " ".join("".join(_own_text(item)).split())))
                     items += _xhtml_list_items(item, depth + 1)
         elif child.tag != f"{XHTML}blockquote":  # quoted lists are left out, as in check.expected_list_items
             items += _xhtml_list_items(child, depth)
@@ -126,15 +129,85 @@ def read_pdf(path: Path) -> Reading:
 # The PDF prints a link's address after its text for paper readers (print.css); a reader of the
 # item's words skips it.
 _PRINTED_URL = re.compile(r" ?\(https?://[^)\s]*\)")
-_STRUCT_LINE = re.compile(r'^( *)(?:"(.*)"|(\w+) \((?:block|inline)\)|Object \d+ \d+)$')
+_STRUCT_LINE = re.compile(r'^( *)(?:"(.*)"|(\w+) \((block|inline)\)|(NonStruct)|Object \d+ \d+)$')
+
+
+@dataclass
+class _StructElement:
+    """An element of a PDF's structure tree as poppler prints it, or (role "") one of its texts."""
+
+    role: str
+    block: bool = False
+    text: str = ""
+    children: list[_StructElement] = field(default_factory=list)
+
+
+def _struct_tree(lines: list[str]) -> _StructElement:
+    root = _StructElement("Document", block=True)
+    open_elements: list[tuple[int, _StructElement]] = [(-1, root)]
+    for line in lines[1:]:
+        match = _STRUCT_LINE.match(line)
+        if not match or match.group(0).lstrip().startswith("Object"):
+            continue
+        indent = len(match.group(1))
+        while open_elements[-1][0] >= indent:
+            open_elements.pop()
+        if match.group(2) is not None:
+            element = _StructElement("", text=match.group(2))
+        else:
+            element = _StructElement(match.group(3) or match.group(5), block=match.group(4) == "block")
+        open_elements[-1][1].children.append(element)
+        open_elements.append((indent, element))
+    return root
+
+
+def _item_text(element: _StructElement) -> str:
+    """A list item's own text: texts in one block run on as set, blocks apart; never its marker or sublists."""
+    texts: list[tuple[int, str]] = []  # (the nearest block holding it, the text)
+
+    def collect(node: _StructElement, block: int) -> None:
+        for child in node.children:
+            if child.role in ("Lbl", "L"):
+                continue
+            if child.role:
+                collect(child, id(child) if child.block else block)
+            else:
+                texts.append((block, child.text))
+    collect(element, id(element))
+    blocks = [[text for _block, text in run] for _key, run in groupby(texts, key=lambda pair: pair[0])]
+    return " ".join(_PRINTED_URL.sub("", _join_lines("\n".join("".join(b) for b in blocks))).split())
+
+
+def _tagged_items(element: _StructElement, depth: int) -> list[tuple[int, str]]:
+    """Items of every list at or under `element`, with their depth.
+
+    WeasyPrint tags a definition list as an L too, its terms and definitions as LIs without a label
+    (weasyprint/pdf/tags.py, "dt should be different"): that L is not a level of the author's lists,
+    as a <dl> is none in the EPUB's or the web's nesting of <ul> and <ol>. So is a list whose items
+    have no label at all (the contents). An LI a page break leaves empty still makes its L a level.
+    """
+    items: list[tuple[int, str]] = []
+    for child in element.children:
+        if child.role == "L":
+            # Not the LIs a page break leaves empty: they continue a labelled item from the page before.
+            entries = [item for item in child.children if item.role == "LI"]
+            labelled = not entries or not all([part.role for part in item.children] == ["LBody"] for item in entries)
+            level = depth + 1 if labelled else depth
+            for part in child.children:
+                if part.role == "LI" and labelled:
+                    items.append((level, _item_text(part)))
+                items += _tagged_items(part if part.role == "LI" else _StructElement("", children=[part]), level)
+        elif child.role:
+            items += _tagged_items(child, depth)
+    return items
 
 
 def read_pdf_list_items(path: Path) -> list[tuple[int, str]] | None:
-    """Each list item of a tagged PDF, with its depth (how many L elements hold it) and its text.
+    """Each list item of a tagged PDF, with its depth (how many lists hold it) and its text.
 
     Read from the structure tree as poppler prints it (`pdfinfo -struct-text`), which is what a
-    screen reader follows; None for an untagged PDF or a poppler without -struct-text. The contents'
-    entries are list items too, before the essay's; an item broken across pages shows as two.
+    screen reader follows; None for an untagged PDF or a poppler without -struct-text. An item broken
+    across pages shows as two.
     """
     if shutil.which("pdfinfo") is None:
         return None
@@ -142,30 +215,15 @@ def read_pdf_list_items(path: Path) -> list[tuple[int, str]] | None:
     lines = result.stdout.decode("utf-8", errors="replace").splitlines()
     if result.returncode != 0 or not lines or lines[0].strip() != "Document":
         return None
-    items: list[tuple[int, list[str]]] = []
-    open_elements: list[tuple[int, str, int | None]] = []  # indent, role, index of its list item
-    for line in lines:
-        match = _STRUCT_LINE.match(line)
-        if not match:
-            continue
-        indent = len(match.group(1))
-        while open_elements and open_elements[-1][0] >= indent:
-            open_elements.pop()
-        roles = [role for _indent, role, _item in open_elements]
-        if match.group(3) == "LI":
-            items.append((roles.count("L"), []))
-            open_elements.append((indent, "LI", len(items) - 1))
-        elif match.group(3):
-            open_elements.append((indent, match.group(3), None))
-        elif match.group(2) is not None and "LI" in roles:
-            # The nearest LI's text, from its LBody or (loose items) its P elements; never its marker.
-            nearest = len(roles) - 1 - roles[::-1].index("LI")
-            if "Lbl" not in roles[nearest:]:
-                items[open_elements[nearest][2]][1].append(match.group(2))
-    return [(depth, " ".join(_PRINTED_URL.sub("", _join_lines("\n".join(parts))).split())) for depth, parts in items]
+    return struct_list_items(lines)
+
+
+def struct_list_items(lines: list[str]) -> list[tuple[int, str]]:
+    """Each list item, with its depth and text, of a structure tree printed by `pdfinfo -struct-text`."""
+    return _tagged_items(_struct_tree(lines), 0)
 
 
 def read_gemtext(text: str) -> Reading:
     """A gemtext page's text; list depth follows chapbook's gemtext depth marks (see docs/editions.md)."""
     items = [gemtext_list_item(line) for line in text.split("\n") if line.startswith("* ")]
-    return Reading(text, items)
+    return Reading(text, items, lists_in_tables=False)

@@ -8,68 +8,43 @@ import re
 from pipeline.ast import Node, child_block_lists, has_class, ordered_marker, stringify, walk_blocks
 from pipeline.check import readback
 from pipeline.check.findings import Finding
+from pipeline.check.words import called_words, letter_runs, math_shown, noted_words, source_text, words, written_words
 from pipeline.document import Document
 from pipeline.transforms.disclaimers import DISCLAIMER_CLASS
 from pipeline.words.measure import SIZE_UNITS
 
-_EDGE_PUNCTUATION = ".,;:!?()[]{}\"'“”‘’*…—–-<>|/=_`^~"
-_URL = re.compile(r"[a-z]+://\S+|mailto:\S+")
-# Note calls an edition glues to the word they follow: "here.[^1]" (text), "here.1" (EPUB, PDF).
-_NOTE_CALL = re.compile(r"\[\^?\d+\]|(?<=[^\W\d][.,;:!?)\]\"'])\d+(?=\s|$)")
 
-
-def words(text: str) -> list[str]:
-    """The words of a text with their case, punctuation at their edges removed, URLs left out."""
-    found = []
-    for token in _NOTE_CALL.sub(" ", _URL.sub(" ", text)).split():
-        word = token.strip(_EDGE_PUNCTUATION)
-        if any(c.isalnum() for c in word):
-            found.append(word)
-    return found
-
-
-# Blocks whose own text a reader sees; containers (lists, quotes, divs) are walked into instead.
-_TEXT_BLOCKS = ("Para", "Plain", "Header", "CodeBlock", "LineBlock", "Table", "Figure", "DefinitionList")
-
-
-def _source_text(document: Document) -> str:
-    meta = document.meta
-    texts = [stringify(b) for b in walk_blocks(document.blocks) if b.get("t") in _TEXT_BLOCKS]
-    texts += [stringify(term) for b in walk_blocks(document.blocks) if b.get("t") == "DefinitionList"
-              for term, _definitions in b["c"]]  # stringify() of the list gives its definitions only
-    return "\n".join([meta.title, *(text for _kind, text in meta.title_page()), *texts,
-                      _note_text(document.blocks)])
-
-
-def _notes(node) -> list[list[Node]]:
-    """The blocks of every footnote anywhere in a pandoc JSON tree (cells, quotes, notes in notes)."""
-    if isinstance(node, list):
-        return [note for child in node for note in _notes(child)]
-    if not isinstance(node, dict):
-        return []
-    own = [node["c"]] if node.get("t") == "Note" else []
-    return own + _notes(node.get("c"))
-
-
-def _note_text(blocks: list[Node]) -> str:
-    # Block by block: stringify() of a note's blocks would glue the last word of one to the first of the next.
-    return " ".join(stringify(block) for note in _notes(blocks) for block in walk_blocks(note)
-                    if block.get("t") in _TEXT_BLOCKS)
-
-
-def _urls(node) -> list[str]:
+def link_targets(node) -> list[str]:
     """Every link and image target in a pandoc JSON tree."""
     if isinstance(node, list):
-        return [url for child in node for url in _urls(child)]
+        return [url for child in node for url in link_targets(child)]
     if not isinstance(node, dict):
         return []
     own = [node["c"][2][0]] if node.get("t") in ("Link", "Image") else []
-    return own + _urls(node.get("c"))
+    return own + link_targets(node.get("c"))
+
+
+def source_markdown(document: Document) -> str:
+    """The document's Markdown source as the reader decoded it."""
+    from pipeline.files.bounded import read_regular_file
+    from pipeline.reader import MAX_SOURCE_BYTES, decode_source
+
+    return decode_source(document.source, read_regular_file(document.source, MAX_SOURCE_BYTES))
+
+
+def source_location(document: Document, text: str) -> str:
+    """`path:line` of the first line of the document's source holding `text` (the path alone if none does)."""
+    try:
+        markdown = source_markdown(document)
+    except Exception:  # noqa: BLE001 - the source may have gone since the build; its name still helps
+        return str(document.source)
+    where = markdown.find(text)
+    return f"{document.source}:{markdown.count(chr(10), 0, where) + 1}" if where >= 0 else str(document.source)
 
 
 def _url_words(document: Document) -> set[str]:
     """Words inside the source's URLs (an edition may print URLs, with their capitals)."""
-    return set(words(re.sub(r"[/.:\-_?=#&]", " ", " ".join(_urls(document.blocks)))))
+    return set(words(re.sub(r"[/.:\-_?=#&]", " ", " ".join(link_targets(document.blocks)))))
 
 
 def _marker_words(document: Document) -> set[str]:
@@ -82,24 +57,26 @@ def _marker_words(document: Document) -> set[str]:
     return set(words(" ".join(markers)))
 
 
-def expected_list_items(blocks: list[Node], depth: int = 0) -> list[tuple[int, str]]:
+def expected_list_items(blocks: list[Node], depth: int = 0, tables: bool = True) -> list[tuple[int, str]]:
     """Every list item of the source in order, with its depth (1 = top level) and its first words.
 
     Lists quoted from elsewhere (inside block quotes) are left out: they are the quoted text's structure.
+    So are lists inside table cells unless `tables` (editions that set a table as a grid of text, plain
+    text and gemtext, show them as the cell's lines).
     """
     items = []
     for block in blocks:
-        if block.get("t") == "BlockQuote":
+        if block.get("t") == "BlockQuote" or (block.get("t") == "Table" and not tables):
             continue
         if block.get("t") in ("BulletList", "OrderedList"):
             entries = block["c"] if block["t"] == "BulletList" else block["c"][1]
             for entry in entries:
                 first = entry[0] if entry and entry[0].get("t") in ("Plain", "Para", "LineBlock") else None
                 items.append((depth + 1, " ".join(stringify(first).split()) if first else ""))
-                items += expected_list_items(entry, depth + 1)
+                items += expected_list_items(entry, depth + 1, tables)
         else:
             for children in child_block_lists(block):
-                items += expected_list_items(children, depth)
+                items += expected_list_items(children, depth, tables)
     return items
 
 
@@ -118,9 +95,11 @@ def voice_findings(document: Document, reading: readback.Reading, label: str) ->
     An image's alt text is allowed but not required: the EPUB and the PDF show the image, and keep its
     alt text for screen readers, out of the reading text.
     """
-    source_words = words(_source_text(document))
-    required = words(_source_text(document.with_blocks(_without_images(document.blocks))))
+    text = source_text(document, reading.math)
+    source_words = words(text)
+    required = words(source_text(document.with_blocks(_without_images(document.blocks)), reading.math))
     shown = set(words(reading.text))
+    shown |= called_words(shown, noted_words(text))
     findings = []
     missing = sorted({w for w in required if w not in shown})
     findings.append(Finding("fail" if missing else "ok", label, "every word of the source, in its case",
@@ -128,7 +107,11 @@ def voice_findings(document: Document, reading: readback.Reading, label: str) ->
                             if missing else f"{len(set(source_words))} distinct words"))
     # The unit symbols of the sizes chapbook's own links name ("ebook (epub, 27 kB)") are SI's, not re-cased words.
     allowed = set(source_words) | _url_words(document) | _marker_words(document) | set(SIZE_UNITS)
-    capitals = sorted({w for w in shown if any(c.isupper() for c in w) and w not in allowed})
+    # A word is judged by its runs of letters too: a URL the PDF prints for paper may break at any
+    # punctuation ("(https://" on one line, "ru.wikipedia.org/wiki/Поэзия)" on the next).
+    allowed_runs = letter_runs(" ".join(allowed))
+    capitals = sorted({w for w in shown if any(c.isupper() for c in w) and w not in allowed
+                       and not all(run in allowed_runs for run in letter_runs(w) if run.lower() != run)})
     findings.append(Finding("fail" if capitals else "ok", label, "no capital the source does not have",
                             ", ".join(capitals[:8]) if capitals else ""))
     flat = " ".join(reading.text.split())
@@ -138,11 +121,12 @@ def voice_findings(document: Document, reading: readback.Reading, label: str) ->
     findings.append(Finding("fail" if lost else "ok", label, "every disclaimer verbatim",
                             f"not found: {lost[0][:60]}" if lost else f"{len(disclaimers)} disclaimers"))
     if reading.list_items is not None:
-        findings.append(_depth_finding(expected_list_items(document.blocks), reading.list_items, label))
+        expected = expected_list_items(math_shown(document, reading.math).blocks, tables=reading.lists_in_tables)
+        findings.append(_depth_finding(expected, reading.list_items, label))
     return findings
 
 
-_ORDERED_MARKER = re.compile(r"^\(?[0-9a-zA-Z]{1,4}[.)]( |$)")
+_ORDERED_MARKER = re.compile(r"^\(?(?:[0-9]{1,9}|[a-zA-Z]{1,8}|#)[.)]( |$)")
 
 
 def _same_item(start: str, shown: str) -> bool:
@@ -171,46 +155,13 @@ def _depth_finding(expected: list[tuple[int, str]], shown: list[tuple[int, str]]
     return Finding("ok", label, "every list item at its depth", f"{len(expected)} items")
 
 
-
-
-# Markup a source's words pass through on their way into the tree, removed before comparing (a rough
-# Markdown scan: it may miss a lost word, never invent one). Order matters: whole elements first.
-_SOURCE_MARKUP = [
-    (re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*\n", re.S), "\n"),       # the metadata block
-    (re.compile(r"<!--.*?-->", re.S), " "),                                        # comments
-    (re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I), " "),               # sanitised away, with a warning
-    (re.compile(r"<[^<>\n]*>"), " "),                                              # tags and autolinks
-    (re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]+\S+.*$", re.M), " "),                  # reference definitions
-    (re.compile(r"\]\([^)\n]*\)"), "] "),                                          # link and image targets
-    (re.compile(r"\]\[[^\]\n]*\]"), "] "),                                         # reference links
-    (re.compile(r"\[\^[^\]\s]+\]:?"), " "),                                        # note calls and labels
-    (re.compile(r"\{[^{}\n]*\}"), " "),                                            # attributes
-    (re.compile(r"^[ \t]*(?::::|```|~~~).*$", re.M), " "),                         # div and code fences
-    (re.compile(r"^(?:[ \t]*[>:~])*[ \t]*(?:(?:[-+*]|\(?[0-9a-zA-Z]{1,4}[.)])[ \t]+)+", re.M), " "),  # list markers
-    (re.compile(r"(?<!\\)\*+"), ""),                                               # emphasis marks
-    (re.compile(r"\\(?=[!-/:-@\[-`{-~])"), ""),                                    # backslash escapes
-]
-
-
-_LETTERS = re.compile(r"[^\W_]+")  # runs of letters and digits: punctuation splits them the same on both sides
-
-
-def source_words(markdown: str) -> set[str]:
-    """The runs of letters and digits an author wrote in a Markdown source, its markup left out (roughly)."""
-    import html
-
-    for pattern, replacement in _SOURCE_MARKUP:
-        markdown = pattern.sub(replacement, markdown)
-    return set(_LETTERS.findall(html.unescape(markdown)))
-
-
 def lost_words_finding(document: Document, markdown: str) -> Finding:
     """Whether every word written in the source reached the document tree the editions are made from.
 
     The per-edition voice check compares editions with that tree; a word the reader itself swallowed
     (as pandoc's raw TeX once did with `C:\\Users\\alice`) is missing from both, and only this sees it.
     """
-    read = set(_LETTERS.findall(_source_text(document))) | _url_words(document)
-    lost = sorted(source_words(markdown) - read)
+    read = letter_runs(source_text(document)) | _url_words(document)
+    lost = sorted(written_words(markdown, read))
     return Finding("fail" if lost else "ok", str(document.source), "every word of the source read",
                    f"not in any edition: {', '.join(lost[:8])}" + (" …" if len(lost) > 8 else "") if lost else "")

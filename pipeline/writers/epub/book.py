@@ -219,7 +219,9 @@ def _pages(epub, document: Document, sections: list[Section], options: HtmlOptio
         body = (f"<{wrapper}>\n{rendered.body}\n</{wrapper.split()[0]}>"
                 + (f"\n{rendered.notes}" if rendered.notes else ""))
         content = package.xhtml_page(section.title, body, document.meta.lang, "bodymatter", stylesheets)
-        pages.append(_page_item(epub, f"text-{number:02d}", section.file_name, content))
+        # EPUB 3.3 requires the `mathml` property on every page holding MathML (EPUBCheck OPF-014).
+        properties = ("mathml",) if "<math " in body else ()
+        pages.append(_page_item(epub, f"text-{number:02d}", section.file_name, content, properties))
     return pages
 
 
@@ -278,7 +280,7 @@ def render(document: Document, companions: dict | None = None) -> bytes:
     pdf = (companions or {}).get("pdf")
     book = epub.EpubBook()
     _add_metadata(book, document, print_source(document, pdf.name) if pdf else "")
-    options = HtmlOptions(epub=True, href_for_id=href_for_id, style_class=style_class,
+    options = HtmlOptions(epub=True, href_for_id=href_for_id, style_class=style_class, math="mathml",
                           image_src=lambda resource: quote(images[resource.url].name))
     pages = _pages(epub, document, sections, options, (package.STYLESHEET, package.GENERATED_STYLESHEET))
     # Media types are set explicitly, never guessed by ebooklib from the name (EPUBCheck OPF-029, RSC-032).

@@ -15,6 +15,7 @@ from pipeline.editions import PREVIOUS
 from pipeline.files.resources import STYLES
 from pipeline.writers.pdf.book_html import GENERATED_TEXT, balanced_title, contents_entries, page_html
 from pipeline.writers.pdf.engine.hyphenation import load
+from pipeline.writers.pdf.engine.missing_glyphs import keep_missing_glyph_text
 from pipeline.writers.pdf.engine.page_references import speed_up_pydyf
 from pipeline.writers.pdf.engine.weasyprint_start import import_weasyprint
 from pipeline.writers.pdf.layout import (
@@ -65,6 +66,7 @@ def warm_up() -> Iterator[None]:
     from pipeline.writers.pdf.fetcher import SandboxedFetcher
 
     speed_up_pydyf()
+    keep_missing_glyph_text()
     balanced_title("warming up", "a5")
     yield
     stylesheets(SandboxedFetcher((STYLES,), str(PRINT_CSS)), "a5")  # parsed once per process, then shared

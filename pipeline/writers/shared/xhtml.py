@@ -18,6 +18,7 @@ from pipeline.transforms.asterisk_notes import NOTE_CLASS, REF_CLASS
 from pipeline.transforms.disclaimers import DISCLAIMER_CLASS
 from pipeline.transforms.images import REFUSED_CLASS
 from pipeline.words.langtag import language_or_empty
+from pipeline.writers.shared.math import mathml
 
 log = logging.getLogger("chapbook")
 
@@ -46,6 +47,8 @@ class HtmlOptions:
     # Given, each inline style becomes a class named by this function (the edition writes the rules into a
     # stylesheet): Send to Kindle rejects books with many `style` attributes (error E999).
     style_class: Callable[[str], str] | None = None
+    # "mathml" where the edition's readers render MathML (EPUB, web), else "tex": the TeX source as code.
+    math: str = "tex"
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class _Renderer:
         self.resources = {resource.url: resource for resource in document.resources}
         self.source = document.source
         self.notes: list[tuple[int, list[Node]]] = []
+        self.in_header_cell = False  # HTML allows no heading inside a <th> (its content model)
 
     def style(self, declaration: str) -> list[tuple[str, str]]:
         """A `style` attribute, or the class standing for it when the edition wants no inline styles."""
@@ -123,7 +127,7 @@ class _Renderer:
         if kind == "Code":
             return f"<code{_attributes(_common(content[0]))}>{escape(content[1], quote=False)}</code>"
         if kind == "Math":
-            return f'<span class="math">{escape(content[1], quote=False)}</span>'
+            return self.math(content)
         if kind == "Link":
             return self.link(content)
         if kind == "Image":
@@ -133,6 +137,11 @@ class _Renderer:
         if kind == "Span":
             return self.span(content)
         return ""  # RawInline was removed by the raw_html transform
+
+    def math(self, content: list) -> str:
+        kind, tex = content[0]["t"], content[1]
+        element = mathml(tex, kind) if self.options.math == "mathml" else None
+        return element or f'<code class="math">{escape(tex, quote=False)}</code>'
 
     def href(self, url: str) -> str:
         """Where a link goes in this edition, or "" if it has no target here."""
@@ -185,7 +194,11 @@ class _Renderer:
             return self.inlines(content)
         if kind == "Header":
             level, attribute, inlines = content
-            tag = f"h{min(max(level, 1), 6)}"
+            level = min(max(level, 1), 6)
+            if self.in_header_cell:  # still a heading to a screen reader, as the author wrote it
+                pairs = [*_common(attribute, "heading"), ("role", "heading"), ("aria-level", str(level))]
+                return f"<p{_attributes(pairs)}>{self.inlines(inlines)}</p>"
+            tag = f"h{level}"
             return f"<{tag}{_attributes(_common(attribute))}>{self.inlines(inlines)}</{tag}>"
         if kind == "BulletList":
             return "<ul>\n" + "\n".join(f"<li>{self.blocks(item)}</li>" for item in content) + "\n</ul>"
@@ -243,8 +256,11 @@ class _Renderer:
         parts = [f"<table{_attributes(_common(attribute))}>"]
         if caption:
             parts.append(f"<caption>{self.blocks(caption)}</caption>")
-        if head[1]:
-            parts.append("<thead>\n" + self.rows(head[1], "th", aligns) + "\n</thead>")
+        # A header row with no words is left out, as pandoc's HTML writer does: an empty <th> is a header
+        # a screen reader cannot announce (axe's and Ace's empty-table-header).
+        head_rows = [row for row in head[1] if any(blocks_have_text(cell[4]) for cell in row[1])]
+        if head_rows:
+            parts.append("<thead>\n" + self.rows(head_rows, "th", aligns) + "\n</thead>")
         for body in bodies:
             rows = self.rows(body[2], "th", aligns) + self.rows(body[3], "td", aligns)
             parts.append("<tbody>\n" + rows + "\n</tbody>")
@@ -261,7 +277,11 @@ class _Renderer:
                 pairs = [("rowspan", str(rowspan) if rowspan > 1 else ""),
                          ("colspan", str(colspan) if colspan > 1 else ""),
                          *(self.style(f"text-align: {align}") if align else [])]
-                rendered.append(f"<{tag}{_attributes(pairs)}>{self.blocks(blocks)}</{tag}>")
+                # An empty cell of a header row names nothing: a data cell (axe's empty-table-header).
+                cell_tag = "td" if tag == "th" and not blocks_have_text(blocks) else tag
+                self.in_header_cell = cell_tag == "th"
+                rendered.append(f"<{cell_tag}{_attributes(pairs)}>{self.blocks(blocks)}</{cell_tag}>")
+                self.in_header_cell = False
             lines.append("<tr>\n" + "\n".join(rendered) + "\n</tr>")  # whitespace keeps cell words apart in text
         return "\n".join(lines)
 
@@ -294,6 +314,17 @@ class _Renderer:
         # A <div>: the notes have no heading of their own, and a <section> without one is a Nu warning.
         return (f'<div class="footnotes"{_attributes(self.epub_type("footnotes"))}>\n' + "\n".join(parts)
                 + "\n</div>")
+
+
+def blocks_have_text(blocks: list[Node]) -> bool:
+    """Whether blocks hold anything a reader sees: a word or an image."""
+    return bool(stringify(blocks).strip()) or _has_image(blocks)
+
+
+def _has_image(node) -> bool:
+    if isinstance(node, list):
+        return any(_has_image(item) for item in node)
+    return isinstance(node, dict) and (node.get("t") == "Image" or _has_image(node.get("c")))
 
 
 def _note_inlines(blocks: list[Node]) -> list[Node]:

@@ -182,7 +182,7 @@ def render_page(page: Page, site: str, base_url: str, image_links: dict[str, str
              ("og:site_name", site), ("og:image", base_url + images[0] if base_url and images else ""),
              ("article:published_time", page.date if meta.day() else ""),
              *(("article:author", name) for name in meta.authors)]
-    options = HtmlOptions(image_src=lambda resource: image_links.get(resource.url, resource.name))
+    options = HtmlOptions(image_src=lambda resource: image_links.get(resource.url, resource.name), math="mathml")
     blocks = with_sidenotes(map_blocks(document.blocks, _deeper_headings))
     rendered = render_blocks(blocks, document, options)
     day = meta.day()
