@@ -14,17 +14,17 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from pipeline.files.atomic import atomic_write, probe_writable, remove_stale_parts
 from pipeline.build.cache import BuildCache, cache_folder, environment_snapshot, file_digest, input_key
+from pipeline.build.workers import WorkerDied, WorkerPool, cores
 from pipeline.document import Document
 from pipeline.editions import EDITIONS, PREVIOUS, Companion, Edition, in_build_order
 from pipeline.editions import edition as edition_named
 from pipeline.errors import ChapbookError
+from pipeline.files.atomic import atomic_write, probe_writable, remove_stale_parts
 from pipeline.files.paths import is_inside, plain_file_inside
 from pipeline.reader import read_document
 from pipeline.settings import Settings, apply, as_dict, load_project_settings
 from pipeline.transforms import apply_transforms
-from pipeline.build.workers import WorkerDied, WorkerPool, cores
 
 log = logging.getLogger("chapbook")
 
@@ -335,19 +335,16 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
         check_output_folder(outdir)
         remove_stale_parts(outdir)
         try:
-            for job in _quick_first(stale, separate):
-                if pool is not None and job.edition.links_uses:
+            quick, waiting = _quick_first(stale, separate)
+            for job in quick:
+                run.take(job, separate)
+            # Every folder that only links a worker's file (the capsule, the web site) shows the edit now,
+            # with that file as the last build left it, before anything waits for a worker.
+            for job in waiting if pool is not None else ():
+                if job.edition.links_uses:
                     run.write_early(job)
-                for used in job.uses:
-                    if used in run.pending:
-                        run.finish(used)
-                if separate and job.edition.worker:
-                    if job not in run.sent:
-                        run.send(job)
-                elif job in run.pending:
-                    run.finish(job)
-                else:
-                    run.make(job)
+            for job in waiting:
+                run.take(job, separate)
             for job in list(run.pending):
                 run.finish(job)
         finally:  # each recorded output is on disk, even if a later edition failed or was interrupted
@@ -355,17 +352,23 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     return results
 
 
-def _quick_first(stale: list[Job], separate: list[Job]) -> list[Job]:
-    """The jobs in plan order, except that those waiting for no worker job (even through another) come first.
+def _quick_first(stale: list[Job], separate: list[Job]) -> tuple[list[Job], list[Job]]:
+    """The jobs waiting for no worker job (even through another), then those that do, each in plan order.
 
     The text edition is then written while the PDF is laid out, not after the booklet that waits
-    for it. The order depends only on the plan, so outputs are announced the same way every time.
+    for it. Among the waiting, a folder that only links workers' files (links_uses) comes first, so
+    its pages get the new PDF as soon as it lands, not after the booklet made from it. The order
+    depends only on the plan, so outputs are announced the same way every time.
     """
     waiting: set[Job] = set(separate)
     for job in stale:  # plan order: what a job uses comes before it
         if any(used in waiting for used in job.uses):
             waiting.add(job)
-    return [job for job in stale if job not in waiting] + [job for job in stale if job in waiting]
+    late = [job for job in stale if job in waiting]
+    # Moved ahead only when nothing it uses is made later in this process (a worker's file is collected).
+    linking = [job for job in late if job.edition.links_uses
+               and all(used.edition.worker or used not in waiting for used in job.uses)]
+    return [job for job in stale if job not in waiting], linking + [job for job in late if job not in linking]
 
 
 def session_workers(sources: list[Path], editions: list[str]) -> WorkerPool | None:
@@ -441,6 +444,19 @@ class _Run:
         check = getattr(job.edition.load_writer(), "precheck", None)
         for source in job.sources if check else ():
             check(self.documents[source])
+
+    def take(self, job: Job, separate: list[Job]) -> None:
+        """Make or collect `job` after collecting what it uses; a worker job not yet sent is sent."""
+        for used in job.uses:
+            if used in self.pending:
+                self.finish(used)
+        if separate and job.edition.worker:
+            if job not in self.sent:
+                self.send(job)
+        elif job in self.pending:
+            self.finish(job)
+        else:
+            self.make(job)
 
     def finish(self, job: Job) -> None:
         """Collect a queued job, or make it here if no worker has started it and none is about to; write it."""
