@@ -26,8 +26,9 @@ log = logging.getLogger("chapbook")
 # text: these extensions would swallow it as markup for another format, so they are off. raw_tex read
 # `C:\Users\alice` and `\emph{very}` as LaTeX (the words vanished from every edition); raw_attribute
 # hides `code`{=latex}; latex_macros applies \newcommand; pandoc_title_block eats a first line
-# starting with %.
-READER_FORMAT = "markdown-smart-raw_tex-raw_attribute-latex_macros-pandoc_title_block"
+# starting with %. auto_identifiers is off: every heading's anchor comes from words/naming.py's slug,
+# which makes the posts' file names too (transforms/identifiers.py).
+READER_FORMAT = "markdown-smart-raw_tex-raw_attribute-latex_macros-pandoc_title_block-auto_identifiers"
 METADATA_NAMES = ("title", "subtitle", "author", "date", "lang", "identifier", "description", "rights", "cover")
 TEXT_FIELDS = tuple(name for name in METADATA_NAMES if name != "author")  # each one line of text
 MAX_NESTING = 64

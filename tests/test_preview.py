@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT
 
+from pipeline.check import browser
 from pipeline.serve.web import start_site_server
 
 
@@ -148,6 +149,20 @@ def test_serve_watch_reloads_the_open_page_and_adds_its_script_only_to_what_it_s
         assert _events(stream) == [b"data: reload\n", b"\n"]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/{page.name}", timeout=10) as response:
             assert b"barrister" in response.read()
+        if browser.missing() is None:
+            _reloads_in_a_browser(f"http://127.0.0.1:{port}/{page.name}", source, "barrister", "advocate")
     finally:
         _stop(process)
     assert process.returncode == 0 and "Traceback" not in log.read_text(), log.read_text()
+
+
+def _reloads_in_a_browser(url: str, source: Path, old: str, new: str) -> None:
+    """Headless Chromium holds the page open under its policy; a save makes the page reload with the edit."""
+    with browser.open_browser() as running, running.open(url, width=1024) as view:
+        view.page.wait_for_timeout(500)  # the script opens its stream
+        view.evaluate("() => { window.chapbookTestMarker = 1; }")
+        source.write_text(source.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+        # The marker is gone only if the page itself reloaded: the policy let the script run.
+        view.page.wait_for_function(f"() => window.chapbookTestMarker === undefined && "
+                                    f"document.body.innerText.includes({new!r})", timeout=60_000)
+        assert view.refused == []
