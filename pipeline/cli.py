@@ -116,17 +116,20 @@ def main() -> None:
 @_setting_options
 @click.option("--check", "then_check", is_flag=True, help="Run chapbook check on what was built.")
 @click.option("--force", is_flag=True, help="Rebuild every edition, even those whose inputs did not change.")
+@click.option("--collect", is_flag=True, help="Also bind every post into one book (gemlog.epub, .pdf, .txt), "
+              "as [collection] book = true does.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print more about each step.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], then_check: bool, force: bool,
-          quiet: bool, verbose: bool, debug: bool, **setting_values) -> None:
+          collect: bool, quiet: bool, verbose: bool, debug: bool, **setting_values) -> None:
     """Build editions of SOURCES (default: every source/*.md) into OUTDIR."""
     from pipeline.build import build as run_build
     from pipeline.build import default_sources
 
     _configure_logging(quiet, verbose)
     overrides = {key: value for key, value in setting_values.items() if value is not None}
+    overrides |= {"collection_book": True} if collect else {}
 
     def action() -> None:
         paths = list(sources) or default_sources()

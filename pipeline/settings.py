@@ -95,6 +95,13 @@ SETTINGS: tuple[Setting, ...] = (
             "gemini://example.org/", scope="project", prefix="gemini://", table="site"),
     Setting("web_base_url", "", "`https://` address of the web edition, for its feed, canonical links and "
             "Open Graph", "https://example.org/", scope="project", prefix="https://", table="site"),
+    Setting("collection_book", False, "also bind every post (or those between `from` and `until`) into one "
+            "book: gemlog.epub, gemlog.pdf and gemlog.txt, linked from both home pages (`chapbook build --collect`)",
+            True, scope="project", table="collection"),
+    Setting("collection_from", "", "the collection's first day (YYYY-MM-DD); empty: the first post's",
+            "2024-01-01", scope="project", pattern=r"(\d{4}-\d{2}-\d{2})?", table="collection"),
+    Setting("collection_until", "", "the collection's last day (YYYY-MM-DD); empty: the last post's",
+            "2024-12-31", scope="project", pattern=r"(\d{4}-\d{2}-\d{2})?", table="collection"),
     Setting("publish_to", "", "where `chapbook publish` sends the capsule: `sftp://`, `titan://` or a folder",
             "sftp://me@example.org/srv/gemini", scope="project"),
     Setting("publish_web_to", "", "where `chapbook publish --web` sends the web site: `sftp://` or a folder",

@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline.build.cache import BuildCache, cache_folder, environment_snapshot, file_digest, input_key
 from pipeline.build.workers import WorkerDied, WorkerPool, cores
 from pipeline.document import Document
-from pipeline.editions import EDITIONS, PREVIOUS, Companion, Edition, in_build_order
+from pipeline.editions import COLLECTION, EDITIONS, PREVIOUS, Companion, Edition, in_build_order
 from pipeline.editions import edition as edition_named
 from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write, probe_writable, remove_stale_parts
@@ -25,6 +25,9 @@ from pipeline.files.paths import is_inside, plain_file_inside
 from pipeline.reader import read_document
 from pipeline.settings import Settings, apply, as_dict, load_project_settings
 from pipeline.transforms import apply_transforms
+from pipeline.transforms.collection import EDITIONS as COLLECTED
+from pipeline.transforms.collection import STEM as COLLECTION_STEM
+from pipeline.transforms.collection import collect
 
 log = logging.getLogger("chapbook")
 
@@ -50,6 +53,7 @@ class Job:
     output: Path
     key: str
     uses: tuple[Job, ...] = ()
+    collection: bool = False  # the book of every post (transforms/collection.py), not one source's edition
 
 
 def available_editions() -> list[str]:
@@ -166,21 +170,37 @@ def _worker_died(job: Job) -> ChapbookError:
 
 
 def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Settings) -> list[Job]:
-    """Every output the build would make, in an order where each job follows the jobs it uses."""
+    """Every output the build would make, in an order where each job follows the jobs it uses.
+
+    With `[collection] book` on, each of the collection's editions chosen gets one more job, the book of
+    every post, which the capsule and the web site use (and link from their home pages).
+    """
     environment = environment_snapshot()
     jobs: list[Job] = []
     made: dict[tuple[str, Path | None], Job] = {}  # (edition, source; None for a folder) -> its job
+    collected: list[Job] = []
+    named = next((source for source in sources if source.stem == COLLECTION_STEM), None)
+    if settings.collection_book and named is not None:
+        raise ChapbookError(named, f"this source's editions would take the collection's names ({COLLECTION_STEM}.epub"
+                            " and the rest)", "rename the source, or build without --collect")
     for edition in in_build_order(editions):
         groups = [tuple(sources)] if edition.is_folder else [(source,) for source in sources]
         for group in groups:
             uses = tuple(dict.fromkeys(made[(name, None if edition_named(name).is_folder else source)]
                                        for name in edition.uses for source in group))
+            uses += tuple(collected) if edition.is_folder and edition.links_uses else ()
             key = input_key(edition.name, list(group), as_dict(settings), environment, edition.stylesheets,
                             [job.key for job in uses])
             output = edition.path(outdir, group[0].stem)
             job = Job(edition, group, output, key, uses)
             jobs.append(job)
             made[(edition.name, None if edition.is_folder else group[0])] = job
+        if settings.collection_book and edition.name in COLLECTED and not edition.is_folder:
+            key = input_key(f"{edition.name} collection", list(sources), as_dict(settings), environment,
+                            edition.stylesheets)
+            collected.append(Job(edition, tuple(sources), edition.path(outdir, COLLECTION_STEM), key,
+                                 collection=True))
+            jobs.append(collected[-1])
     return jobs
 
 
@@ -202,15 +222,18 @@ def warm_up(module_name: str) -> Iterator[None]:
 def companions_of(job: Job) -> dict:
     """The finished files of the jobs `job` uses, read from where they were written.
 
-    Per-source editions get {edition: Companion}; folder editions {source: {edition: Companion}}. An edition
-    that reads_previous also gets its own last output, if any, as companions[PREVIOUS].
+    Per-source editions get {edition: Companion}; folder editions {source: {edition: Companion}}, and the
+    collection's books as companions[COLLECTION] = {edition: Companion}. An edition that reads_previous
+    also gets its own last output, if any, as companions[PREVIOUS].
     """
     found: dict = {}
     for used in job.uses:
         if used.edition.is_folder:
             continue  # a folder edition is used as a whole by no edition today
         companion = Companion(used.edition.name, used.output.name, used.output.read_bytes())
-        if job.edition.is_folder:
+        if used.collection:
+            found.setdefault(COLLECTION, {})[used.edition.name] = companion
+        elif job.edition.is_folder:
             found.setdefault(used.sources[0], {})[used.edition.name] = companion
         else:
             found[used.edition.name] = companion
@@ -230,9 +253,11 @@ def render_job(job: Job, documents: dict[Path, Document], settings: Settings, co
     if job.edition.is_folder:
         files = writer.render_site([documents[source] for source in job.sources], settings, companions)
         return {job.output / relative: data for relative, data in files.items()}
+    document = collect([documents[source] for source in job.sources], settings) if job.collection \
+        else documents[job.sources[0]]
     if job.edition.worker:
-        return {job.output: writer.render(documents[job.sources[0]], companions, cores)}
-    return {job.output: writer.render(documents[job.sources[0]], companions)}
+        return {job.output: writer.render(document, companions, cores)}
+    return {job.output: writer.render(document, companions)}
 
 
 def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> tuple[Path, ...]:

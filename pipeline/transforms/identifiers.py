@@ -12,7 +12,7 @@ from pipeline.words.naming import slug
 # The ids the XHTML writer gives footnotes and their calls; an author's id must not take one.
 _WRITER_IDS = re.compile(r"(?:note|noteref)-\d+")
 # Where a node keeps its [id, classes, pairs]: Header at c[1], these at c[0].
-_ATTR_FIRST = frozenset({"Div", "CodeBlock", "Table", "Figure", "Span", "Code", "Link", "Image"})
+ATTR_FIRST = frozenset({"Div", "CodeBlock", "Table", "Figure", "Span", "Code", "Link", "Image"})
 
 
 def _unique(base: str, taken: set[str], first: int = 2) -> str:
@@ -52,7 +52,7 @@ def _renamed_others(value: Any, taken: set[str]) -> Any:
     if not isinstance(value, dict) or "c" not in value:
         return value
     kind, content = value["t"], _renamed_others(value["c"], taken)
-    if kind in _ATTR_FIRST and content and content[0] and content[0][0]:
+    if kind in ATTR_FIRST and content and content[0] and content[0][0]:
         identifier = content[0][0]
         if identifier in taken or _WRITER_IDS.fullmatch(identifier):
             content = [[_unique(identifier, taken), *content[0][1:]], *content[1:]]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from pipeline.document import Document
-from pipeline.editions import edition
+from pipeline.editions import COLLECTION, edition
 from pipeline.settings import Settings
 from pipeline.words.langtag import language_or_empty
 from pipeline.words.measure import human_size
@@ -25,7 +25,8 @@ from pipeline.writers.shared.posts import Post, one_line, plan_posts
 GEMLOG = "gemlog"
 FEED = f"{GEMLOG}/atom.xml"  # where the feed lives in the capsule (publish tells aggregators its address)
 # Labels the tool adds, in the essay's own lowercase.
-LABELS = {"gemlog": "gemlog", "feed": "atom feed", "home": "home", "previous": "previous", "next": "next"}
+LABELS = {"gemlog": "gemlog", "feed": "atom feed", "home": "home", "previous": "previous", "next": "next",
+          "collection": "every post in one book"}
 PAGE = ".gmi"  # a post's page: gemlog/<date>-<slug>.gmi
 
 
@@ -47,9 +48,10 @@ def neighbour_links(posts: list[Post], index: int) -> list[str]:
             for label, post in (("previous", older), ("next", newer)) if post is not None]
 
 
-def edition_links(companions: dict) -> list[str]:
-    """`=> essay.epub ebook (epub, 27 kB)`: one link line per other edition of a post, copied beside it."""
-    return [f"=> {c.name} {edition(c.edition).label} ({c.edition}, {human_size(len(c.data))})"
+def edition_links(companions: dict, folder: str = "") -> list[str]:
+    """`=> essay.epub ebook (epub, 27 kB)`: one link line per other edition of a post, copied beside it
+    (or into `folder`, seen from the home page)."""
+    return [f"=> {folder}{c.name} {edition(c.edition).label} ({c.edition}, {human_size(len(c.data))})"
             for c in companions.values()]
 
 
@@ -80,13 +82,16 @@ def _meta_file(languages: dict[str, str]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def render_home(posts: list[Post], settings: Settings) -> str:
-    """`gemini/index.gmi`: the capsule's name (and author when given), a link per post, the gemlog and its feed."""
+def render_home(posts: list[Post], settings: Settings, collection: dict | None = None) -> str:
+    """`gemini/index.gmi`: the capsule's name (and author when given), a link per post, the gemlog and its feed,
+    and the collection's books when they were made (`--collect`)."""
     lines = ["# " + capsule_title(settings), ""]
     about = [one_line(settings.site_description), one_line(settings.site_author)]
     lines += [*(text_line(text) for text in about if text), ""] if any(about) else []
     lines += [f"=> {GEMLOG}/{post.file(PAGE)} {post.title}" for post in posts]
     lines += ["", f"=> {GEMLOG}/ {LABELS['gemlog']}", f"=> {GEMLOG}/atom.xml {LABELS['feed']}"]
+    if collection:
+        lines += ["", f"## {LABELS['collection']}", "", *edition_links(collection, f"{GEMLOG}/")]
     return "\n".join(lines) + "\n"
 
 
@@ -142,7 +147,10 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
         files[f"{GEMLOG}/{post.file(PAGE)}"] = (page + "\n".join(footer) + "\n").encode("utf-8")
     for name, data in images.items():
         files[f"{GEMLOG}/{name}"] = data
-    files["index.gmi"] = render_home(posts, settings).encode("utf-8")
+    collection = (companions or {}).get(COLLECTION, {})
+    for companion in collection.values():
+        files[f"{GEMLOG}/{companion.name}"] = companion.data
+    files["index.gmi"] = render_home(posts, settings, collection).encode("utf-8")
     files[f"{GEMLOG}/index.gmi"] = render_gemlog_index(posts, settings).encode("utf-8")
     files[f"{GEMLOG}/atom.xml"] = render_feed(posts, settings)
     shared = _shared_language(posts)

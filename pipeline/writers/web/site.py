@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 
 from pipeline.ast import Node, attr, map_blocks
 from pipeline.document import Document, Heading
-from pipeline.editions import edition
+from pipeline.editions import COLLECTION, Companion, edition
 from pipeline.files.resources import STYLES
 from pipeline.settings import Settings
 from pipeline.words.langtag import language_or_empty
@@ -40,7 +40,8 @@ CONTENTS_FROM = 3
 POLICY = "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
 # Labels the site adds, in the essay's own lowercase. Ids the site adds hold "_", which heading slugs never do.
 LABELS = {"home": "home", "posts": "posts", "feed": "atom feed", "contents": "contents",
-          "editions": "other editions", "previous": "previous", "next": "next", "sequence": "more posts"}
+          "editions": "other editions", "previous": "previous", "next": "next", "sequence": "more posts",
+          "collection": "every post in one book"}
 
 
 class Page(Post):
@@ -179,13 +180,18 @@ def _site_header(body_class: str = "") -> str:
             f'<a href="index.html">{LABELS["home"]}</a> · <a href="{FEED}">{LABELS["feed"]}</a></nav>\n</header>\n')
 
 
-def _editions(page: Page, companions: dict) -> str:
-    links = []
-    for companion in companions.values():
+def _edition_items(files: dict[str, Companion]) -> list[str]:
+    """One list item per file, `file name -> companion`, labelled with its edition's label, name and size."""
+    items = []
+    for name, companion in files.items():
         other = edition(companion.edition)  # its label and media type, as the registry declares them
-        name = page.base + PurePosixPath(companion.name).suffix
-        links.append(f'<li><a href="{escape(name)}" type="{other.media_type}">{other.label} ({other.name}, '
+        items.append(f'<li><a href="{escape(name)}" type="{other.media_type}">{other.label} ({other.name}, '
                      f"{human_size(len(companion.data))})</a></li>")
+    return items
+
+
+def _editions(page: Page, companions: dict) -> str:
+    links = _edition_items({page.base + PurePosixPath(c.name).suffix: c for c in companions.values()})
     if not links:
         return ""
     return (f'<nav aria-labelledby="chapbook_editions">\n<h2 id="chapbook_editions">{LABELS["editions"]}</h2>\n'
@@ -232,7 +238,7 @@ def render_page(pages: list[Page], index: int, site: str, base_url: str, image_l
             "</footer>\n</body>\n</html>\n")
 
 
-def render_home(pages: list[Page], base_url: str, settings: Settings) -> str:
+def render_home(pages: list[Page], base_url: str, settings: Settings, collection: dict | None = None) -> str:
     """`index.html`: the site's title (its description and author under it) and every post, newest first, with
     its date and subtitle."""
     site = site_title(pages, settings)
@@ -253,7 +259,15 @@ def render_home(pages: list[Page], base_url: str, settings: Settings) -> str:
                                                                                   ("author", author)) if text)
     return (_head(site, lang, description, base_url, extra, f"{site} ({LABELS['feed']})") + _site_header()
             + f'<main id="text">\n<h1>{escape(site)}</h1>\n{about}<ul class="posts">\n' + "\n".join(items)
-            + "\n</ul>\n</main>\n</body>\n</html>\n")
+            + "\n</ul>\n" + _collection(collection or {}) + "</main>\n</body>\n</html>\n")
+
+
+def _collection(books: dict) -> str:
+    """The home page's links to the collection's books (`--collect`), when they were made."""
+    if not books:
+        return ""
+    return (f'<section aria-labelledby="chapbook_collection">\n<h2 id="chapbook_collection">{LABELS["collection"]}'
+            "</h2>\n<ul>\n" + "\n".join(_edition_items({c.name: c for c in books.values()})) + "\n</ul>\n</section>\n")
 
 
 def render_feed(pages: list[Page], base_url: str, settings: Settings,
@@ -301,7 +315,9 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
         files[page.name] = render_page(pages, index, site, base_url, image_links[page.base], own).encode("utf-8")
         for companion in own.values():
             files[page.base + PurePosixPath(companion.name).suffix] = companion.data
-    files["index.html"] = render_home(pages, base_url, settings).encode("utf-8")
+    collection = companions.get(COLLECTION, {})
+    files.update({companion.name: companion.data for companion in collection.values()})
+    files["index.html"] = render_home(pages, base_url, settings, collection).encode("utf-8")
     files[FEED] = render_feed(pages, base_url, settings, image_links)
     files[STYLESHEET] = (STYLES / STYLESHEET).read_bytes()
     files[ICON] = cover_icon(site)
