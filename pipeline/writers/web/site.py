@@ -208,9 +208,9 @@ def _article_body(page: Page, image_links: dict[str, str]) -> tuple[str, bool]:
 
 
 def render_page(pages: list[Page], index: int, site: str, base_url: str, image_links: dict[str, str],
-                companions: dict) -> str:
+                companions: dict, article: tuple[str, bool] | None = None) -> str:
     """One post's HTML page: head, the article with its contents and sidenotes, the posts either side, the
-    other editions."""
+    other editions. `article` is the post's `_article_body`, when the caller has it already."""
     page = pages[index]
     document, meta = page.document, page.document.meta
     lang = language_or_empty(meta.lang) or "en"
@@ -221,7 +221,7 @@ def render_page(pages: list[Page], index: int, site: str, base_url: str, image_l
              ("og:site_name", site), ("og:image", base_url + images[0] if base_url and images else ""),
              ("article:published_time", page.date if meta.day() else ""),
              *(("article:author", name) for name in meta.authors)]
-    body, noted = _article_body(page, image_links)
+    body, noted = article or _article_body(page, image_links)
     day = meta.day()
     under_title = []
     for kind, text in meta.title_page():
@@ -270,16 +270,16 @@ def _collection(books: dict) -> str:
             "</h2>\n<ul>\n" + "\n".join(_edition_items({c.name: c for c in books.values()})) + "\n</ul>\n</section>\n")
 
 
-def render_feed(pages: list[Page], base_url: str, settings: Settings,
-                image_links: dict[str, dict[str, str]]) -> bytes:
+def render_feed(pages: list[Page], base_url: str, settings: Settings, articles: dict[str, str]) -> bytes:
     """`atom.xml`: the posts, each with its whole text as its page shows it (`content type="html"`), links
-    absolute under `base_url` when it is set, else relative to the feed (which sits beside the pages)."""
+    absolute under `base_url` when it is set, else relative to the feed (which sits beside the pages).
+    `articles`: each page's article markup, by its base name."""
     site = site_title(pages, settings)
     entries = [FeedEntry(id=stable_id("entry", page.date, page.title), title=page.title,
                          updated=page.document.modified, link=base_url + page.name,
                          authors=page.document.meta.authors, lang=language_or_empty(page.document.meta.lang),
                          summary=page.document.meta.subtitle or page.document.meta.description,
-                         content_html=_article_body(page, image_links[page.base])[0])
+                         content_html=articles[page.base])
                for page in pages]
     oldest = pages[-1]
     languages = {entry.lang for entry in entries}
@@ -310,15 +310,18 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
     base_url = settings.web_base_url.rstrip("/") + "/" if settings.web_base_url else ""
     site = site_title(pages, settings)
     image_links, files = _images(pages)
+    # Rendered once for the page and its feed entry.
+    articles = {page.base: _article_body(page, image_links[page.base]) for page in pages}
     for index, page in enumerate(pages):
         own = companions.get(page.document.source, {})
-        files[page.name] = render_page(pages, index, site, base_url, image_links[page.base], own).encode("utf-8")
+        files[page.name] = render_page(pages, index, site, base_url, image_links[page.base], own,
+                                       articles[page.base]).encode("utf-8")
         for companion in own.values():
             files[page.base + PurePosixPath(companion.name).suffix] = companion.data
     collection = companions.get(COLLECTION, {})
     files.update({companion.name: companion.data for companion in collection.values()})
     files["index.html"] = render_home(pages, base_url, settings, collection).encode("utf-8")
-    files[FEED] = render_feed(pages, base_url, settings, image_links)
+    files[FEED] = render_feed(pages, base_url, settings, {base: markup for base, (markup, _) in articles.items()})
     files[STYLESHEET] = (STYLES / STYLESHEET).read_bytes()
     files[ICON] = cover_icon(site)
     return files
