@@ -347,6 +347,10 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     # The quick editions of one source are offered to workers that would otherwise idle; the main
     # process takes back, in plan order, each that no worker has started.
     spare = [job for job in stale if not (job.edition.worker or job.uses or job.edition.is_folder)] if separate else []
+    # In a watch session, a worker job no page links (the print file) waits until the pages are written:
+    # the core it would take goes to the editions the writer is looking at.
+    links = {used for job in stale if job.edition.links_uses for used in job.uses}
+    later = [job for job in separate if job not in links] if pool is not None and links else []
     with _workers_for(separate, pool) as workers:
         # Each worker job's share of the cores: one each when there are as many worker jobs as cores.
         run = _Run(workers, settings, cache, on_written, on_started, results, max(1, cores() // max(1, len(separate))))
@@ -355,6 +359,8 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
             run.documents[source] = prepare(source, overrides, project)
             log.debug("%s: read (one pandoc call) and transformed in %.2f s", source, time.perf_counter() - reading)
             for job in [*separate, *spare]:  # PDFs first; one that uses other jobs is sent after them, below
+                if job in later:
+                    continue
                 if not job.uses and job not in run.sent and set(job.sources) <= run.documents.keys():
                     run.send(job, spare=not job.edition.worker)
         check_output_folder(outdir)
@@ -368,6 +374,9 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
             for job in waiting if pool is not None else ():
                 if job.edition.links_uses:
                     run.write_early(job)
+            for job in later:
+                if not job.uses:
+                    run.send(job)
             for job in waiting:
                 run.take(job, separate)
             for job in list(run.pending):
