@@ -21,10 +21,6 @@ from pipeline.settings import SETTINGS
 from pipeline.words.measure import human_size
 from pipeline.words.terminal import EscapingFormatter, shown
 
-# watchfiles yields a batch of changes once none came for this long (its default, 50 ms, put 50-100 ms
-# between a save and the rebuild); an editor's save is a burst of events well under 10 ms apart.
-WATCH_STEP_MS = 10
-
 
 class _WarningFormatter(EscapingFormatter):
     def prefix(self, record: logging.LogRecord) -> str:
@@ -46,12 +42,16 @@ def _canonical_formats(context, parameter, formats: tuple[str, ...]) -> tuple[st
     return tuple(canonical(name) for name in formats)
 
 
+def _format_option(help_text: str = "Edition to build; repeat for several."):
+    """The -f/--format option: an edition's name (or an old name), repeated; "all" by default."""
+    choices = click.Choice((*edition_names(), *ALIASES, "all"))
+    return click.option("-f", "--format", "formats", multiple=True, type=choices, default=("all",),
+                        show_default=True, callback=_canonical_formats, help=help_text)
+
+
 def _edition_options(command):
     """The SOURCES, --outdir and --format options `build` and `watch` share."""
-    choices = click.Choice((*edition_names(), *ALIASES, "all"))
-    command = click.option("-f", "--format", "formats", multiple=True, type=choices,
-                           default=("all",), show_default=True, callback=_canonical_formats,
-                           help="Edition to build; repeat for several.")(command)
+    command = _format_option()(command)
     command = click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("build"),
                            show_default=True, help="Folder the editions are written to.")(command)
     return click.argument("sources", nargs=-1, type=click.Path(path_type=Path))(command)
@@ -164,17 +164,20 @@ def main() -> None:
 @_setting_options
 @click.option("--check", "then_check", is_flag=True, help="Run chapbook check on what was built.")
 @click.option("--force", is_flag=True, help="Rebuild every edition, even those whose inputs did not change.")
+@click.option("--collect", is_flag=True, help="Also bind every post into one book (gemlog.epub, .pdf, .txt), "
+              "as [collection] book = true does.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print more about each step.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def build(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], then_check: bool, force: bool,
-          quiet: bool, verbose: bool, debug: bool, **setting_values) -> None:
+          collect: bool, quiet: bool, verbose: bool, debug: bool, **setting_values) -> None:
     """Build editions of SOURCES (default: every source/*.md) into OUTDIR."""
     from pipeline.build import build as run_build
     from pipeline.build import default_sources
 
     _configure_logging(quiet, verbose)
     overrides = {key: value for key, value in setting_values.items() if value is not None}
+    overrides |= {"collection_book": True} if collect else {}
 
     def action() -> None:
         paths = list(sources) or default_sources()
@@ -288,12 +291,39 @@ def new(folder: Path, debug: bool) -> None:
 @click.option("--port", default=1965, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--http-port", default=8065, show_default=True, type=click.IntRange(0, 65535),
               help="Port for the web edition (OUTDIR/web) over HTTP.")
+@click.option("--watch", "watching", is_flag=True,
+              help="Build first and rebuild on every save, as chapbook watch does; an open web page reloads itself.")
+@click.option("-s", "--source", "sources", multiple=True, type=click.Path(path_type=Path),
+              help="With --watch: a source to build (default: every source/*.md).")
+@_format_option("With --watch: an edition to build; repeat for several.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
-def serve(outdir: Path, host: str, port: int, http_port: int, debug: bool) -> None:
+def serve(outdir: Path, host: str, port: int, http_port: int, watching: bool, sources: tuple[Path, ...],
+          formats: tuple[str, ...], debug: bool) -> None:
     """Serve OUTDIR/gemini over real Gemini (TLS) and OUTDIR/web over HTTP, to read them before publishing."""
     from pipeline.serve.web import serve_outputs
 
-    _run(lambda: serve_outputs(outdir, host, port, http_port), debug)
+    if not watching:
+        if sources or formats != ("all",):
+            raise click.UsageError("--source and --format go with --watch")
+        _run(lambda: serve_outputs(outdir, host, port, http_port), debug)
+        return
+    _configure_logging(quiet=False, verbose=False)
+
+    def action() -> None:
+        import threading
+
+        with _watch_session(sources, outdir, formats) as session:
+            session.rebuild()
+            stop = threading.Event()
+            follower = threading.Thread(target=session.follow, args=(stop,), name="chapbook-watch", daemon=True)
+            follower.start()
+            try:
+                serve_outputs(outdir, host, port, http_port, live=True)
+            finally:
+                stop.set()
+                follower.join(timeout=10)
+
+    _run(action, debug)
 
 
 @main.command()
@@ -366,66 +396,40 @@ def watch(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], ver
 
     The PDF workers start once, warm up while the author writes, and serve every rebuild.
     """
-    from contextlib import nullcontext
-
-    from pipeline.build import build as run_build
-    from pipeline.build import default_sources, session_workers
-    from pipeline.files.resources import STYLES
-
     _configure_logging(quiet=False, verbose=verbose)
-    paths: list[Path] = []
-
-    def rebuild(editions: list[str], workers) -> None:
-        started = time.perf_counter()
-        if workers:
-            workers.replenish()  # one that died while idle is replaced before it is needed
-        try:
-            written = run_build(paths, outdir, editions, pool=workers)
-        except ChapbookError as error:
-            click.echo(shown(str(error)), err=True)
-            return
-        except Exception as error:  # noqa: BLE001 - one bad save must not end the watch
-            click.echo(shown(f"chapbook: unexpected {type(error).__name__} ({error}); still watching; "
-                             "chapbook build --debug shows where"), err=True)
-            return
-        finally:
-            if workers:
-                workers.replenish()  # one this rebuild lost warms up again while the author writes
-        rebuilt = [item for item in written if not item.cached]
-        for item in rebuilt:
-            _print_written(item)
-        click.echo(f"rebuilt {len(rebuilt)} of {len(written)} output(s) in {time.perf_counter() - started:.2f} s; "
-                   "watching for changes (Ctrl-C stops)")
 
     def action() -> None:
-        import watchfiles
-
-        from pipeline.build import check_output_folder
-
-        editions = _chosen_editions(formats)
-        paths.extend(list(sources) or default_sources())
-        if not paths:
-            raise ChapbookError("source", "no Markdown sources found", "give a file, or put .md files in source/")
-        for path in paths:
-            if not path.is_file():  # a rebuild's error is worth waiting out; a source that is not there is not
-                raise ChapbookError(path, "no such file" if not path.exists() else "not a file",
-                                    "check the name: chapbook watch takes Markdown files")
-        # A background job starts with SIGINT ignored, and watchfiles stops only on a KeyboardInterrupt.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        check_output_folder(outdir)  # a source error is worth waiting out; an unusable folder is not
-        folders = {path.resolve().parent for path in paths} | ({STYLES} if STYLES.is_dir() else set())
-        output = outdir.resolve()
-
-        def outside_output(_change, name: str) -> bool:
-            return not Path(name).is_relative_to(output)
-
-        workers = session_workers(paths, editions)
-        with workers or nullcontext():
-            rebuild(editions, workers)
+        with _watch_session(sources, outdir, formats) as session:
+            session.rebuild()
             try:
-                for _changes in watchfiles.watch(*folders, watch_filter=outside_output, step=WATCH_STEP_MS):
-                    rebuild(editions, workers)
+                session.follow()
             except KeyboardInterrupt:
                 click.echo("stopped watching")
 
     _run(action, debug)
+
+
+def _watch_session(sources: tuple[Path, ...], outdir: Path, formats: tuple[str, ...]):
+    """The session `watch` and `serve --watch` share: the sources (default: source/*.md) and how it reports."""
+    from pipeline.build import default_sources
+    from pipeline.build.watch import WatchSession
+
+    editions = _chosen_editions(formats)
+    paths = list(sources) or default_sources()
+    if not paths:
+        raise ChapbookError("source", "no Markdown sources found", "give a file, or put .md files in source/")
+    for path in paths:
+        if not path.is_file():  # a rebuild's error is worth waiting out; a source that is not there is not
+            raise ChapbookError(path, "no such file" if not path.exists() else "not a file",
+                                "check the name: chapbook watch takes Markdown files")
+    # A background job starts with SIGINT ignored, and watchfiles stops only on a KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def rebuilt(written, seconds: float) -> None:
+        fresh = [item for item in written if not item.cached]
+        for item in fresh:
+            _print_written(item)
+        click.echo(f"rebuilt {len(fresh)} of {len(written)} output(s) in {seconds:.2f} s; "
+                   "watching for changes (Ctrl-C stops)")
+
+    return WatchSession(paths, outdir, editions, rebuilt, lambda line: click.echo(shown(line), err=True))

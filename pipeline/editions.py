@@ -91,6 +91,7 @@ class Companion:
 
 
 PREVIOUS = "previous"  # the companion that is an edition's own output of the last build (reads_previous)
+COLLECTION = "collection"  # a folder edition's companions: the book of every post, {edition: Companion}
 
 EDITIONS: tuple[Edition, ...] = (
     Edition("epub", "pipeline.writers.epub.book", ".epub", "EPUB 3 ebook", "ebook", "application/epub+zip",

@@ -27,8 +27,9 @@ log = logging.getLogger("chapbook")
 # text: these extensions would swallow it as markup for another format, so they are off. raw_tex read
 # `C:\Users\alice` and `\emph{very}` as LaTeX (the words vanished from every edition); raw_attribute
 # hides `code`{=latex}; latex_macros applies \newcommand; pandoc_title_block eats a first line
-# starting with %.
-READER_FORMAT = "markdown-smart-raw_tex-raw_attribute-latex_macros-pandoc_title_block"
+# starting with %. auto_identifiers is off: every heading's anchor comes from words/naming.py's slug,
+# which makes the posts' file names too (transforms/identifiers.py).
+READER_FORMAT = "markdown-smart-raw_tex-raw_attribute-latex_macros-pandoc_title_block-auto_identifiers"
 METADATA_NAMES = ("title", "subtitle", "author", "date", "lang", "identifier", "description", "rights", "cover",
                   "accessibility_summary", "certified_by", "exemption")
 # The a11y:exemption values of the EPUB Accessibility EU Accessibility Act mapping (W3C Publishing CG, 2024).

@@ -7,6 +7,7 @@ The CLI's options, the validation of TOML and metadata, and the settings table i
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from dataclasses import asdict, dataclass, make_dataclass, replace
@@ -19,6 +20,7 @@ from pipeline.printers import PAPER_STOCKS, PRINTER_NAMES
 
 PROJECT_FILE = "chapbook.toml"
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+log = logging.getLogger("chapbook")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,20 @@ class Setting:
     pattern: str = ""  # a text value must match this regular expression (described by the example)
     multiple_of: int | None = None  # a whole number must be a multiple of this (0 included)
     flag: bool = False  # offered as --name on build and watch
+    # The chapbook.toml table it is written in ("site": `[site]` then `title = …`); its name is then the
+    # table's name and the key joined by "_" (site_title), or the key alone when it already says what
+    # it is (gemini_base_url).
+    table: str = ""
+
+    @property
+    def key(self) -> str:
+        """How it is written in its chapbook.toml table (`title`), or at the top level (its name)."""
+        return self.name.removeprefix(self.table + "_") if self.table else self.name
+
+    @property
+    def written(self) -> str:
+        """Where it goes in chapbook.toml, as docs and errors show it: `[site] title`, or `wrap`."""
+        return f"[{self.table}] {self.key}" if self.table else self.name
 
     @property
     def option(self) -> str:
@@ -74,14 +90,25 @@ SETTINGS: tuple[Setting, ...] = (
             choices=PAPER_STOCKS),
     Setting("marks", False, "crop marks and registration crosses on the print edition, for a copy shop", True,
             flag=True),
+    Setting("site_title", "", "the site's name: title of the capsule's home page, gemlog and feed (else "
+            "\"gemlog\"), and of the web site's home page, feed and og:site_name (else the one post's title, or "
+            "\"posts\")", "my gemlog", scope="project", table="site"),
+    Setting("site_author", "", "the site's author, named in both Atom feeds and under the home pages' titles (none "
+            "is ever invented)", "me", scope="project", table="site"),
+    Setting("site_description", "", "one line saying what the site is: under the home pages' titles, the gemlog's "
+            "subtitle, the feeds' subtitle and the web home page's description", "notes from the shed",
+            scope="project", table="site"),
     Setting("gemini_base_url", "", "`gemini://` base for absolute links in the capsule's Atom feed",
-            "gemini://example.org/", scope="project", prefix="gemini://"),
+            "gemini://example.org/", scope="project", prefix="gemini://", table="site"),
     Setting("web_base_url", "", "`https://` address of the web edition, for its feed, canonical links and "
-            "Open Graph", "https://example.org/", scope="project", prefix="https://"),
-    Setting("capsule_title", "gemlog", "the capsule's name: title of its home page, gemlog and feed", "my gemlog",
-            scope="project"),
-    Setting("capsule_author", "", "the capsule's author, named in its Atom feed (none is ever invented)", "me",
-            scope="project"),
+            "Open Graph", "https://example.org/", scope="project", prefix="https://", table="site"),
+    Setting("collection_book", False, "also bind every post (or those between `from` and `until`) into one "
+            "book: gemlog.epub, gemlog.pdf and gemlog.txt, linked from both home pages (`chapbook build --collect`)",
+            True, scope="project", table="collection"),
+    Setting("collection_from", "", "the collection's first day (YYYY-MM-DD); empty: the first post's",
+            "2024-01-01", scope="project", pattern=r"(\d{4}-\d{2}-\d{2})?", table="collection"),
+    Setting("collection_until", "", "the collection's last day (YYYY-MM-DD); empty: the last post's",
+            "2024-12-31", scope="project", pattern=r"(\d{4}-\d{2}-\d{2})?", table="collection"),
     Setting("publish_to", "", "where `chapbook publish` sends the capsule: `sftp://`, `titan://` or a folder",
             "sftp://me@example.org/srv/gemini", scope="project"),
     Setting("publish_web_to", "", "where `chapbook publish --web` sends the web site: `sftp://` or a folder",
@@ -96,6 +123,10 @@ SETTINGS: tuple[Setting, ...] = (
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 SETTING_NAMES = tuple(BY_NAME)
+# Names settings had before, still taken at the top level of chapbook.toml (with a note pointing to the new place).
+ALIASES = {"capsule_title": "site_title", "capsule_author": "site_author"}
+_IN_TABLES = {(setting.table, setting.key): setting for setting in SETTINGS if setting.table}
+_noted: set[tuple[str, str]] = set()  # (file, key): each old spelling is noted once per run
 
 Settings = make_dataclass("Settings", [(s.name, type(s.default), s.default) for s in SETTINGS], frozen=True)
 Settings.__module__ = __name__  # so the worker process can unpickle it (make_dataclass's module= is 3.12+)
@@ -158,6 +189,7 @@ def apply(settings: Settings, values: dict[str, Any], where: Path | str,
     changes = {}
     for name, value in values.items():
         line = (lines or {}).get(name)
+        name = ALIASES.get(name, name)
         if name not in BY_NAME:
             raise ChapbookError(where, f"unknown setting '{name}'", f"use one of: {', '.join(SETTING_NAMES)}", line)
         setting = BY_NAME[name]
@@ -187,13 +219,50 @@ def load_project_settings(folder: Path) -> Settings:
                             int(at.group(1)) if at else None) from None
     except UnicodeDecodeError:
         raise ChapbookError(path, "not UTF-8 text", "save it as UTF-8") from None
-    lines = {}
+    lines, table = {}, ""
     for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        table = re.match(r"\s*\[+\s*([^\]]+?)\s*\]", text)  # a [table] is an unknown setting too
-        key = table.group(1) if table else text.split("=", 1)[0].strip()
-        if (table or "=" in text) and key and key not in lines:
-            lines[key] = number
-    return apply(Settings(), values, path, lines)
+        opening = re.match(r"\s*\[+\s*([^\]]+?)\s*\]", text)
+        if opening:
+            table = opening.group(1)
+            lines.setdefault(table, number)  # a [table] chapbook does not know is an unknown setting too
+            continue
+        key = text.split("=", 1)[0].strip()
+        if "=" in text and key:
+            lines.setdefault(f"{table}.{key}" if table else key, number)
+    return apply(Settings(), _flattened(values, path, lines), path, {_flat_name(key): n for key, n in lines.items()})
+
+
+def _flat_name(written: str) -> str:
+    """A setting's name from how chapbook.toml writes it: `site.title` -> site_title; unknown ones as they are."""
+    table, _, key = written.rpartition(".")
+    setting = _IN_TABLES.get((table, key)) if table else None
+    return setting.name if setting else written
+
+
+def _flattened(values: dict[str, Any], path: Path, lines: dict[str, int]) -> dict[str, Any]:
+    """chapbook.toml's values by setting name: its tables' keys joined to their table, old names noted."""
+    tables = {setting.table for setting in SETTINGS if setting.table}
+    written: list[tuple[str, str, str, Any]] = []  # (how the file writes it, its line's key, its name, its value)
+    for key, value in values.items():
+        if key in tables and isinstance(value, dict):
+            written += [(f"[{key}] {inner}", f"{key}.{inner}", _flat_name(f"{key}.{inner}"), item)
+                        for inner, item in value.items()]
+            continue
+        new = BY_NAME.get(ALIASES.get(key, key))
+        if new is not None and new.table and (str(path), key) not in _noted:
+            _noted.add((str(path), key))
+            log.warning("%s:%s: %s still works; it is now %s = … in the [%s] table (see docs/settings.md)", path,
+                        lines.get(key, 1), key, new.key, new.table)
+        written.append((key, key, new.name if new is not None else key, value))
+    flat: dict[str, Any] = {}
+    first: dict[str, str] = {}
+    for shown, line_key, name, value in written:
+        if name in flat:
+            newer = BY_NAME[name].written
+            raise ChapbookError(path, f"{first[name]} and {shown} are the same setting", f"keep {newer}",
+                                lines.get(line_key))
+        flat[name], first[name] = value, shown
+    return flat
 
 
 def settings_table() -> str:
@@ -203,5 +272,5 @@ def settings_table() -> str:
         default = f"`{_shown(setting.default)}`".replace("'", '"')
         where = "project (`chapbook.toml`)" if setting.scope == "project" else "project or source"
         flag = f" (`{setting.option}`)" if setting.flag else ""
-        rows.append(f"| `{setting.name}` | {default} | {where} | {setting.describe()} | {setting.help}{flag} |")
+        rows.append(f"| `{setting.written}` | {default} | {where} | {setting.describe()} | {setting.help}{flag} |")
     return "\n".join(rows) + "\n"

@@ -62,7 +62,7 @@ def test_gemlog_index_follows_the_subscription_convention(essay_capsule):
 
 
 def test_the_capsule_is_named_by_its_settings_and_never_after_a_post(essay_document):
-    named = render_site([essay_document], Settings(capsule_title="notes from the shed", capsule_author="Ada L."))
+    named = render_site([essay_document], Settings(site_title="notes from the shed", site_author="Ada L."))
     assert text(named, "index.gmi").splitlines()[:3] == ["# notes from the shed", "", "Ada L."]
     assert text(named, "gemlog/index.gmi").splitlines()[0] == "# notes from the shed"
     root = feed(named)

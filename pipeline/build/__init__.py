@@ -18,7 +18,7 @@ from pipeline.build.cache import BuildCache, environment_snapshot, file_digest, 
 from pipeline.build.parse_cache import ParseCache
 from pipeline.build.workers import WorkerDied, WorkerPool, cores
 from pipeline.document import Document
-from pipeline.editions import EDITIONS, PREVIOUS, Companion, Edition, in_build_order
+from pipeline.editions import COLLECTION, EDITIONS, PREVIOUS, Companion, Edition, in_build_order
 from pipeline.editions import edition as edition_named
 from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write, probe_writable, remove_stale_parts
@@ -26,6 +26,9 @@ from pipeline.files.paths import cache_folder, is_inside, plain_file_inside
 from pipeline.reader import PANDOC_ARGUMENTS, pandoc_json, pandoc_path, read_document
 from pipeline.settings import Settings, apply, as_dict, load_project_settings
 from pipeline.transforms import apply_transforms
+from pipeline.transforms.collection import EDITIONS as COLLECTED
+from pipeline.transforms.collection import STEM as COLLECTION_STEM
+from pipeline.transforms.collection import collect
 
 log = logging.getLogger("chapbook")
 
@@ -51,6 +54,7 @@ class Job:
     output: Path
     key: str
     uses: tuple[Job, ...] = ()
+    collection: bool = False  # the book of every post (transforms/collection.py), not one source's edition
 
 
 def available_editions() -> list[str]:
@@ -173,10 +177,19 @@ def _worker_died(job: Job) -> ChapbookError:
 
 
 def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Settings) -> list[Job]:
-    """Every output the build would make, in an order where each job follows the jobs it uses."""
+    """Every output the build would make, in an order where each job follows the jobs it uses.
+
+    With `[collection] book` on, each of the collection's editions chosen gets one more job, the book of
+    every post, which the capsule and the web site use (and link from their home pages).
+    """
     environment = environment_snapshot()
     jobs: list[Job] = []
     made: dict[tuple[str, Path | None], Job] = {}  # (edition, source; None for a folder) -> its job
+    collected: list[Job] = []
+    named = next((source for source in sources if source.stem == COLLECTION_STEM), None)
+    if settings.collection_book and named is not None:
+        raise ChapbookError(named, f"this source's editions would take the collection's names ({COLLECTION_STEM}.epub"
+                            " and the rest)", "rename the source, or build without --collect")
     ordered = in_build_order(editions)
     built = {edition.name for edition in ordered}
     for edition in ordered:
@@ -189,12 +202,19 @@ def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Setti
         for group in groups:
             uses = tuple(dict.fromkeys(made[(name, None if edition_named(name).is_folder else source)]
                                        for name in used_names for source in group))
+            uses += tuple(collected) if edition.is_folder and edition.links_uses else ()
             key = input_key(edition.name, list(group), as_dict(settings), environment, edition.stylesheets,
                             [job.key for job in uses])
             output = edition.path(outdir, group[0].stem)
             job = Job(edition, group, output, key, uses)
             jobs.append(job)
             made[(edition.name, None if edition.is_folder else group[0])] = job
+        if settings.collection_book and edition.name in COLLECTED and not edition.is_folder:
+            key = input_key(f"{edition.name} collection", list(sources), as_dict(settings), environment,
+                            edition.stylesheets)
+            collected.append(Job(edition, tuple(sources), edition.path(outdir, COLLECTION_STEM), key,
+                                 collection=True))
+            jobs.append(collected[-1])
     return jobs
 
 
@@ -216,15 +236,18 @@ def warm_up(module_name: str) -> Iterator[None]:
 def companions_of(job: Job, leaving_out: tuple[Job, ...] = ()) -> dict:
     """The finished files of the jobs `job` uses (but those `leaving_out`), read from where they were written.
 
-    Per-source editions get {edition: Companion}; folder editions {source: {edition: Companion}}. An edition
-    that reads_previous also gets its own last output, if any, as companions[PREVIOUS].
+    Per-source editions get {edition: Companion}; folder editions {source: {edition: Companion}}, and the
+    collection's books as companions[COLLECTION] = {edition: Companion}. An edition that reads_previous
+    also gets its own last output, if any, as companions[PREVIOUS].
     """
     found: dict = {}
     for used in job.uses:
         if used.edition.is_folder or used in leaving_out:
             continue  # a folder edition is used as a whole by no edition today
         companion = Companion(used.edition.name, used.output.name, used.output.read_bytes())
-        if job.edition.is_folder:
+        if used.collection:
+            found.setdefault(COLLECTION, {})[used.edition.name] = companion
+        elif job.edition.is_folder:
             found.setdefault(used.sources[0], {})[used.edition.name] = companion
         else:
             found[used.edition.name] = companion
@@ -246,9 +269,11 @@ def render_job(job: Job, documents: dict[Path, Document], settings: Settings, co
     if job.edition.is_folder:
         files = writer.render_site([documents[source] for source in job.sources], settings, companions)
         return {job.output / relative: data for relative, data in files.items()}
+    document = collect([documents[source] for source in job.sources], settings) if job.collection \
+        else documents[job.sources[0]]
     if job.edition.worker:
-        return {job.output: writer.render(documents[job.sources[0]], companions, cores)}
-    return {job.output: writer.render(documents[job.sources[0]], companions)}
+        return {job.output: writer.render(document, companions, cores)}
+    return {job.output: writer.render(document, companions)}
 
 
 def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> tuple[Path, ...]:
@@ -338,6 +363,10 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     # The quick editions of one source are offered to workers that would otherwise idle; the main
     # process takes back, in plan order, each that no worker has started.
     spare = [job for job in stale if not (job.edition.worker or job.uses or job.edition.is_folder)] if separate else []
+    # In a watch session, a worker job no page links (the print file) waits until the pages are written:
+    # the core it would take goes to the editions the writer is looking at.
+    links = {used for job in stale if job.edition.links_uses for used in job.uses}
+    later = [job for job in separate if job not in links] if pool is not None and links else []
     with _workers_for(separate, pool) as workers:
         # Each worker job's share of the cores: one each when there are as many worker jobs as cores.
         run = _Run(workers, settings, cache, on_written, on_started, results, max(1, cores() // max(1, len(separate))))
@@ -346,26 +375,26 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
             run.documents[source] = prepare(source, overrides, project)
             log.debug("%s: read (one pandoc call) and transformed in %.2f s", source, time.perf_counter() - reading)
             for job in [*separate, *spare]:  # PDFs first; one that uses other jobs is sent after them, below
+                if job in later:
+                    continue
                 if not job.uses and job not in run.sent and set(job.sources) <= run.documents.keys():
                     run.send(job, spare=not job.edition.worker)
         check_output_folder(outdir)
         remove_stale_parts(outdir)
         try:
-            order = _quick_first(stale, separate)
-            for index, job in enumerate(order):
-                if pool is not None and any(used in run.pending for used in job.uses):
-                    for later in order[index:]:  # about to wait for a worker: first show what can be shown
-                        run.write_early(later)
-                for used in job.uses:
-                    if used in run.pending:
-                        run.finish(used)
-                if separate and job.edition.worker:
-                    if job not in run.sent:
-                        run.send(job)
-                elif job in run.pending:
-                    run.finish(job)
-                else:
-                    run.make(job)
+            quick, waiting = _quick_first(stale, separate)
+            for job in quick:
+                run.take(job, separate)
+            # Every job that can be shown without a worker's new file shows the edit now, before anything
+            # waits for a worker: a folder that only links that file (the capsule, the web site) with the
+            # file as the last build left it, the EPUB without the PDF's page list (write_early decides).
+            for job in waiting if pool is not None else ():
+                run.write_early(job)
+            for job in later:
+                if not job.uses:
+                    run.send(job)
+            for job in waiting:
+                run.take(job, separate)
             for job in list(run.pending):
                 run.finish(job)
         finally:  # each recorded output is on disk, even if a later edition failed or was interrupted
@@ -373,17 +402,23 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     return results
 
 
-def _quick_first(stale: list[Job], separate: list[Job]) -> list[Job]:
-    """The jobs in plan order, except that those waiting for no worker job (even through another) come first.
+def _quick_first(stale: list[Job], separate: list[Job]) -> tuple[list[Job], list[Job]]:
+    """The jobs waiting for no worker job (even through another), then those that do, each in plan order.
 
     The text edition is then written while the PDF is laid out, not after the booklet that waits
-    for it. The order depends only on the plan, so outputs are announced the same way every time.
+    for it. Among the waiting, a folder that only links workers' files (links_uses) comes first, so
+    its pages get the new PDF as soon as it lands, not after the booklet made from it. The order
+    depends only on the plan, so outputs are announced the same way every time.
     """
     waiting: set[Job] = set(separate)
     for job in stale:  # plan order: what a job uses comes before it
         if any(used in waiting for used in job.uses):
             waiting.add(job)
-    return [job for job in stale if job not in waiting] + [job for job in stale if job in waiting]
+    late = [job for job in stale if job in waiting]
+    # Moved ahead only when nothing it uses is made later in this process (a worker's file is collected).
+    linking = [job for job in late if job.edition.links_uses
+               and all(used.edition.worker or used not in waiting for used in job.uses)]
+    return [job for job in stale if job not in waiting], linking + [job for job in late if job not in linking]
 
 
 def session_workers(sources: list[Path], editions: list[str]) -> WorkerPool | None:
@@ -460,6 +495,19 @@ class _Run:
         check = getattr(job.edition.load_writer(), "precheck", None)
         for source in job.sources if check else ():
             check(self.documents[source])
+
+    def take(self, job: Job, separate: list[Job]) -> None:
+        """Make or collect `job` after collecting what it uses; a worker job not yet sent is sent."""
+        for used in job.uses:
+            if used in self.pending:
+                self.finish(used)
+        if separate and job.edition.worker:
+            if job not in self.sent:
+                self.send(job)
+        elif job in self.pending:
+            self.finish(job)
+        else:
+            self.make(job)
 
     def finish(self, job: Job) -> None:
         """Collect a queued job, or make it here if no worker has started it and none is about to; write it."""

@@ -7,19 +7,25 @@ Content-Security-Policy the pages carry, sent as a header too.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import http.server
+import io
 import signal
 import sys
 import threading
+import time
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pipeline.editions import edition, media_types
 from pipeline.errors import ChapbookError
 from pipeline.files.paths import is_inside
 from pipeline.serve.capsule import bind_warning, path_problem, serve_capsule
 from pipeline.words.terminal import shown
+from pipeline.writers.web.site import POLICY as PAGE_POLICY
+from pipeline.writers.web.site import STYLESHEET
 
 DEFAULT_PORT = 8065
 MAX_PATH_BYTES = 2048  # longer request targets get 414, as a browser never sends one for a page of the site
@@ -37,16 +43,22 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
     sys_version = ""
 
     def send_head(self):
-        # A malformed path is the client's error (400, 414), answered before translate_path: a NUL byte there
-        # raised inside the standard library, which logged a traceback and answered nothing.
-        if len(self.path.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        return None if self.refused_malformed(self.path) else super().send_head()
+
+    def refused_malformed(self, target: str) -> bool:
+        """Answer a malformed path (400, 414) before translate_path, and say so; False when it is well formed.
+
+        A NUL byte reaching translate_path raised inside the standard library, which logged a traceback
+        and answered nothing.
+        """
+        if len(target.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
             self.send_error(414, "URI Too Long")
-            return None
-        problem = path_problem(urlsplit(self.path).path)
+            return True
+        problem = path_problem(urlsplit(target).path)
         if problem:
             self.send_error(400, f"Bad Request ({problem})")
-            return None
-        return super().send_head()
+            return True
+        return False
 
     def translate_path(self, path: str) -> str:
         root = Path(self.directory).resolve()
@@ -65,8 +77,10 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
     def guess_type(self, path) -> str:
         return _TYPES.get(Path(path).suffix.lower()) or super().guess_type(path)
 
+    policy = POLICY
+
     def end_headers(self) -> None:
-        self.send_header("Content-Security-Policy", POLICY)
+        self.send_header("Content-Security-Policy", self.policy)
         self.send_header("X-Content-Type-Options", "nosniff")
         super().end_headers()
 
@@ -75,15 +89,105 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
         print(shown(f"http {self.address_string()} {format % args}"), file=sys.stderr, flush=True)
 
 
-def start_site_server(folder: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, announce: bool = True):
+# The preview's reload (serve --watch) -------------------------------------------------------------------
+# Only what the preview server sends carries it; the built pages stay script-free. A page opens a
+# server-sent event stream (https://html.spec.whatwg.org/multipage/server-sent-events.html) that names
+# it; the server answers one event once the page's file or the stylesheet changes, and the page reloads.
+# The path starts with a dot, so it can never be a file of the site (those are never served).
+RELOAD_PATH = "/.chapbook/reload"
+RELOAD_SCRIPT = (f'new EventSource("{RELOAD_PATH}?page=" + encodeURIComponent(location.pathname))'
+                 ".onmessage = function () { location.reload(); };")
+RELOAD_SNIPPET = f"<script>{RELOAD_SCRIPT}</script>\n"
+# The preview's policy allows that one script by its hash (CSP Level 3, "hash-source"), and no other.
+_SCRIPT_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(RELOAD_SCRIPT.encode()).digest()).decode() + "'"
+PREVIEW_POLICY = POLICY.replace("script-src 'none'", f"script-src {_SCRIPT_HASH}")
+_PAGE_POLICY = f'<meta http-equiv="Content-Security-Policy" content="{PAGE_POLICY}">'
+_PREVIEW_PAGE_POLICY = _PAGE_POLICY.replace("script-src 'none'", f"script-src {_SCRIPT_HASH}")
+POLL_SECONDS = 0.1  # how often an open event stream looks at its page's file
+KEEP_ALIVE_SECONDS = 15  # a comment line this often, so a closed tab's stream ends
+
+
+def preview_page(page: bytes) -> bytes:
+    """A built page as the preview sends it: its policy allowing the reload script, the script before </body>."""
+    text = page.decode("utf-8", errors="surrogateescape").replace(_PAGE_POLICY, _PREVIEW_PAGE_POLICY, 1)
+    at = text.rfind("</body>")
+    text = text[:at] + RELOAD_SNIPPET + text[at:] if at >= 0 else text + RELOAD_SNIPPET
+    return text.encode("utf-8", errors="surrogateescape")
+
+
+def _version(path: Path) -> tuple[int, int, int] | None:
+    """What changes when a file is written again (atomic writes rename a new file into place), or None."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
+class _PreviewHandler(_SiteHandler):
+    """The site as `serve --watch` sends it: each HTML page with the reload script, and the event stream."""
+
+    policy = PREVIEW_POLICY
+
+    def do_GET(self) -> None:
+        address = urlsplit(self.path)
+        if address.path == RELOAD_PATH:
+            page = parse_qs(address.query).get("page", ["/"])[0]
+            if not self.refused_malformed(page):
+                self._send_reload_event(page)
+            return
+        super().do_GET()
+
+    def send_head(self):
+        if self.refused_malformed(self.path):
+            return None
+        path = Path(self.translate_path(self.path))
+        if path.suffix != ".html" or not path.is_file():
+            return super().send_head()
+        body = preview_page(path.read_bytes())
+        self.send_response(200)
+        self.send_header("Content-Type", _TYPES[".html"])
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")  # a reload fetches the page again
+        self.end_headers()
+        return io.BytesIO(body)
+
+    def _send_reload_event(self, page: str) -> None:
+        """Hold the stream open until the page's file (or the stylesheet) changes, then send one event."""
+        watched = [Path(self.translate_path(page)), Path(self.directory) / STYLESHEET]
+        seen = [_version(path) for path in watched]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        quiet = 0.0
+        try:
+            self.wfile.write(b"retry: 1000\n\n")
+            self.wfile.flush()
+            while [_version(path) for path in watched] == seen:
+                time.sleep(POLL_SECONDS)
+                quiet += POLL_SECONDS
+                if quiet >= KEEP_ALIVE_SECONDS:
+                    quiet = 0.0
+                    self.wfile.write(b": still watching\n\n")
+                    self.wfile.flush()
+            self.wfile.write(b"data: reload\n\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the tab was closed
+
+
+def start_site_server(folder: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, live: bool = False,
+                      announce: bool = True):
     """Start serving `folder` over HTTP in a background thread; the server (its `server_port` is the port).
 
+    `live` (serve --watch): each page is sent with the reload script, which reloads it once its file changes.
     With `announce` false, say nothing yet: `announce_site` does it once the capsule's port is bound too.
     """
     folder = Path(folder)
     if not (folder / "index.html").is_file():
         raise ChapbookError(folder, "no web edition here", "run chapbook build -f web first")
-    handler = functools.partial(_SiteHandler, directory=str(folder.resolve()))
+    handler = functools.partial(_PreviewHandler if live else _SiteHandler, directory=str(folder.resolve()))
     try:
         server = http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as error:
@@ -108,12 +212,16 @@ def announce_site(server) -> None:
           flush=True)
 
 
-def serve_outputs(outdir: Path, host: str = "127.0.0.1", port: int = 1965, http_port: int = DEFAULT_PORT) -> None:
-    """Serve OUTDIR/gemini over Gemini and OUTDIR/web over HTTP, whichever were built, until Ctrl-C."""
+def serve_outputs(outdir: Path, host: str = "127.0.0.1", port: int = 1965, http_port: int = DEFAULT_PORT,
+                  live: bool = False) -> None:
+    """Serve OUTDIR/gemini over Gemini and OUTDIR/web over HTTP, whichever were built, until Ctrl-C.
+
+    `live`: the web pages reload themselves when their files change (`start_site_server`).
+    """
     outdir = Path(outdir)
     web, capsule = edition("web").path(outdir), edition("gemini").path(outdir)
     serves_capsule = (capsule / "index.gmi").is_file() or not (web / "index.html").is_file()
-    site = start_site_server(web, host, http_port, announce=not serves_capsule) \
+    site = start_site_server(web, host, http_port, live, announce=not serves_capsule) \
         if (web / "index.html").is_file() else None
     try:
         if serves_capsule:

@@ -12,11 +12,11 @@ from pipeline.words.naming import slug
 # The ids the XHTML writer gives footnotes and their calls; an author's id must not take one.
 _WRITER_IDS = re.compile(r"(?:note|noteref)-\d+")
 # Where a node keeps its [id, classes, pairs]: Header at c[1], these at c[0].
-_ATTR_FIRST = frozenset({"Div", "CodeBlock", "Table", "Figure", "Span", "Code", "Link", "Image"})
+ATTR_FIRST = frozenset({"Div", "CodeBlock", "Table", "Figure", "Span", "Code", "Link", "Image"})
 
 
-def _unique(base: str, taken: set[str]) -> str:
-    name, number = base, 1
+def _unique(base: str, taken: set[str], first: int = 2) -> str:
+    name, number = base, first - 1
     while name in taken or _WRITER_IDS.fullmatch(name):
         number += 1
         name = f"{base}-{number}"
@@ -25,8 +25,10 @@ def _unique(base: str, taken: set[str]) -> str:
 
 
 def make_ids_unique(document: Document) -> Document:
-    """Give every heading an id, and suffix -2, -3 … where two headings would share one; then suffix
-    the id of any other element (a span, a div, a code block…) that repeats one already given.
+    """Give every heading an id (words/naming.py's slug of its text, unless the author wrote one), and suffix
+    -1, -2 … where two headings would share one (as pandoc numbered them, so an author's links keep
+    working); then suffix -2, -3 … to the id of any other element (a span, a div, a code block…) that
+    repeats one already given.
 
     Headings are named first, in document order wherever they live, so the contents' links keep
     their targets; a duplicate id is invalid XHTML, and EPUBCheck rejects the book.
@@ -37,7 +39,7 @@ def make_ids_unique(document: Document) -> Document:
         if block.get("t") != "Header":
             return block
         level, (identifier, classes, pairs), inlines = block["c"]
-        identifier = _unique(identifier or slug(stringify(inlines)), taken)
+        identifier = _unique(identifier, taken) if identifier else _unique(slug(stringify(inlines)), taken, first=1)
         return {"t": "Header", "c": [level, [identifier, classes, pairs], inlines]}
 
     return document.with_blocks(_renamed_others(map_blocks(document.blocks, rename), taken))
@@ -50,7 +52,7 @@ def _renamed_others(value: Any, taken: set[str]) -> Any:
     if not isinstance(value, dict) or "c" not in value:
         return value
     kind, content = value["t"], _renamed_others(value["c"], taken)
-    if kind in _ATTR_FIRST and content and content[0] and content[0][0]:
+    if kind in ATTR_FIRST and content and content[0] and content[0][0]:
         identifier = content[0][0]
         if identifier in taken or _WRITER_IDS.fullmatch(identifier):
             content = [[_unique(identifier, taken), *content[0][1:]], *content[1:]]

@@ -16,6 +16,7 @@ from pathlib import Path
 from sources import ESSAY
 
 from pipeline.editions import edition as edition_named
+from pipeline.editions import names
 
 # The word the edits change, in "computers are now genuinely pretty good at creating media"; each edit
 # puts a word no earlier edit used, so no output can come back from the cache.
@@ -27,13 +28,18 @@ _REBUILT = re.compile(r"^rebuilt (\d+) of (\d+) output\(s\) in ([0-9.]+) s")
 
 @dataclass
 class WatchResult:
-    """Seconds from each save to each edition's file replaced (the last file of a folder edition)."""
+    """Seconds from each save to each file's change, per edition (every output is renamed into place)."""
 
     editions: list[str]
     first_build: float = 0.0
     reported: list[float] = field(default_factory=list)  # watch's own "rebuilt ... in N s"
-    latency: dict[str, list[float]] = field(default_factory=dict)
-    first_file: dict[str, list[float]] = field(default_factory=dict)  # a folder edition's first file replaced
+    latency: dict[str, list[float]] = field(default_factory=dict)  # the edition's last file's last change
+    first_file: dict[str, list[float]] = field(default_factory=dict)  # a folder edition's first file changed
+    # A folder edition's files other than its copies of the PDF family's files, each at its first change:
+    # when every page shows the edit.
+    pages: dict[str, list[float]] = field(default_factory=dict)
+    # Per file (relative to the output folder): seconds to its first change after each edit.
+    files: dict[str, list[float]] = field(default_factory=dict)
     missed: dict[str, int] = field(default_factory=dict)  # edits after which an edition's files were not replaced
 
 
@@ -65,7 +71,50 @@ class _Lines:
 
 
 def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
-    return {path: (path.stat().st_ino, path.stat().st_mtime_ns) for path in folder.rglob("*") if path.is_file()}
+    found = {}
+    for path in folder.rglob("*"):
+        try:
+            status = path.stat()
+        except FileNotFoundError:  # renamed away between the listing and the stat
+            continue
+        # Not a file being written: atomic_write's `.<name>.<pid>.<random>.part`, renamed into place once whole.
+        if path.is_file() and not (path.name.startswith(".") and path.name.endswith(".part")):
+            found[path] = (status.st_ino, status.st_mtime_ns)
+    return found
+
+
+class _Changes:
+    """Every version of every file in a folder from now on, polled on a thread: {path: [mtime_ns, ...]}.
+
+    A file's modification time is when it was written (renamed into place), so polling late only
+    loses a version replaced again within one poll, never shifts a time.
+    """
+
+    def __init__(self, folder: Path, every: float = 0.01) -> None:
+        self.folder, self.every = folder, every
+        self.before = _snapshot(folder)
+        self.seen: dict[Path, list[int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        last = dict(self.before)
+        while not self._stop.is_set():
+            self._look(last)
+            time.sleep(self.every)
+        self._look(last)
+
+    def _look(self, last: dict[Path, tuple[int, int]]) -> None:
+        for path, stamp in _snapshot(self.folder).items():
+            if last.get(path) != stamp:
+                last[path] = stamp
+                self.seen.setdefault(path, []).append(stamp[1])
+
+    def stop(self) -> dict[Path, list[int]]:
+        self._stop.set()
+        self._thread.join()
+        return self.seen
 
 
 def _owner(path: Path, outputs: dict[str, Path]) -> str | None:
@@ -79,7 +128,8 @@ def measure_watch(folder: Path, env: dict, chapbook: str, editions: list[str], e
     """Start `chapbook watch` on a copy of the essay, wait for its first build, then make `edits` one-word edits.
 
     For each edit the clock starts when the saved file is closed and stops at the modification time
-    of each edition's replaced file (every output is written to a temporary file and renamed into place).
+    of each file's first change (every output is written to a temporary file and renamed into place;
+    the output folder is polled while the rebuild runs, so a folder written twice shows both times).
     """
     project = folder / "watch-project"
     shutil.rmtree(project, ignore_errors=True)
@@ -92,7 +142,7 @@ def measure_watch(folder: Path, env: dict, chapbook: str, editions: list[str], e
     out = project / "out"
     outputs = {name: edition_named(name).path(out, source.stem) for name in editions}
     result = WatchResult(editions, latency={name: [] for name in editions}, first_file={name: [] for name in editions},
-                         missed={name: 0 for name in editions})
+                         pages={name: [] for name in editions}, missed={name: 0 for name in editions})
     command = [chapbook, "watch", str(source), "-o", str(out)] + [flag for name in editions for flag in ("-f", name)]
     env = dict(env, PYTHONUNBUFFERED="1", CHAPBOOK_CACHE_DIR=str(project / "cache"))
     process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -102,27 +152,46 @@ def measure_watch(folder: Path, env: dict, chapbook: str, editions: list[str], e
         result.first_build = lines.rebuilt(timeout=600)
         time.sleep(1.0)  # the watcher is armed after the first build's report
         for number in range(edits):
-            before = _snapshot(out)
             text = text.replace(SENTENCE.format(WORDS[number % len(WORDS)]),
                                 SENTENCE.format(WORDS[(number + 1) % len(WORDS)]), 1)
+            changes = _Changes(out)
             source.write_text(text, encoding="utf-8")
             saved = time.time_ns()
             result.reported.append(lines.rebuilt(timeout=300))
-            replaced: dict[str, list[int]] = {name: [] for name in editions}
-            for path, (inode, mtime) in _snapshot(out).items():
-                name = _owner(path, outputs)
-                if name is not None and before.get(path) != (inode, mtime):
-                    replaced[name].append(mtime)
-            for name, times in replaced.items():
-                if not times:
-                    result.missed[name] += 1
-                    continue
-                result.latency[name].append(max(0, max(times) - saved) / 1e9)
-                result.first_file[name].append(max(0, min(times) - saved) / 1e9)
+            _record(result, changes.stop(), saved, out, outputs)
             time.sleep(0.5)
     finally:
         _stop(process)
     return result
+
+
+def _record(result: WatchResult, seen: dict[Path, list[int]], saved: int, out: Path,
+            outputs: dict[str, Path]) -> None:
+    """One edit's changes: per file its first change; per edition its first, last and last page's change."""
+    copies = {edition_named(name).output for name in names() if _pdf_family(name)}
+    changed: dict[str, list[tuple[Path, list[int]]]] = {name: [] for name in result.editions}
+    for path, times in seen.items():
+        name = _owner(path, outputs)
+        if name is None:
+            continue
+        changed[name].append((path, times))
+        seconds = max(0, times[0] - saved) / 1e9
+        result.files.setdefault(path.relative_to(out).as_posix(), []).append(seconds)
+    for name, items in changed.items():
+        if not items:
+            result.missed[name] += 1
+            continue
+        result.latency[name].append(max(0, max(t[-1] for _, t in items) - saved) / 1e9)
+        result.first_file[name].append(max(0, min(t[0] for _, t in items) - saved) / 1e9)
+        pages = [t[0] for path, t in items if not any(path.name.endswith(suffix) for suffix in copies)]
+        if pages:
+            result.pages[name].append(max(0, max(pages) - saved) / 1e9)
+
+
+def _pdf_family(name: str) -> bool:
+    """A file edition laid out in a worker (the PDF, the print file) or made from one (the booklet)."""
+    made = edition_named(name)
+    return not made.is_folder and (made.worker or any(edition_named(used).worker for used in made.uses))
 
 
 def _stop(process: subprocess.Popen) -> None:

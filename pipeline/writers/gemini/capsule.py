@@ -14,18 +14,19 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from pipeline.document import Document
-from pipeline.editions import edition
+from pipeline.editions import COLLECTION, edition
 from pipeline.settings import Settings
 from pipeline.words.langtag import language_or_empty
 from pipeline.words.measure import human_size
 from pipeline.writers.gemini.gemtext import render_gemtext, text_line
 from pipeline.writers.shared.atom import FeedEntry, render_atom, stable_id
-from pipeline.writers.shared.posts import Post, plan_posts
+from pipeline.writers.shared.posts import Post, one_line, plan_posts
 
 GEMLOG = "gemlog"
 FEED = f"{GEMLOG}/atom.xml"  # where the feed lives in the capsule (publish tells aggregators its address)
 # Labels the tool adds, in the essay's own lowercase.
-LABELS = {"gemlog": "gemlog", "feed": "atom feed", "home": "home"}
+LABELS = {"gemlog": "gemlog", "feed": "atom feed", "home": "home", "previous": "previous", "next": "next",
+          "collection": "every post in one book"}
 PAGE = ".gmi"  # a post's page: gemlog/<date>-<slug>.gmi
 
 
@@ -35,13 +36,22 @@ def page_language(document: Document) -> str:
 
 
 def capsule_title(settings: Settings) -> str:
-    """The capsule's own name (home, gemlog and feed title): `capsule_title`, else "gemlog", never a post's title."""
-    return " ".join(settings.capsule_title.split()) or LABELS["gemlog"]
+    """The capsule's own name (home, gemlog and feed title): `[site] title`, else "gemlog", never a post's title."""
+    return one_line(settings.site_title) or LABELS["gemlog"]
 
 
-def edition_links(companions: dict) -> list[str]:
-    """`=> essay.epub ebook (epub, 27 kB)`: one link line per other edition of a post, copied beside it."""
-    return [f"=> {c.name} {edition(c.edition).label} ({c.edition}, {human_size(len(c.data))})"
+def neighbour_links(posts: list[Post], index: int) -> list[str]:
+    """`=> older.gmi previous: title`, `=> newer.gmi next: title`: the posts either side by date (newest first)."""
+    older = posts[index + 1] if index + 1 < len(posts) else None
+    newer = posts[index - 1] if index > 0 else None
+    return [f"=> {post.file(PAGE)} {LABELS[label]}: {post.date} {post.title}"
+            for label, post in (("previous", older), ("next", newer)) if post is not None]
+
+
+def edition_links(companions: dict, folder: str = "") -> list[str]:
+    """`=> essay.epub ebook (epub, 27 kB)`: one link line per other edition of a post, copied beside it
+    (or into `folder`, seen from the home page)."""
+    return [f"=> {folder}{c.name} {edition(c.edition).label} ({c.edition}, {human_size(len(c.data))})"
             for c in companions.values()]
 
 
@@ -72,19 +82,26 @@ def _meta_file(languages: dict[str, str]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def render_home(posts: list[Post], settings: Settings) -> str:
-    """`gemini/index.gmi`: the capsule's name (and author when given), a link per post, the gemlog and its feed."""
+def render_home(posts: list[Post], settings: Settings, collection: dict | None = None) -> str:
+    """`gemini/index.gmi`: the capsule's name (and author when given), a link per post, the gemlog and its feed,
+    and the collection's books when they were made (`--collect`)."""
     lines = ["# " + capsule_title(settings), ""]
-    author = " ".join(settings.capsule_author.split())
-    lines += [text_line(author), ""] if author else []
+    about = [one_line(settings.site_description), one_line(settings.site_author)]
+    lines += [*(text_line(text) for text in about if text), ""] if any(about) else []
     lines += [f"=> {GEMLOG}/{post.file(PAGE)} {post.title}" for post in posts]
     lines += ["", f"=> {GEMLOG}/ {LABELS['gemlog']}", f"=> {GEMLOG}/atom.xml {LABELS['feed']}"]
+    if collection:
+        lines += ["", f"## {LABELS['collection']}", "", *edition_links(collection, f"{GEMLOG}/")]
     return "\n".join(lines) + "\n"
 
 
 def render_gemlog_index(posts: list[Post], settings: Settings) -> str:
-    """`gemini/gemlog/index.gmi`: a `# ` feed title, then `=> page YYYY-MM-DD title` per post, newest first."""
-    lines = ["# " + capsule_title(settings), ""]
+    """`gemini/gemlog/index.gmi`, as the subscription convention reads a page as a feed: its first `# `
+    heading is the feed's title, a `## ` line right after it the subtitle (`[site] description`), and
+    each link whose label starts with a date an entry: `=> page YYYY-MM-DD title`, newest first.
+    """
+    description = one_line(settings.site_description)
+    lines = ["# " + capsule_title(settings), *(["## " + description] if description else []), ""]
     lines += [f"=> {post.file(PAGE)} {post.date} {post.title}" for post in posts]
     lines += ["", f"=> atom.xml {LABELS['feed']}", f"=> ../ {LABELS['home']}"]
     return "\n".join(lines) + "\n"
@@ -108,8 +125,8 @@ def render_feed(posts: list[Post], settings: Settings) -> bytes:
     feed_id = stable_id("feed", title, oldest.date if oldest else "", oldest.title if oldest else "")
     # The gemlog answers at one address, `gemlog/`, and the feed links it there.
     return render_atom(feed_id, title, gemlog or "./", gemlog + "atom.xml" if gemlog else "atom.xml", entries,
-                       fallback_author=title, author=" ".join(settings.capsule_author.split()),
-                       lang=_shared_language(posts))
+                       fallback_author=title, author=one_line(settings.site_author),
+                       lang=_shared_language(posts), subtitle=one_line(settings.site_description))
 
 
 def render_site(documents: list[Document], settings: Settings, companions: dict | None = None) -> dict[str, bytes]:
@@ -119,17 +136,21 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
         return {}
     image_links, images = _image_files(posts)
     files: dict[str, bytes] = {}
-    for post in posts:
+    for index, post in enumerate(posts):
         page = render_gemtext(post.document, image_links[post.file(PAGE)])
         editions = (companions or {}).get(post.document.source, {})
         for companion in editions.values():
             files[f"{GEMLOG}/{companion.name}"] = companion.data
-        footer = ["", *edition_links(editions), *([""] if editions else []),
+        neighbours = neighbour_links(posts, index)
+        footer = ["", *edition_links(editions), *([""] if editions else []), *neighbours, *([""] if neighbours else []),
                   f"=> ./ {LABELS['gemlog']}", f"=> ../ {LABELS['home']}"]
         files[f"{GEMLOG}/{post.file(PAGE)}"] = (page + "\n".join(footer) + "\n").encode("utf-8")
     for name, data in images.items():
         files[f"{GEMLOG}/{name}"] = data
-    files["index.gmi"] = render_home(posts, settings).encode("utf-8")
+    collection = (companions or {}).get(COLLECTION, {})
+    for companion in collection.values():
+        files[f"{GEMLOG}/{companion.name}"] = companion.data
+    files["index.gmi"] = render_home(posts, settings, collection).encode("utf-8")
     files[f"{GEMLOG}/index.gmi"] = render_gemlog_index(posts, settings).encode("utf-8")
     files[f"{GEMLOG}/atom.xml"] = render_feed(posts, settings)
     shared = _shared_language(posts)

@@ -24,6 +24,7 @@ class FeedEntry:
     authors: tuple[str, ...] = ()
     lang: str = ""
     summary: str = ""
+    content_html: str = ""  # the post itself as HTML, sent as `content type="html"` (RFC 4287 4.1.3)
 
 
 def stable_id(*parts: str) -> str:
@@ -49,7 +50,8 @@ def _add_authors(parent: ET.Element, names: tuple[str, ...]) -> None:
 
 
 def render_atom(feed_id: str, title: str, home: str, self_link: str, entries: list[FeedEntry],
-                fallback_author: str, lang: str = "", link_type: str = "text/gemini", author: str = "") -> bytes:
+                fallback_author: str, lang: str = "", link_type: str = "text/gemini", author: str = "",
+                subtitle: str = "", icon: str = "") -> bytes:
     """An Atom feed document: `entries` newest first, each with id, title, updated, link and author.
 
     The feed names `author` when given. RFC 4287 4.1.1 lets a feed omit atom:author only if every entry
@@ -61,6 +63,8 @@ def render_atom(feed_id: str, title: str, home: str, self_link: str, entries: li
     feed = ET.Element("feed", {"xmlns": ATOM} | ({XML_LANG: lang} if lang else {}))
     _add(feed, "id", feed_id)
     _add(feed, "title", title)
+    if subtitle:
+        _add(feed, "subtitle", subtitle)
     updated = max((entry.updated for entry in entries), default=datetime(2000, 1, 1, tzinfo=UTC))
     _add(feed, "updated", timestamp(updated))
     if author:
@@ -70,6 +74,8 @@ def render_atom(feed_id: str, title: str, home: str, self_link: str, entries: li
     _add(feed, "link", href=home, rel="alternate", type=link_type)
     _add(feed, "link", href=self_link, rel="self", type="application/atom+xml")
     _add(feed, "generator", "chapbook")
+    if icon:
+        _add(feed, "icon", icon)
     for entry in entries:
         element = _add(feed, "entry", **({XML_LANG: entry.lang} if entry.lang else {}))
         _add(element, "id", entry.id)
@@ -79,5 +85,7 @@ def render_atom(feed_id: str, title: str, home: str, self_link: str, entries: li
         _add(element, "link", href=entry.link, rel="alternate", type=link_type)
         if entry.summary:
             _add(element, "summary", entry.summary)
+        if entry.content_html:  # escaped by ElementTree: a reader gets the markup back as text, then renders it
+            _add(element, "content", entry.content_html, type="html")
     ET.indent(feed)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"

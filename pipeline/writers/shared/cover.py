@@ -193,3 +193,19 @@ def cover_image(document) -> CoverImage:
     if meta.cover:
         return user_cover(meta.cover, document.resource_folder, document.source)
     return drawn_cover(meta.title, meta.subtitle, meta.authors)
+
+
+def cover_icon(title: str) -> bytes:
+    """A 64 × 64 SVG icon drawn like the cover: the title's first letter as written, over a rule, on its paper.
+
+    A site's favicon: no font file, no request anywhere (the reader's serif face draws the letter).
+    """
+    from xml.sax.saxutils import escape
+
+    letter = next((character for character in title if not character.isspace()), "")
+    paper, ink, rule = ("#" + "".join(f"{level:02x}" for level in colour) for colour in (PAPER, INK, RULE))
+    glyph = (f'<text x="32" y="40" font-family="Charis SIL, serif" font-size="40" text-anchor="middle" '
+             f'fill="{ink}">{escape(letter)}</text>') if letter else ""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
+            f'<rect width="64" height="64" rx="8" fill="{paper}"/>{glyph}'
+            f'<rect x="20" y="48" width="24" height="2" fill="{rule}"/></svg>\n').encode()

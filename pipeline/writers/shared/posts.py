@@ -23,11 +23,16 @@ class Post:
     @property
     def title(self) -> str:
         """The title on one line, as link labels and feeds show it."""
-        return " ".join(self.document.meta.title.split())
+        return one_line(self.document.meta.title)
 
     def file(self, suffix: str) -> str:
         """The page's file name with `suffix` (`.gmi`, `.html`)."""
         return f"{self.base}{suffix}"
+
+
+def one_line(text: str) -> str:
+    """`text` with every run of whitespace (line breaks too) as one space, as titles and link labels show it."""
+    return " ".join(text.split())
 
 
 def post_date(document: Document) -> str:

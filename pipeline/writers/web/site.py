@@ -5,6 +5,7 @@
     web/<date>-<slug>.epub|pdf|txt  the other editions, beside the page that links them
     web/atom.xml                 the posts as an Atom feed (absolute links when web_base_url is set)
     web/web.css                  the stylesheet (styles/web.css); the reader's own fonts
+    web/favicon.svg              the site's icon, drawn like the cover (writers/shared/cover.py)
     web/images/<date>-<slug>/…   copies of the images each page shows
 
 No page has a script or asks another host for anything: the Content-Security-Policy each page carries
@@ -18,24 +19,29 @@ from pathlib import PurePosixPath
 
 from pipeline.ast import Node, attr, map_blocks
 from pipeline.document import Document, Heading
-from pipeline.editions import edition
+from pipeline.editions import COLLECTION, Companion, edition
 from pipeline.files.resources import STYLES
 from pipeline.settings import Settings
 from pipeline.words.langtag import language_or_empty
 from pipeline.words.measure import human_size
 from pipeline.writers.shared.atom import FeedEntry, render_atom, stable_id
-from pipeline.writers.shared.posts import Post, plan_posts
+from pipeline.writers.shared.cover import cover_icon
+from pipeline.writers.shared.posts import Post, one_line, plan_posts
 from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
 
 STYLESHEET = "web.css"
 FEED = "atom.xml"
+ICON = "favicon.svg"
+# A post with fewer sections than this has no contents box: it would only repeat the headings in view.
+CONTENTS_FROM = 3
 # No script, no plug-in, no form, no <base>, said to the browser too. (A `default-src 'self'` here would be
 # right on a web server but makes the Nu checker call the page's own stylesheet blocked when read as a
 # file; `chapbook serve` sends the fuller policy as a header.)
 POLICY = "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
 # Labels the site adds, in the essay's own lowercase. Ids the site adds hold "_", which heading slugs never do.
 LABELS = {"home": "home", "posts": "posts", "feed": "atom feed", "contents": "contents",
-          "editions": "other editions"}
+          "editions": "other editions", "previous": "previous", "next": "next", "sequence": "more posts",
+          "collection": "every post in one book"}
 
 
 class Page(Post):
@@ -51,9 +57,9 @@ def plan_pages(documents: list[Document]) -> list[Page]:
     return [Page(post.document, post.date, post.base) for post in plan_posts(documents)]
 
 
-def site_title(pages: list[Page]) -> str:
-    """The home page's and the feed's title: the one post's own title, or "posts"."""
-    return pages[0].title if len(pages) == 1 else LABELS["posts"]
+def site_title(pages: list[Page], settings: Settings) -> str:
+    """The home page's and the feed's title, and og:site_name: `[site] title`, else the one post's title, or "posts"."""
+    return one_line(settings.site_title) or (pages[0].title if len(pages) == 1 else LABELS["posts"])
 
 
 # sidenotes ----------------------------------------------------------------------------------------------
@@ -116,13 +122,17 @@ def _deeper_headings(block: Node) -> Node:
 # pages --------------------------------------------------------------------------------------------------
 
 def _contents(outline: list[Heading]) -> str:
-    """The table of contents: sections and their subsections, as nested ordered lists."""
+    """The table of contents: sections and their subsections, as nested ordered lists; none under three sections.
+
+    It is a `<details>`, closed: on a phone the text starts on the first screen, and the stylesheet
+    shows the list open on wide screens (styles/web.css).
+    """
     entries = [heading for heading in outline if heading.level <= 2 and heading.text.strip()]
-    if not entries:
+    if sum(1 for heading in entries if heading.level == 1) < CONTENTS_FROM:
         return ""
     parts, open_sub = ["<ol>"], False
     for index, heading in enumerate(entries):
-        link = f'<a href="#{escape(heading.identifier)}">{escape(" ".join(heading.text.split()))}</a>'
+        link = f'<a href="#{escape(heading.identifier)}">{escape(one_line(heading.text))}</a>'
         if heading.level == 2 and index > 0:
             parts.append(("" if open_sub else "\n<ol>") + f"\n<li>{link}</li>")
             open_sub = True
@@ -132,8 +142,20 @@ def _contents(outline: list[Heading]) -> str:
             open_sub = False
         parts.append(("</li>" if index > 0 else "") + f"\n<li>{link}")
     parts.append(("\n</ol>" if open_sub else "") + "</li>\n</ol>")
-    return (f'<nav class="contents" aria-labelledby="chapbook_contents">\n'
-            f'<h2 id="chapbook_contents">{LABELS["contents"]}</h2>\n{"".join(parts)}\n</nav>')
+    return (f'<nav class="contents" aria-labelledby="chapbook_contents">\n<details>\n'
+            f'<summary><h2 id="chapbook_contents">{LABELS["contents"]}</h2></summary>\n{"".join(parts)}\n'
+            "</details>\n</nav>")
+
+
+def _neighbours(pages: list[Page], index: int) -> str:
+    """Links to the posts either side by date (pages are newest first): `rel="prev"` older, `rel="next"` newer."""
+    older = pages[index + 1] if index + 1 < len(pages) else None
+    newer = pages[index - 1] if index > 0 else None
+    links = [f'<a href="{escape(page.name)}" rel="{rel}">{LABELS[label]}: {escape(page.title)}</a>'
+             for label, rel, page in (("previous", "prev", older), ("next", "next", newer)) if page is not None]
+    if not links:
+        return ""
+    return f'<nav class="sequence" aria-label="{LABELS["sequence"]}">\n<p>' + " · ".join(links) + "</p>\n</nav>\n"
 
 
 def _head(title: str, lang: str, description: str, canonical: str, extra: list[tuple[str, str]],
@@ -147,7 +169,7 @@ def _head(title: str, lang: str, description: str, canonical: str, extra: list[t
             f"<title>{escape(title)}</title>\n"
             '<meta name="color-scheme" content="light dark">\n<meta name="generator" content="chapbook">\n'
             + "".join(line + "\n" for line in meta if line)
-            + f'<link rel="stylesheet" href="{STYLESHEET}">\n'
+            + f'<link rel="stylesheet" href="{STYLESHEET}">\n<link rel="icon" href="{ICON}" type="image/svg+xml">\n'
             f'<link rel="alternate" type="application/atom+xml" href="{FEED}" title="{escape(feed_title)}">\n'
             "</head>\n")
 
@@ -158,53 +180,69 @@ def _site_header(body_class: str = "") -> str:
             f'<a href="index.html">{LABELS["home"]}</a> · <a href="{FEED}">{LABELS["feed"]}</a></nav>\n</header>\n')
 
 
-def _editions(page: Page, companions: dict) -> str:
-    links = []
-    for companion in companions.values():
+def _edition_items(files: dict[str, Companion]) -> list[str]:
+    """One list item per file, `file name -> companion`, labelled with its edition's label, name and size."""
+    items = []
+    for name, companion in files.items():
         other = edition(companion.edition)  # its label and media type, as the registry declares them
-        name = page.base + PurePosixPath(companion.name).suffix
-        links.append(f'<li><a href="{escape(name)}" type="{other.media_type}">{other.label} ({other.name}, '
+        items.append(f'<li><a href="{escape(name)}" type="{other.media_type}">{other.label} ({other.name}, '
                      f"{human_size(len(companion.data))})</a></li>")
+    return items
+
+
+def _editions(page: Page, companions: dict) -> str:
+    links = _edition_items({page.base + PurePosixPath(c.name).suffix: c for c in companions.values()})
     if not links:
         return ""
     return (f'<nav aria-labelledby="chapbook_editions">\n<h2 id="chapbook_editions">{LABELS["editions"]}</h2>\n'
             f"<ul>\n" + "\n".join(links) + "\n</ul>\n</nav>\n")
 
 
-def render_page(page: Page, site: str, base_url: str, image_links: dict[str, str], companions: dict) -> str:
-    """One post's HTML page: head, the article with its contents and sidenotes, the other editions."""
+def _article_body(page: Page, image_links: dict[str, str]) -> tuple[str, bool]:
+    """The post's text as the page shows it (and the feed sends it): its blocks and sidenotes; whether it has any."""
+    document = page.document
+    options = HtmlOptions(image_src=lambda resource: image_links.get(resource.url, resource.name), math="mathml")
+    blocks = with_sidenotes(map_blocks(document.blocks, _deeper_headings))
+    rendered = render_blocks(blocks, document, options)
+    return rendered.body + "\n" + rendered.notes, 'class="noted"' in rendered.body
+
+
+def render_page(pages: list[Page], index: int, site: str, base_url: str, image_links: dict[str, str],
+                companions: dict, article: tuple[str, bool] | None = None) -> str:
+    """One post's HTML page: head, the article with its contents and sidenotes, the posts either side, the
+    other editions. `article` is the post's `_article_body`, when the caller has it already."""
+    page = pages[index]
     document, meta = page.document, page.document.meta
     lang = language_or_empty(meta.lang) or "en"
-    description = " ".join((meta.description or meta.subtitle).split())
+    description = one_line(meta.description or meta.subtitle)
     url = base_url + page.name if base_url else ""
     images = [image_links[resource.url] for resource in document.resources if resource.url in image_links]
     extra = [("og:type", "article"), ("og:title", page.title), ("og:description", description), ("og:url", url),
              ("og:site_name", site), ("og:image", base_url + images[0] if base_url and images else ""),
              ("article:published_time", page.date if meta.day() else ""),
              *(("article:author", name) for name in meta.authors)]
-    options = HtmlOptions(image_src=lambda resource: image_links.get(resource.url, resource.name), math="mathml")
-    blocks = with_sidenotes(map_blocks(document.blocks, _deeper_headings))
-    rendered = render_blocks(blocks, document, options)
+    body, noted = article or _article_body(page, image_links)
     day = meta.day()
     under_title = []
     for kind, text in meta.title_page():
-        shown = escape(" ".join(text.split()))
+        shown = escape(one_line(text))
         if kind == "date":
             shown = f'<time datetime="{day.isoformat()}">{shown}</time>' if day else shown
         under_title.append(f'<p class="{kind}">{shown}</p>')
     article = (f'<article>\n<header>\n<h1>{escape(page.title)}</h1>\n' + "\n".join(under_title)
-               + "\n</header>\n" + _contents(document.outline()) + "\n" + rendered.body + "\n" + rendered.notes
-               + "\n</article>\n")
-    sidenotes = "with-sidenotes" if 'class="noted"' in rendered.body else ""
-    return (_head(page.title, lang, description, url, extra, f"{site} ({LABELS['feed']})") + _site_header(sidenotes)
-            + f'<main id="text">\n{article}</main>\n<footer>\n{_editions(page, companions)}'
+               + "\n</header>\n" + _contents(document.outline()) + "\n" + body + "\n</article>\n")
+    return (_head(page.title, lang, description, url, extra, f"{site} ({LABELS['feed']})")
+            + _site_header("with-sidenotes" if noted else "")
+            + f'<main id="text">\n{article}{_neighbours(pages, index)}</main>\n<footer>\n{_editions(page, companions)}'
             f'<p><a href="index.html">{LABELS["home"]}</a> · <a href="{FEED}">{LABELS["feed"]}</a></p>\n'
             "</footer>\n</body>\n</html>\n")
 
 
-def render_home(pages: list[Page], base_url: str) -> str:
-    """`index.html`: the site's title and every post, newest first, with its date and subtitle."""
-    site = site_title(pages)
+def render_home(pages: list[Page], base_url: str, settings: Settings, collection: dict | None = None) -> str:
+    """`index.html`: the site's title (its description and author under it) and every post, newest first, with
+    its date and subtitle."""
+    site = site_title(pages, settings)
+    description, author = one_line(settings.site_description), one_line(settings.site_author)
     languages = {language_or_empty(page.document.meta.lang) for page in pages}
     lang = languages.pop() if len(languages) == 1 and "" not in languages else "en"
     items = []
@@ -215,25 +253,40 @@ def render_home(pages: list[Page], base_url: str) -> str:
         items.append(f'{opening}<time datetime="{page.date}">{page.date}</time> '
                      f'<a href="{escape(page.name)}">{escape(page.title)}</a>'
                      + (f"<br>\n{escape(summary)}" if summary else "") + "</li>")
-    extra = [("og:type", "website"), ("og:title", site), ("og:url", base_url), ("og:site_name", site)]
-    return (_head(site, lang, "", base_url, extra, f"{site} ({LABELS['feed']})") + _site_header()
-            + f'<main id="text">\n<h1>{escape(site)}</h1>\n<ul class="posts">\n' + "\n".join(items)
-            + "\n</ul>\n</main>\n</body>\n</html>\n")
+    extra = [("og:type", "website"), ("og:title", site), ("og:url", base_url), ("og:site_name", site),
+             ("og:description", description)]
+    about = "".join(f'<p class="{kind}">{escape(text)}</p>\n' for kind, text in (("subtitle", description),
+                                                                                  ("author", author)) if text)
+    return (_head(site, lang, description, base_url, extra, f"{site} ({LABELS['feed']})") + _site_header()
+            + f'<main id="text">\n<h1>{escape(site)}</h1>\n{about}<ul class="posts">\n' + "\n".join(items)
+            + "\n</ul>\n" + _collection(collection or {}) + "</main>\n</body>\n</html>\n")
 
 
-def render_feed(pages: list[Page], base_url: str) -> bytes:
-    """`atom.xml`: the posts, with links absolute under `base_url` when it is set, else relative to the feed."""
-    site = site_title(pages)
+def _collection(books: dict) -> str:
+    """The home page's links to the collection's books (`--collect`), when they were made."""
+    if not books:
+        return ""
+    return (f'<section aria-labelledby="chapbook_collection">\n<h2 id="chapbook_collection">{LABELS["collection"]}'
+            "</h2>\n<ul>\n" + "\n".join(_edition_items({c.name: c for c in books.values()})) + "\n</ul>\n</section>\n")
+
+
+def render_feed(pages: list[Page], base_url: str, settings: Settings, articles: dict[str, str]) -> bytes:
+    """`atom.xml`: the posts, each with its whole text as its page shows it (`content type="html"`), links
+    absolute under `base_url` when it is set, else relative to the feed (which sits beside the pages).
+    `articles`: each page's article markup, by its base name."""
+    site = site_title(pages, settings)
     entries = [FeedEntry(id=stable_id("entry", page.date, page.title), title=page.title,
                          updated=page.document.modified, link=base_url + page.name,
                          authors=page.document.meta.authors, lang=language_or_empty(page.document.meta.lang),
-                         summary=page.document.meta.subtitle or page.document.meta.description)
+                         summary=page.document.meta.subtitle or page.document.meta.description,
+                         content_html=articles[page.base])
                for page in pages]
     oldest = pages[-1]
     languages = {entry.lang for entry in entries}
     return render_atom(stable_id("web feed", site, oldest.date, oldest.title), site, base_url + "index.html",
-                       base_url + FEED, entries, fallback_author=site,
-                       lang=languages.pop() if len(languages) == 1 else "", link_type="text/html")
+                       base_url + FEED, entries, fallback_author=site, author=one_line(settings.site_author),
+                       lang=languages.pop() if len(languages) == 1 else "", link_type="text/html",
+                       subtitle=one_line(settings.site_description), icon=base_url + ICON)
 
 
 def _images(pages: list[Page]) -> tuple[dict[str, dict[str, str]], dict[str, bytes]]:
@@ -255,14 +308,20 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
         return {}
     companions = companions or {}
     base_url = settings.web_base_url.rstrip("/") + "/" if settings.web_base_url else ""
-    site = site_title(pages)
+    site = site_title(pages, settings)
     image_links, files = _images(pages)
-    for page in pages:
+    # Rendered once for the page and its feed entry.
+    articles = {page.base: _article_body(page, image_links[page.base]) for page in pages}
+    for index, page in enumerate(pages):
         own = companions.get(page.document.source, {})
-        files[page.name] = render_page(page, site, base_url, image_links[page.base], own).encode("utf-8")
+        files[page.name] = render_page(pages, index, site, base_url, image_links[page.base], own,
+                                       articles[page.base]).encode("utf-8")
         for companion in own.values():
             files[page.base + PurePosixPath(companion.name).suffix] = companion.data
-    files["index.html"] = render_home(pages, base_url).encode("utf-8")
-    files[FEED] = render_feed(pages, base_url)
+    collection = companions.get(COLLECTION, {})
+    files.update({companion.name: companion.data for companion in collection.values()})
+    files["index.html"] = render_home(pages, base_url, settings, collection).encode("utf-8")
+    files[FEED] = render_feed(pages, base_url, settings, {base: markup for base, (markup, _) in articles.items()})
     files[STYLESHEET] = (STYLES / STYLESHEET).read_bytes()
+    files[ICON] = cover_icon(site)
     return files
