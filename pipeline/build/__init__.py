@@ -14,18 +14,20 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from pipeline.files.atomic import atomic_write, probe_writable, remove_stale_parts
-from pipeline.build.cache import BuildCache, cache_folder, environment_snapshot, file_digest, input_key
+from pipeline.build.cache import DIGESTS, BuildCache, cache_folder, environment_snapshot, file_digest, input_key
+from pipeline.build.document_cache import DocumentCache, release
+from pipeline.build.page_cache import PageCache
+from pipeline.build.parse_cache import ParseCache
+from pipeline.build.workers import WorkerDied, WorkerPool, cores
 from pipeline.document import Document
 from pipeline.editions import EDITIONS, PREVIOUS, Companion, Edition, in_build_order
 from pipeline.editions import edition as edition_named
 from pipeline.errors import ChapbookError
+from pipeline.files.atomic import atomic_write, probe_writable, remove_stale_parts
 from pipeline.files.paths import is_inside, plain_file_inside
-from pipeline.build.parse_cache import ParseCache
 from pipeline.reader import PANDOC_ARGUMENTS, pandoc_json, pandoc_path, read_document
 from pipeline.settings import Settings, apply, as_dict, load_project_settings
 from pipeline.transforms import apply_transforms
-from pipeline.build.workers import WorkerDied, WorkerPool, cores
 
 log = logging.getLogger("chapbook")
 
@@ -97,20 +99,40 @@ def edition_time(document: Document, environment: dict[str, str]) -> datetime:
     return datetime.fromtimestamp(int(document.source.stat().st_mtime), tz=UTC)
 
 
+def _parse_cache() -> ParseCache:
+    return ParseCache(cache_folder(dict(os.environ)), list(PANDOC_ARGUMENTS), pandoc_path())
+
+
 def cached_parse():
     """The pandoc call, answered from the parse cache in the build cache's folder when it can be."""
-    cache = ParseCache(cache_folder(dict(os.environ)), list(PANDOC_ARGUMENTS), pandoc_path())
-    return cache.cached(pandoc_json)
+    return _parse_cache().cached(pandoc_json)
 
 
-def prepare(path: Path, overrides: dict | None = None, project: Settings | None = None) -> Document:
+def document_cache() -> DocumentCache:
+    """The cache of transformed documents in the build cache's folder (a build makes one and keeps it)."""
+    return DocumentCache(cache_folder(dict(os.environ)), _parse_cache().identity())
+
+
+def prepare(path: Path, overrides: dict | None = None, project: Settings | None = None,
+            documents: DocumentCache | None = None) -> Document:
     """Read one source (the one pandoc call) and apply every transform.
 
     `project` is the project's settings (chapbook.toml), loaded once per build; read here when not given.
-    `overrides` are the command line's settings, checked (`command_line_settings`).
+    `overrides` are the command line's settings, checked (`command_line_settings`). With `documents`
+    (the build's document cache) an unchanged source is not read at all: its document comes from the
+    cache, its blocks read back only when an edition renders them.
     """
     project = project if project is not None else load_project_settings(Path.cwd())
-    document = apply_transforms(read_document(path, project, overrides, parse=cached_parse()))
+    parse = cached_parse()
+
+    def make(seen_tree: Callable[[dict], None] = lambda tree: None) -> Document:
+        def parse_seen(source: Path, text: str) -> dict:
+            tree = parse(source, text)
+            seen_tree(tree)
+            return tree
+        return apply_transforms(read_document(path, project, overrides, parse=parse_seen))
+
+    document = documents.prepared(path, project, overrides, make) if documents is not None else make()
     return replace(document, modified=edition_time(document, dict(os.environ)))
 
 
@@ -227,15 +249,19 @@ def companions_of(job: Job) -> dict:
     return found
 
 
-def render_job(job: Job, documents: dict[Path, Document], settings: Settings, cores: int = 1) -> dict[Path, bytes]:
+def render_job(job: Job, documents: dict[Path, Document], settings: Settings, cores: int = 1,
+               pages: PageCache | None = None) -> dict[Path, bytes]:
     """Run one writer; returns the files to write (absolute paths) and their bytes.
 
-    A worker edition's writer is told the `cores` the job may use (see pipeline/editions.py).
+    A worker edition's writer is told the `cores` the job may use (see pipeline/editions.py); a folder
+    edition's writer gets `pages`, the build's page cache, to render only the pages whose inputs changed.
     """
     writer = job.edition.load_writer()
     companions = companions_of(job)
     if job.edition.is_folder:
-        files = writer.render_site([documents[source] for source in job.sources], settings, companions)
+        memo = pages.for_edition(job.edition.name, settings) if pages is not None else None
+        files = writer.render_site([documents[source] for source in job.sources], settings, companions,
+                                   **({"cached_page": memo} if memo else {}))
         return {job.output / relative: data for relative, data in files.items()}
     if job.edition.worker:
         return {job.output: writer.render(documents[job.sources[0]], companions, cores)}
@@ -274,6 +300,7 @@ def write_files(job: Job, files: dict[Path, bytes]) -> None:
         if job.edition.is_folder and _holds(path, data):
             continue
         atomic_write(path, data)
+        DIGESTS.written(path, data)
 
 
 def _holds(path: Path, data: bytes) -> bool:
@@ -332,13 +359,16 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     with _workers_for(separate, pool) as workers:
         # Each worker job's share of the cores: one each when there are as many worker jobs as cores.
         run = _Run(workers, settings, cache, on_written, on_started, results, max(1, cores() // max(1, len(separate))))
+        documents = document_cache()
+        run.pages = PageCache(cache_folder(dict(os.environ)), documents)
         for source in sorted({s for job in stale for s in job.sources}):
             reading = time.perf_counter()
-            run.documents[source] = prepare(source, overrides, project)
+            run.documents[source] = prepare(source, overrides, project, documents)
             log.debug("%s: read (one pandoc call) and transformed in %.2f s", source, time.perf_counter() - reading)
             for job in [*separate, *spare]:  # PDFs first; one that uses other jobs is sent after them, below
                 if not job.uses and job not in run.sent and set(job.sources) <= run.documents.keys():
                     run.send(job, spare=not job.edition.worker)
+            release(run.documents[source])  # its blocks are read back by each edition that renders it
         check_output_folder(outdir)
         remove_stale_parts(outdir)
         try:
@@ -431,6 +461,7 @@ class _Run:
     sent: set[Job] = field(default_factory=set)
     checked: set[Job] = field(default_factory=set)
     pending: dict[Job, tuple[float, int]] = field(default_factory=dict)  # sent, not collected: (time, ticket)
+    pages: PageCache | None = None
 
     def send(self, job: Job, spare: bool = False) -> None:
         """Queue `job` for a worker with the documents it needs, and only those."""
@@ -462,7 +493,7 @@ class _Run:
         except WorkerDied:
             if job.edition.worker:
                 raise _worker_died(job) from None
-            files = render_job(job, self.documents, self.settings)  # a quick edition is made here instead
+            files = render_job(job, self.documents, self.settings, pages=self.pages)  # made here instead
         self.write(job, files, started)
 
     def write_early(self, job: Job) -> None:
@@ -475,7 +506,7 @@ class _Run:
             return
         if not all(used.output.is_file() for used in job.uses):
             return
-        write_files(job, render_job(job, self.documents, self.settings))
+        write_files(job, render_job(job, self.documents, self.settings, pages=self.pages))
         log.debug("%s: written with the last build's %s until the new one is done", job.output,
                   ", ".join(used.output.name for used in job.uses if used in self.pending))
 
@@ -485,11 +516,13 @@ class _Run:
         self.precheck(job)
         if self.on_started:
             self.on_started(job.edition.name)
-        self.write(job, render_job(job, self.documents, self.settings, self.cores_each), started)
+        self.write(job, render_job(job, self.documents, self.settings, self.cores_each, self.pages), started)
 
     def write(self, job: Job, files: dict[Path, bytes], started: float) -> None:
-        """Write a job's files, record them in the cache and announce them."""
+        """Write a job's files, record them in the cache and announce them; drop the blocks its sources held."""
         self.results.append(_announce(_write(job, files, self.documents, self.cache, started), self.on_written))
+        for source in job.sources:
+            release(self.documents[source])
 
 
 def _announce(item: Written, on_written: Callable[[Written], None] | None) -> Written:

@@ -13,6 +13,8 @@ import functools
 import hashlib
 import json
 import os
+import stat
+import time
 from pathlib import Path
 
 from pipeline import __version__
@@ -42,6 +44,74 @@ def cache_folder(environment: dict[str, str]) -> Path:
     return Path(base) / "chapbook"
 
 
+# A file whose modification time is this close to the moment it was hashed may change again within
+# the same tick of the file system's clock (Linux stamps files with a clock of a few milliseconds):
+# its digest is taken again next time, as git does for its "racily clean" entries.
+RACY_NS = 100_000_000
+
+
+class DigestMemo:
+    """Each file's SHA-256 remembered with its size, modification time and inode, so an unchanged file is
+    hashed once, not at every build and for every edition that depends on it.
+
+    An entry is used only while the file's size, mtime_ns and inode are those it was hashed with, and
+    only if it was hashed (or written by chapbook) at least RACY_NS after its last modification. The
+    entries are kept in the cache folder (`digests.json`) between builds; a lost or damaged file only
+    means hashing again.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, list] = {}
+        self.path: Path | None = None
+        self.changed = False
+
+    def load(self, folder: Path) -> None:
+        """Read the remembered digests of `folder` (once per process and folder)."""
+        if self.path == folder / "digests.json":
+            return
+        self.path = folder / "digests.json"
+        try:
+            entries = json.loads(read_regular_file(self.path, MAX_CACHE_BYTES, follow_links=False).decode("utf-8"))
+        except (OSError, ValueError, RecursionError):
+            entries = {}
+        self.entries = entries if isinstance(entries, dict) else {}
+        self.changed = False
+
+    def digest(self, path: Path) -> str:
+        """The SHA-256 of a regular file (OSError or NotRegularFile otherwise), from the memo when it is unchanged."""
+        status = os.stat(path)
+        name = os.path.abspath(path)
+        identity = [status.st_size, status.st_mtime_ns, status.st_ino]
+        entry = self.entries.get(name)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == identity and stat.S_ISREG(status.st_mode):
+            return entry[1]
+        digest = regular_file_sha256(path)  # a FIFO or a device is no input: "missing", without waiting on it
+        if time.time_ns() - status.st_mtime_ns > RACY_NS:
+            self.entries[name], self.changed = [identity, digest], True
+        return digest
+
+    def written(self, path: Path, data: bytes) -> None:
+        """Remember the digest of `data`, which chapbook has just written to `path` itself (renamed into place)."""
+        try:
+            status = os.stat(path)
+        except OSError:
+            return
+        identity = [status.st_size, status.st_mtime_ns, status.st_ino]
+        self.entries[os.path.abspath(path)], self.changed = [identity, hashlib.sha256(data).hexdigest()], True
+
+    def save(self) -> None:
+        """Keep the memo for the next build; entries of files that are gone are dropped."""
+        if self.path is None or not self.changed:
+            return
+        kept = {name: entry for name, entry in self.entries.items() if os.path.lexists(name)}
+        with contextlib.suppress(OSError):
+            atomic_write(self.path, json.dumps(kept, separators=(",", ":")).encode("utf-8"), sync=False)
+        self.changed = False
+
+
+DIGESTS = DigestMemo()
+
+
 def file_digest(path: Path) -> str:
     """The SHA-256 of a file's bytes (of every file's name and bytes, for a folder), or "missing"."""
     try:
@@ -50,7 +120,7 @@ def file_digest(path: Path) -> str:
             for item in sorted(p for p in path.rglob("*") if p.is_file()):
                 digest.update(f"{item.relative_to(path)}={file_digest(item)}\0".encode())
             return digest.hexdigest()
-        return regular_file_sha256(path)  # a FIFO or a device is no input: "missing", without waiting on it
+        return DIGESTS.digest(path)
     except OSError:
         return "missing"
 
@@ -77,6 +147,7 @@ class BuildCache:
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / "outputs.json"
+        DIGESTS.load(folder)
         try:
             # chapbook writes this file itself: a link, a FIFO, a device or a giant in its place is damage.
             data = read_regular_file(self.path, MAX_CACHE_BYTES, follow_links=False)
@@ -119,6 +190,7 @@ class BuildCache:
         """Write the cache; failing to do so never fails a build."""
         with contextlib.suppress(OSError):
             atomic_write(self.path, json.dumps(self.entries, indent=1, sort_keys=True).encode("utf-8"))
+        DIGESTS.save()
 
 
 def environment_snapshot() -> dict[str, str]:

@@ -13,6 +13,8 @@ says so to the browser too. Footnotes become sidenotes, placed by the stylesheet
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from html import escape
 from pathlib import PurePosixPath
 
@@ -24,7 +26,7 @@ from pipeline.settings import Settings
 from pipeline.words.langtag import language_or_empty
 from pipeline.words.measure import human_size
 from pipeline.writers.shared.atom import FeedEntry, render_atom, stable_id
-from pipeline.writers.shared.posts import Post, plan_posts
+from pipeline.writers.shared.posts import PageRender, Post, plan_posts, render_page_now
 from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
 
 STYLESHEET = "web.css"
@@ -248,8 +250,13 @@ def _images(pages: list[Page]) -> tuple[dict[str, dict[str, str]], dict[str, byt
     return links, copies
 
 
-def render_site(documents: list[Document], settings: Settings, companions: dict | None = None) -> dict[str, bytes]:
-    """Every file of the site, by path inside `web/`."""
+def render_site(documents: list[Document], settings: Settings, companions: dict | None = None,
+                cached_page: PageRender = render_page_now) -> dict[str, bytes]:
+    """Every file of the site, by path inside `web/`.
+
+    Each post's page is asked of `cached_page` with what it shows besides its document (the build's page
+    cache answers an unchanged one); the home page and the feed read only the documents' metadata.
+    """
     pages = plan_pages(documents)
     if not pages:
         return {}
@@ -259,7 +266,10 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
     image_links, files = _images(pages)
     for page in pages:
         own = companions.get(page.document.source, {})
-        files[page.name] = render_page(page, site, base_url, image_links[page.base], own).encode("utf-8")
+        shown = [site, base_url, page.base, page.date, image_links[page.base], _editions(page, own)]
+        files[page.name] = cached_page(page.document, json.dumps(shown), partial(
+            lambda *arguments: render_page(*arguments).encode("utf-8"), page, site, base_url, image_links[page.base],
+            own))
         for companion in own.values():
             files[page.base + PurePosixPath(companion.name).suffix] = companion.data
     files["index.html"] = render_home(pages, base_url).encode("utf-8")
