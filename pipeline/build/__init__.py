@@ -108,7 +108,7 @@ def cached_parse():
     return _parse_cache().cached(pandoc_json)
 
 
-def document_cache() -> DocumentCache:
+def open_document_cache() -> DocumentCache:
     """The cache of transformed documents in the build cache's folder (a build makes one and keeps it)."""
     return DocumentCache(cache_folder(dict(os.environ)), _parse_cache().identity())
 
@@ -359,7 +359,7 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     with _workers_for(separate, pool) as workers:
         # Each worker job's share of the cores: one each when there are as many worker jobs as cores.
         run = _Run(workers, settings, cache, on_written, on_started, results, max(1, cores() // max(1, len(separate))))
-        documents = document_cache()
+        documents = open_document_cache()
         run.pages = PageCache(cache_folder(dict(os.environ)), documents)
         for source in sorted({s for job in stale for s in job.sources}):
             reading = time.perf_counter()

@@ -215,13 +215,16 @@ class DocumentCache:
 
     def _get(self, path: Path, key: str) -> Document | None:
         entry = self._entry(key)
-        try:
+        try:  # the whole entry is checked (hashing is cheap); only the summary is decoded
             with os.fdopen(open_regular_file(entry, follow_links=False), "rb") as stream:
                 header = _read_header(stream)
                 line = stream.readline(MAX_SUMMARY_BYTES)
+                blocks_digest = hashlib.file_digest(stream, "sha256").hexdigest()
         except OSError:
             return None
         if header is None or header[0] != key or hashlib.sha256(line.rstrip(b"\n")).hexdigest() != header[1]:
+            return None
+        if blocks_digest != header[2]:
             return None
         try:
             summary = json.loads(line)
