@@ -20,6 +20,7 @@ from pipeline.build import open_document_cache, prepare
 from pipeline.build.cache import DigestMemo
 from pipeline.build.document_cache import StoredBlocks
 from pipeline.errors import ChapbookError
+from pipeline.files.atomic import atomic_write
 from tests.conftest import ROOT, run_chapbook
 
 sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
@@ -159,28 +160,23 @@ def test_a_damaged_entry_is_a_miss_never_a_wrong_document(reads, tmp_path, damag
     assert len(reads) == 2
 
 
-def _write_entries(cache_folder, source, rounds):
-    os.environ["CHAPBOOK_CACHE_DIR"] = str(cache_folder)
+def _write_entry(entry, data, rounds):
     for _ in range(rounds):
-        for entry in cache_folder.joinpath("documents").rglob("*"):
-            if entry.is_file():
-                entry.unlink(missing_ok=True)
-        prepare(source, documents=open_document_cache())
+        atomic_write(entry, data, sync=False)  # as a second build writing the same document does
 
 
-def test_two_processes_sharing_a_cache_never_read_half_an_entry(monkeypatch, tmp_path):
-    monkeypatch.setenv("CHAPBOOK_CACHE_DIR", str(tmp_path / "cache"))
+def test_two_processes_sharing_a_cache_never_read_half_an_entry(reads, tmp_path):
     source = _source(tmp_path, SOURCE + "\n" + "a long paragraph. " * 20_000 + "\n")
-    good = list(prepare(source).blocks)
-    writer = multiprocessing.get_context("fork").Process(target=_write_entries,
-                                                         args=(tmp_path / "cache", source, 40))
+    good = list(_prepared(source).blocks)
+    (entry,) = _entries(tmp_path)
+    writer = multiprocessing.get_context("fork").Process(target=_write_entry, args=(entry, entry.read_bytes(), 300))
     writer.start()
     seen = 0
     while writer.is_alive() or not seen:
         assert list(_prepared(source).blocks) == good
         seen += 1
     writer.join(timeout=120)
-    assert writer.exitcode == 0 and seen
+    assert writer.exitcode == 0 and seen and len(reads) == 1
 
 
 def test_the_digest_memo_hashes_an_unchanged_file_once_and_a_changed_one_again(tmp_path, monkeypatch):
@@ -219,8 +215,8 @@ def _sums(folder: Path) -> dict[str, str]:
             for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
-def _build(sources, out, cache, *extra):
-    result = run_chapbook("build", *map(str, sources), "-o", str(out), "-q", *FOUR, *extra,
+def _build(sources, out, cache, project):
+    result = run_chapbook("build", *map(str, sources), "-o", str(out), "-q", *FOUR, cwd=project,
                           env={"SOURCE_DATE_EPOCH": "1700000000", "CHAPBOOK_CACHE_DIR": str(cache)})
     assert result.returncode == 0, result.stderr
     return _sums(out)
@@ -230,12 +226,13 @@ def test_a_gemlog_built_over_warm_caches_is_byte_identical_to_a_fresh_build(tmp_
     """30 posts: cold, then with every cache warm (into a new folder), then one post edited and a setting
     changed over the last build: each time every file equals a build from nothing with a fresh cache."""
     posts = make_posts(tmp_path / "source")
-    cold = _build(posts, tmp_path / "cold", tmp_path / "cache")
+    cold = _build(posts, tmp_path / "cold", tmp_path / "cache", tmp_path)
     assert len(cold) > 4 * 30
-    assert _build(posts, tmp_path / "warm", tmp_path / "cache") == cold
+    assert _build(posts, tmp_path / "warm", tmp_path / "cache", tmp_path) == cold
     edited = posts[14]
     edited.write_text(edited.read_text(encoding="utf-8").replace("\n---\n", "\n---\n\nan added word\n", 1)
                       .replace("title: '", "title: 'retitled ", 1), encoding="utf-8")
-    again = _build(posts, tmp_path / "cold", tmp_path / "cache", "--web-base-url", "https://example.org/")
-    fresh = _build(posts, tmp_path / "fresh", tmp_path / "fresh-cache", "--web-base-url", "https://example.org/")
+    (tmp_path / "chapbook.toml").write_text('web_base_url = "https://example.org/"\n', encoding="utf-8")
+    again = _build(posts, tmp_path / "cold", tmp_path / "cache", tmp_path)
+    fresh = _build(posts, tmp_path / "fresh", tmp_path / "fresh-cache", tmp_path)
     assert again == fresh and again != cold

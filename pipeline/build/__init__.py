@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import logging
 import os
 import time
@@ -123,9 +124,10 @@ def prepare(path: Path, overrides: dict | None = None, project: Settings | None 
     cache, its blocks read back only when an edition renders them.
     """
     project = project if project is not None else load_project_settings(Path.cwd())
-    parse = cached_parse()
 
     def make(seen_tree: Callable[[dict], None] = lambda tree: None) -> Document:
+        parse = cached_parse()
+
         def parse_seen(source: Path, text: str) -> dict:
             tree = parse(source, text)
             seen_tree(tree)
@@ -197,6 +199,7 @@ def _worker_died(job: Job) -> ChapbookError:
 def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Settings) -> list[Job]:
     """Every output the build would make, in an order where each job follows the jobs it uses."""
     environment = environment_snapshot()
+    settings_json = json.dumps(as_dict(settings), sort_keys=True)
     jobs: list[Job] = []
     made: dict[tuple[str, Path | None], Job] = {}  # (edition, source; None for a folder) -> its job
     for edition in in_build_order(editions):
@@ -204,7 +207,7 @@ def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Setti
         for group in groups:
             uses = tuple(dict.fromkeys(made[(name, None if edition_named(name).is_folder else source)]
                                        for name in edition.uses for source in group))
-            key = input_key(edition.name, list(group), as_dict(settings), environment, edition.stylesheets,
+            key = input_key(edition.name, list(group), settings_json, environment, edition.stylesheets,
                             [job.key for job in uses])
             output = edition.path(outdir, group[0].stem)
             job = Job(edition, group, output, key, uses)

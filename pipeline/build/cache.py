@@ -112,30 +112,49 @@ class DigestMemo:
 DIGESTS = DigestMemo()
 
 
+def _files_under(folder: str, prefix: str = "") -> list[tuple[str, str]]:
+    """(path relative to the top folder, path) of every file under `folder`, links to files included."""
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = prefix + entry.name
+            if entry.is_dir():
+                found += _files_under(entry.path, name + "/")
+            elif entry.is_file():
+                found.append((name, entry.path))
+    return found
+
+
 def file_digest(path: Path) -> str:
     """The SHA-256 of a file's bytes (of every file's name and bytes, for a folder), or "missing"."""
     try:
         if path.is_dir():
             digest = hashlib.sha256()
-            for item in sorted(p for p in path.rglob("*") if p.is_file()):
-                digest.update(f"{item.relative_to(path)}={file_digest(item)}\0".encode())
+            for name, item in sorted(_files_under(str(path))):
+                digest.update(f"{name}={file_digest(Path(item))}\0".encode())
             return digest.hexdigest()
         return DIGESTS.digest(path)
     except OSError:
         return "missing"
 
 
-def input_key(edition: str, sources: list[Path], settings: dict, environment: dict[str, str],
+@functools.lru_cache(maxsize=65536)
+def resolved(path: Path) -> str:
+    """The path's real absolute form, as the cache records it (resolved once per build: see BuildCache)."""
+    return str(path.resolve())
+
+
+def input_key(edition: str, sources: list[Path], settings: dict | str, environment: dict[str, str],
               stylesheets: tuple[str, ...], used_keys: list[str] = ()) -> str:
     """A digest of everything an edition depends on that is known before reading the sources.
 
     `settings` are the project's settings with the command line's applied (a source's own are in its
-    bytes); `used_keys` are the keys of the editions it is made from or links to.
+    bytes), or their JSON (sorted keys); `used_keys` are the keys of the editions it is made from or links to.
     """
     digest = hashlib.sha256()
-    parts = [__version__, code_digest(), edition, json.dumps(settings, sort_keys=True),
-             environment.get("SOURCE_DATE_EPOCH", ""), *used_keys]
-    parts += [f"{source.resolve()}={file_digest(source)}" for source in sources]
+    settings = settings if isinstance(settings, str) else json.dumps(settings, sort_keys=True)
+    parts = [__version__, code_digest(), edition, settings, environment.get("SOURCE_DATE_EPOCH", ""), *used_keys]
+    parts += [f"{resolved(source)}={file_digest(source)}" for source in sources]
     parts += [f"{name}={file_digest(STYLES / name)}" for name in stylesheets]
     for part in parts:
         digest.update(part.encode("utf-8") + b"\0")
@@ -148,6 +167,7 @@ class BuildCache:
     def __init__(self, folder: Path) -> None:
         self.path = folder / "outputs.json"
         DIGESTS.load(folder)
+        resolved.cache_clear()  # a folder may have become a link since the last build (watch)
         try:
             # chapbook writes this file itself: a link, a FIFO, a device or a giant in its place is damage.
             data = read_regular_file(self.path, MAX_CACHE_BYTES, follow_links=False)
@@ -159,7 +179,7 @@ class BuildCache:
     def is_fresh(self, outputs: list[Path], key: str) -> bool:
         """Whether every output exists as written from inputs with this key, and no image changed since."""
         for output in outputs:
-            entry = self.entries.get(str(output.resolve()))
+            entry = self.entries.get(resolved(output))
             if not isinstance(entry, dict) or entry.get("key") != key:
                 return False
             if file_digest(output) != entry.get("digest"):
@@ -178,11 +198,11 @@ class BuildCache:
         entry = {"key": key, "digest": file_digest(output), "resources": {str(p): file_digest(p) for p in resources}}
         if files:
             entry["files"] = {path.relative_to(output).as_posix(): file_digest(path) for path in files}
-        self.entries[str(output.resolve())] = entry
+        self.entries[resolved(output)] = entry
 
     def written_files(self, output: Path) -> dict[str, str]:
         """The files chapbook last wrote into the folder `output` (paths relative to it), with their digests."""
-        entry = self.entries.get(str(output.resolve()))
+        entry = self.entries.get(resolved(output))
         files = entry.get("files") if isinstance(entry, dict) else None
         return files if isinstance(files, dict) else {}
 

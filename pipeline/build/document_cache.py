@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
-from pipeline.build.cache import code_digest, file_digest
+from pipeline.build.cache import code_digest, file_digest, resolved
 from pipeline.document import Document, Metadata, Resource
+from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write
 from pipeline.files.bounded import open_regular_file
 from pipeline.files.resources import resolve_local
@@ -84,7 +85,8 @@ class StoredBlocks(Sequence):
         if self._blocks is None:
             blocks = _read_blocks(self.path, self.key, self.digest)
             if blocks is None:  # removed or damaged while the build ran: never render from a guess
-                raise OSError(f"{self.path}: the cached document is gone or damaged; build again")
+                raise ChapbookError(self.path, "this cached document was removed or damaged while the build ran",
+                                    "build again")
             self._blocks = blocks
         return self._blocks
 
@@ -162,12 +164,15 @@ class DocumentCache:
         # Per source prepared in this build from or into the cache: what its document is (its entry's
         # digests), for the page cache's keys.
         self.identities: dict[Path, str] = {}
+        self._settings: dict[int, tuple[Settings, str]] = {}
 
     def key(self, path: Path, project: Settings, overrides: dict | None) -> str:
         """The entry's name: the source's bytes and place, the settings, pandoc's and chapbook's identity."""
-        parts = [FORMAT, __version__, code_digest(), self.parse_identity, str(path), str(Path(path).resolve()),
-                 file_digest(path), json.dumps(as_dict(project), sort_keys=True),
-                 json.dumps(overrides or {}, sort_keys=True, default=str)]
+        settings = self._settings.get(id(project))
+        if settings is None or settings[0] is not project:  # as_dict is slow: once per build, not per source
+            settings = self._settings[id(project)] = (project, json.dumps(as_dict(project), sort_keys=True))
+        parts = [FORMAT, __version__, code_digest(), self.parse_identity, str(path), resolved(Path(path)),
+                 file_digest(path), settings[1], json.dumps(overrides or {}, sort_keys=True, default=str)]
         return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
     def _entry(self, key: str) -> Path:
