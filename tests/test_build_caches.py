@@ -8,7 +8,6 @@ import logging
 import multiprocessing
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -21,10 +20,8 @@ from pipeline.build.cache import DigestMemo
 from pipeline.build.document_cache import StoredBlocks
 from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write
-from tests.conftest import ROOT, run_chapbook
-
-sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
-from sources import make_posts  # noqa: E402  (the bench's gemlog: 30 posts cut from the essay)
+from tests.benchmarks.sources import make_posts
+from tests.conftest import run_chapbook
 
 SOURCE = "---\ntitle: a post\n---\n\n- one\n    - two\n\n![a picture](picture.png)\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"

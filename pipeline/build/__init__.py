@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from pipeline.build.cache import DIGESTS, BuildCache, cache_folder, environment_snapshot, file_digest, input_key
+from pipeline.build.cache import (
+    DIGESTS,
+    BuildCache,
+    cache_folder,
+    environment_snapshot,
+    file_digest,
+    input_key,
+    resolved,
+)
 from pipeline.build.document_cache import DocumentCache, release
 from pipeline.build.page_cache import PageCache
 from pipeline.build.parse_cache import ParseCache
@@ -163,22 +171,22 @@ def check_output_folder(outdir: Path) -> None:
 def _check_sources(sources: list[Path], outdir: Path) -> None:
     stems: dict[str, Path] = {}
     for source in sources:
-        if source.stem in stems and source.resolve() == stems[source.stem].resolve():
+        if source.stem in stems and resolved(source) == resolved(stems[source.stem]):
             raise ChapbookError(source, "this source is named twice", "name each source once")
         if source.stem in stems:
             raise ChapbookError(source, f"another source ({stems[source.stem]}) has the same name",
                                 "rename one; outputs are named after the file")
         stems[source.stem] = source
-        if outdir.resolve() == source.parent.resolve():
+        if resolved(outdir) == resolved(source.parent):
             raise ChapbookError(outdir, "the output folder is the source folder",
                                 "choose another folder with -o; chapbook never writes into the source folder")
 
 
 def _check_outputs(jobs: list[Job], sources: list[Path]) -> None:
     """Refuse a build that would write over a source, or into a folder that holds one (real paths compared)."""
-    real_sources = {source.resolve(): source for source in sources}
+    real_sources = {Path(resolved(source)): source for source in sources}
     for job in jobs:
-        output = job.output.resolve()
+        output = Path(resolved(job.output))
         if output in real_sources:
             raise ChapbookError(real_sources[output], f"writing {job.output} would overwrite this source",
                                 "choose another folder with -o; chapbook never writes over a source")
@@ -336,10 +344,10 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     main process reads the rest and writes the other editions. `pool` lends workers that outlive the
     build (watch keeps them warm); without it the build starts its own when it has worker jobs.
     """
+    cache = BuildCache(cache_folder(dict(os.environ)))  # first: it forgets the last build's resolved paths
     _check_sources(sources, outdir)
     project = load_project_settings(Path.cwd())  # read once per build, handed down
     settings, overrides = command_line_settings(project, overrides)
-    cache = BuildCache(cache_folder(dict(os.environ)))
     jobs = plan(sources, outdir, editions, settings)
     _check_outputs(jobs, sources)
     results: list[Written] = []

@@ -131,9 +131,16 @@ def file_digest(path: Path) -> str:
         if path.is_dir():
             digest = hashlib.sha256()
             for name, item in sorted(_files_under(str(path))):
-                digest.update(f"{name}={file_digest(Path(item))}\0".encode())
+                digest.update(f"{name}={_digest_or_missing(item)}\0".encode())
             return digest.hexdigest()
         return DIGESTS.digest(path)
+    except OSError:
+        return "missing"
+
+
+def _digest_or_missing(path: str) -> str:
+    try:
+        return DIGESTS.digest(Path(path))
     except OSError:
         return "missing"
 

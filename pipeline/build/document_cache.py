@@ -245,7 +245,7 @@ class DocumentCache:
 
     def _document(self, path: Path, key: str, entry: Path, digest: str, summary: dict) -> Document | None:
         """The Document a summary describes, or None if a file the transforms looked at is not as it was."""
-        folder = Path(path).parent.resolve()
+        folder = Path(resolved(Path(path).parent))
         meta = Metadata(**{**summary["meta"], "authors": tuple(summary["meta"]["authors"])})
         if any(_probe(url, folder) != probe for url, probe in summary["probes"].items()):
             return None
