@@ -22,6 +22,7 @@ from pipeline.build.cache import (
     environment_snapshot,
     file_digest,
     input_key,
+    relative_name,
     resolved,
 )
 from pipeline.build.document_cache import DocumentCache, release
@@ -286,7 +287,7 @@ def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> t
     page whose source was removed would otherwise stay published. A file edited since chapbook
     wrote it is kept, with a warning; nothing outside `folder` or behind a symbolic link is touched.
     """
-    made_names = {path.relative_to(folder).as_posix() for path in made}
+    made_names = {relative_name(path, folder) for path in made}
     removed = []
     for name, digest in sorted(previous.items()):
         path = plain_file_inside(folder, name) if name not in made_names else None

@@ -138,6 +138,13 @@ def file_digest(path: Path) -> str:
         return "missing"
 
 
+def relative_name(path: Path, folder: Path) -> str:
+    """`path`'s name inside `folder` (a path made as folder / name), as the cache records it."""
+    prefix = str(folder) + os.sep
+    text = str(path)
+    return text[len(prefix):] if text.startswith(prefix) and os.sep == "/" else path.relative_to(folder).as_posix()
+
+
 def _digest_or_missing(path: str) -> str:
     try:
         return DIGESTS.digest(Path(path))
@@ -204,7 +211,7 @@ class BuildCache:
         """
         entry = {"key": key, "digest": file_digest(output), "resources": {str(p): file_digest(p) for p in resources}}
         if files:
-            entry["files"] = {path.relative_to(output).as_posix(): file_digest(path) for path in files}
+            entry["files"] = {relative_name(path, output): _digest_or_missing(str(path)) for path in files}
         self.entries[resolved(output)] = entry
 
     def written_files(self, output: Path) -> dict[str, str]:
