@@ -233,3 +233,15 @@ def test_a_gemlog_built_over_warm_caches_is_byte_identical_to_a_fresh_build(tmp_
     again = _build(posts, tmp_path / "cold", tmp_path / "cache", tmp_path)
     fresh = _build(posts, tmp_path / "fresh", tmp_path / "fresh-cache", tmp_path)
     assert again == fresh and again != cold
+
+
+def test_paths_resolved_once_are_those_path_resolve_gives_through_links(tmp_path):
+    from pipeline.build.cache import resolved
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "post.md").write_text("x", encoding="utf-8")
+    (tmp_path / "folder-link").symlink_to("real")
+    (tmp_path / "file-link.md").symlink_to("real/post.md")
+    for path in ("folder-link/post.md", "file-link.md", "folder-link/../real/post.md", "folder-link/missing.md",
+                 "real/./post.md"):
+        assert resolved(tmp_path / path) == str((tmp_path / path).resolve()), path
