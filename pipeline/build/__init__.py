@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import logging
 import os
 import time
@@ -14,7 +15,17 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from pipeline.build.cache import BuildCache, environment_snapshot, file_digest, input_key
+from pipeline.build.cache import (
+    DIGESTS,
+    BuildCache,
+    environment_snapshot,
+    file_digest,
+    input_key,
+    relative_name,
+    resolved,
+)
+from pipeline.build.document_cache import DocumentCache, release
+from pipeline.build.page_cache import PageCache
 from pipeline.build.parse_cache import ParseCache
 from pipeline.build.workers import WorkerDied, WorkerPool, cores
 from pipeline.document import Document
@@ -101,20 +112,41 @@ def edition_time(document: Document, environment: dict[str, str]) -> datetime:
     return datetime.fromtimestamp(int(document.source.stat().st_mtime), tz=UTC)
 
 
+def _parse_cache() -> ParseCache:
+    return ParseCache(cache_folder(dict(os.environ)), list(PANDOC_ARGUMENTS), pandoc_path())
+
+
 def cached_parse():
     """The pandoc call, answered from the parse cache in the build cache's folder when it can be."""
-    cache = ParseCache(cache_folder(dict(os.environ)), list(PANDOC_ARGUMENTS), pandoc_path())
-    return cache.cached(pandoc_json)
+    return _parse_cache().cached(pandoc_json)
 
 
-def prepare(path: Path, overrides: dict | None = None, project: Settings | None = None) -> Document:
+def open_document_cache() -> DocumentCache:
+    """The cache of transformed documents in the build cache's folder (a build makes one and keeps it)."""
+    return DocumentCache(cache_folder(dict(os.environ)), _parse_cache().identity())
+
+
+def prepare(path: Path, overrides: dict | None = None, project: Settings | None = None,
+            documents: DocumentCache | None = None) -> Document:
     """Read one source (the one pandoc call) and apply every transform.
 
     `project` is the project's settings (chapbook.toml), loaded once per build; read here when not given.
-    `overrides` are the command line's settings, checked (`command_line_settings`).
+    `overrides` are the command line's settings, checked (`command_line_settings`). With `documents`
+    (the build's document cache) an unchanged source is not read at all: its document comes from the
+    cache, its blocks read back only when an edition renders them.
     """
     project = project if project is not None else load_project_settings(Path.cwd())
-    document = apply_transforms(read_document(path, project, overrides, parse=cached_parse()))
+
+    def make(seen_tree: Callable[[dict], None] = lambda tree: None) -> Document:
+        parse = cached_parse()
+
+        def parse_seen(source: Path, text: str) -> dict:
+            tree = parse(source, text)
+            seen_tree(tree)
+            return tree
+        return apply_transforms(read_document(path, project, overrides, parse=parse_seen))
+
+    document = documents.prepared(path, project, overrides, make) if documents is not None else make()
     return replace(document, modified=edition_time(document, dict(os.environ)))
 
 
@@ -143,22 +175,22 @@ def check_output_folder(outdir: Path) -> None:
 def _check_sources(sources: list[Path], outdir: Path) -> None:
     stems: dict[str, Path] = {}
     for source in sources:
-        if source.stem in stems and source.resolve() == stems[source.stem].resolve():
+        if source.stem in stems and resolved(source) == resolved(stems[source.stem]):
             raise ChapbookError(source, "this source is named twice", "name each source once")
         if source.stem in stems:
             raise ChapbookError(source, f"another source ({stems[source.stem]}) has the same name",
                                 "rename one; outputs are named after the file")
         stems[source.stem] = source
-        if outdir.resolve() == source.parent.resolve():
+        if resolved(outdir) == resolved(source.parent):
             raise ChapbookError(outdir, "the output folder is the source folder",
                                 "choose another folder with -o; chapbook never writes into the source folder")
 
 
 def _check_outputs(jobs: list[Job], sources: list[Path]) -> None:
     """Refuse a build that would write over a source, or into a folder that holds one (real paths compared)."""
-    real_sources = {source.resolve(): source for source in sources}
+    real_sources = {Path(resolved(source)): source for source in sources}
     for job in jobs:
-        output = job.output.resolve()
+        output = Path(resolved(job.output))
         if output in real_sources:
             raise ChapbookError(real_sources[output], f"writing {job.output} would overwrite this source",
                                 "choose another folder with -o; chapbook never writes over a source")
@@ -183,6 +215,7 @@ def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Setti
     every post, which the capsule and the web site use (and link from their home pages).
     """
     environment = environment_snapshot()
+    settings_json = json.dumps(as_dict(settings), sort_keys=True)
     jobs: list[Job] = []
     made: dict[tuple[str, Path | None], Job] = {}  # (edition, source; None for a folder) -> its job
     collected: list[Job] = []
@@ -203,7 +236,7 @@ def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Setti
             uses = tuple(dict.fromkeys(made[(name, None if edition_named(name).is_folder else source)]
                                        for name in used_names for source in group))
             uses += tuple(collected) if edition.is_folder and edition.links_uses else ()
-            key = input_key(edition.name, list(group), as_dict(settings), environment, edition.stylesheets,
+            key = input_key(edition.name, list(group), settings_json, environment, edition.stylesheets,
                             [job.key for job in uses])
             output = edition.path(outdir, group[0].stem)
             job = Job(edition, group, output, key, uses)
@@ -258,16 +291,19 @@ def companions_of(job: Job, leaving_out: tuple[Job, ...] = ()) -> dict:
 
 
 def render_job(job: Job, documents: dict[Path, Document], settings: Settings, cores: int = 1,
-               leaving_out: tuple[Job, ...] = ()) -> dict[Path, bytes]:
+               leaving_out: tuple[Job, ...] = (), pages: PageCache | None = None) -> dict[Path, bytes]:
     """Run one writer; returns the files to write (absolute paths) and their bytes.
 
-    A worker edition's writer is told the `cores` the job may use (see pipeline/editions.py). The jobs
-    `leaving_out` (ones it uses only if built, not finished yet) are not handed to it.
+    A worker edition's writer is told the `cores` the job may use (see pipeline/editions.py); a folder
+    edition's writer gets `pages`, the build's page cache, to render only the pages whose inputs changed.
+    The jobs `leaving_out` (ones it uses only if built, not finished yet) are not handed to it.
     """
     writer = job.edition.load_writer()
     companions = companions_of(job, leaving_out)
     if job.edition.is_folder:
-        files = writer.render_site([documents[source] for source in job.sources], settings, companions)
+        memo = pages.for_edition(job.edition.name, settings) if pages is not None else None
+        files = writer.render_site([documents[source] for source in job.sources], settings, companions,
+                                   **({"cached_page": memo} if memo else {}))
         return {job.output / relative: data for relative, data in files.items()}
     document = collect([documents[source] for source in job.sources], settings) if job.collection \
         else documents[job.sources[0]]
@@ -283,7 +319,7 @@ def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> t
     page whose source was removed would otherwise stay published. A file edited since chapbook
     wrote it is kept, with a warning; nothing outside `folder` or behind a symbolic link is touched.
     """
-    made_names = {path.relative_to(folder).as_posix() for path in made}
+    made_names = {relative_name(path, folder) for path in made}
     removed = []
     for name, digest in sorted(previous.items()):
         path = plain_file_inside(folder, name) if name not in made_names else None
@@ -308,6 +344,7 @@ def write_files(job: Job, files: dict[Path, bytes]) -> None:
         if job.edition.is_folder and _holds(path, data):
             continue
         atomic_write(path, data)
+        DIGESTS.written(path, data)
 
 
 def _holds(path: Path, data: bytes) -> bool:
@@ -340,10 +377,10 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     main process reads the rest and writes the other editions. `pool` lends workers that outlive the
     build (watch keeps them warm); without it the build starts its own when it has worker jobs.
     """
+    cache = BuildCache(cache_folder(dict(os.environ)))  # first: it forgets the last build's resolved paths
     _check_sources(sources, outdir)
     project = load_project_settings(Path.cwd())  # read once per build, handed down
     settings, overrides = command_line_settings(project, overrides)
-    cache = BuildCache(cache_folder(dict(os.environ)))
     jobs = plan(sources, outdir, editions, settings)
     _check_outputs(jobs, sources)
     results: list[Written] = []
@@ -370,15 +407,18 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     with _workers_for(separate, pool) as workers:
         # Each worker job's share of the cores: one each when there are as many worker jobs as cores.
         run = _Run(workers, settings, cache, on_written, on_started, results, max(1, cores() // max(1, len(separate))))
+        documents = open_document_cache()
+        run.pages = PageCache(cache_folder(dict(os.environ)), documents)
         for source in sorted({s for job in stale for s in job.sources}):
             reading = time.perf_counter()
-            run.documents[source] = prepare(source, overrides, project)
+            run.documents[source] = prepare(source, overrides, project, documents)
             log.debug("%s: read (one pandoc call) and transformed in %.2f s", source, time.perf_counter() - reading)
             for job in [*separate, *spare]:  # PDFs first; one that uses other jobs is sent after them, below
                 if job in later:
                     continue
                 if not job.uses and job not in run.sent and set(job.sources) <= run.documents.keys():
                     run.send(job, spare=not job.edition.worker)
+            release(run.documents[source])  # its blocks are read back by each edition that renders it
         check_output_folder(outdir)
         remove_stale_parts(outdir)
         try:
@@ -478,6 +518,7 @@ class _Run:
     checked: set[Job] = field(default_factory=set)
     early: set[Job] = field(default_factory=set)  # written before a worker job they use was done (write_early)
     pending: dict[Job, tuple[float, int]] = field(default_factory=dict)  # sent, not collected: (time, ticket)
+    pages: PageCache | None = None
 
     def send(self, job: Job, spare: bool = False) -> None:
         """Queue `job` for a worker with the documents it needs, and only those."""
@@ -522,7 +563,7 @@ class _Run:
         except WorkerDied:
             if job.edition.worker:
                 raise _worker_died(job) from None
-            files = render_job(job, self.documents, self.settings)  # a quick edition is made here instead
+            files = render_job(job, self.documents, self.settings, pages=self.pages)  # made here instead
         self.write(job, files, started)
 
     def write_early(self, job: Job) -> None:
@@ -537,9 +578,10 @@ class _Run:
         if not waiting or job in self.early:
             return
         if job.edition.links_uses and all(used.output.is_file() for used in job.uses):
-            files, how = render_job(job, self.documents, self.settings), "with the last build's"
+            files, how = render_job(job, self.documents, self.settings, pages=self.pages), "with the last build's"
         elif all(used.edition.name in job.edition.uses_if_built for used in waiting):
-            files, how = render_job(job, self.documents, self.settings, leaving_out=waiting), "without"
+            files = render_job(job, self.documents, self.settings, leaving_out=waiting, pages=self.pages)
+            how = "without"
         else:
             return
         self.early.add(job)
@@ -553,11 +595,13 @@ class _Run:
         self.precheck(job)
         if self.on_started:
             self.on_started(job.edition.name)
-        self.write(job, render_job(job, self.documents, self.settings, self.cores_each), started)
+        self.write(job, render_job(job, self.documents, self.settings, self.cores_each, pages=self.pages), started)
 
     def write(self, job: Job, files: dict[Path, bytes], started: float) -> None:
-        """Write a job's files, record them in the cache and announce them."""
+        """Write a job's files, record them in the cache and announce them; drop the blocks its sources held."""
         self.results.append(_announce(_write(job, files, self.documents, self.cache, started), self.on_written))
+        for source in job.sources:
+            release(self.documents[source])
 
 
 def _announce(item: Written, on_written: Callable[[Written], None] | None) -> Written:

@@ -13,6 +13,8 @@ import functools
 import hashlib
 import json
 import os
+import stat
+import time
 from pathlib import Path
 
 from pipeline import __version__
@@ -34,30 +36,138 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
+# A file whose modification time is this close to the moment it was hashed may change again within
+# the same tick of the file system's clock (Linux stamps files with a clock of a few milliseconds):
+# its digest is taken again next time, as git does for its "racily clean" entries.
+RACY_NS = 100_000_000
+
+
+class DigestMemo:
+    """Each file's SHA-256 remembered with its size, modification time and inode, so an unchanged file is
+    hashed once, not at every build and for every edition that depends on it.
+
+    An entry is used only while the file's size, mtime_ns and inode are those it was hashed with, and
+    only if it was hashed (or written by chapbook) at least RACY_NS after its last modification. The
+    entries are kept in the cache folder (`digests.json`) between builds; a lost or damaged file only
+    means hashing again.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, list] = {}
+        self.path: Path | None = None
+        self.changed = False
+
+    def load(self, folder: Path) -> None:
+        """Read the remembered digests of `folder` (once per process and folder)."""
+        if self.path == folder / "digests.json":
+            return
+        self.path = folder / "digests.json"
+        try:
+            entries = json.loads(read_regular_file(self.path, MAX_CACHE_BYTES, follow_links=False).decode("utf-8"))
+        except (OSError, ValueError, RecursionError):
+            entries = {}
+        self.entries = entries if isinstance(entries, dict) else {}
+        self.changed = False
+
+    def digest(self, path: Path) -> str:
+        """The SHA-256 of a regular file (OSError or NotRegularFile otherwise), from the memo when it is unchanged."""
+        status = os.stat(path)
+        name = os.path.abspath(path)
+        identity = [status.st_size, status.st_mtime_ns, status.st_ino]
+        entry = self.entries.get(name)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == identity and stat.S_ISREG(status.st_mode):
+            return entry[1]
+        digest = regular_file_sha256(path)  # a FIFO or a device is no input: "missing", without waiting on it
+        if time.time_ns() - status.st_mtime_ns > RACY_NS:
+            self.entries[name], self.changed = [identity, digest], True
+        return digest
+
+    def written(self, path: Path, data: bytes) -> None:
+        """Remember the digest of `data`, which chapbook has just written to `path` itself (renamed into place)."""
+        try:
+            status = os.stat(path)
+        except OSError:
+            return
+        identity = [status.st_size, status.st_mtime_ns, status.st_ino]
+        self.entries[os.path.abspath(path)], self.changed = [identity, hashlib.sha256(data).hexdigest()], True
+
+    def save(self) -> None:
+        """Keep the memo for the next build; entries of files that are gone are dropped."""
+        if self.path is None or not self.changed:
+            return
+        kept = {name: entry for name, entry in self.entries.items() if os.path.lexists(name)}
+        with contextlib.suppress(OSError):
+            atomic_write(self.path, json.dumps(kept, separators=(",", ":")).encode("utf-8"), sync=False)
+        self.changed = False
+
+
+DIGESTS = DigestMemo()
+
+
+def _files_under(folder: str, prefix: str = "") -> list[tuple[str, str]]:
+    """(path relative to the top folder, path) of every file under `folder`, links to files included."""
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = prefix + entry.name
+            if entry.is_dir():
+                found += _files_under(entry.path, name + "/")
+            elif entry.is_file():
+                found.append((name, entry.path))
+    return found
+
+
 def file_digest(path: Path) -> str:
     """The SHA-256 of a file's bytes (of every file's name and bytes, for a folder), or "missing"."""
     try:
         if path.is_dir():
             digest = hashlib.sha256()
-            for item in sorted(p for p in path.rglob("*") if p.is_file()):
-                digest.update(f"{item.relative_to(path)}={file_digest(item)}\0".encode())
+            for name, item in sorted(_files_under(str(path))):
+                digest.update(f"{name}={_digest_or_missing(item)}\0".encode())
             return digest.hexdigest()
-        return regular_file_sha256(path)  # a FIFO or a device is no input: "missing", without waiting on it
+        return DIGESTS.digest(path)
     except OSError:
         return "missing"
 
 
-def input_key(edition: str, sources: list[Path], settings: dict, environment: dict[str, str],
+def relative_name(path: Path, folder: Path) -> str:
+    """`path`'s name inside `folder` (a path made as folder / name), as the cache records it."""
+    prefix = str(folder) + os.sep
+    text = str(path)
+    return text[len(prefix):] if text.startswith(prefix) and os.sep == "/" else path.relative_to(folder).as_posix()
+
+
+def _digest_or_missing(path: str) -> str:
+    try:
+        return DIGESTS.digest(Path(path))
+    except OSError:
+        return "missing"
+
+
+@functools.lru_cache(maxsize=65536)
+def resolved(path: Path) -> str:
+    """The path's real absolute form, as the cache records it (resolved once per build: see BuildCache).
+
+    A name that is no symbolic link (nor . or ..) is its folder's real path and the name: one lstat,
+    where resolving the whole path again takes one per part of it, for each of a thousand posts.
+    """
+    name = path.name
+    if name in ("", ".", "..") or path.parent == path or os.path.islink(path):
+        return str(path.resolve())
+    return os.path.join(resolved(path.parent), name)
+
+
+def input_key(edition: str, sources: list[Path], settings: dict | str, environment: dict[str, str],
               stylesheets: tuple[str, ...], used_keys: list[str] = ()) -> str:
     """A digest of everything an edition depends on that is known before reading the sources.
 
     `settings` are the project's settings with the command line's applied (a source's own are in its
-    bytes); `used_keys` are the keys of the editions it is made from or links to.
+    bytes), or their JSON (sorted keys); `used_keys` are the keys of the editions it is made from or links to.
     """
     digest = hashlib.sha256()
-    parts = [__version__, code_digest(), edition, json.dumps(settings, sort_keys=True),
-             environment.get("SOURCE_DATE_EPOCH", ""), *used_keys]
-    parts += [f"{source.resolve()}={file_digest(source)}" for source in sources]
+    settings = settings if isinstance(settings, str) else json.dumps(settings, sort_keys=True)
+    parts = [__version__, code_digest(), edition, settings, environment.get("SOURCE_DATE_EPOCH", ""), *used_keys]
+    parts += [f"{resolved(source)}={file_digest(source)}" for source in sources]
     parts += [f"{name}={file_digest(STYLES / name)}" for name in stylesheets]
     for part in parts:
         digest.update(part.encode("utf-8") + b"\0")
@@ -69,6 +179,8 @@ class BuildCache:
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / "outputs.json"
+        DIGESTS.load(folder)
+        resolved.cache_clear()  # a folder may have become a link since the last build (watch)
         try:
             # chapbook writes this file itself: a link, a FIFO, a device or a giant in its place is damage.
             data = read_regular_file(self.path, MAX_CACHE_BYTES, follow_links=False)
@@ -80,7 +192,7 @@ class BuildCache:
     def is_fresh(self, outputs: list[Path], key: str) -> bool:
         """Whether every output exists as written from inputs with this key, and no image changed since."""
         for output in outputs:
-            entry = self.entries.get(str(output.resolve()))
+            entry = self.entries.get(resolved(output))
             if not isinstance(entry, dict) or entry.get("key") != key:
                 return False
             if file_digest(output) != entry.get("digest"):
@@ -98,12 +210,12 @@ class BuildCache:
         """
         entry = {"key": key, "digest": file_digest(output), "resources": {str(p): file_digest(p) for p in resources}}
         if files:
-            entry["files"] = {path.relative_to(output).as_posix(): file_digest(path) for path in files}
-        self.entries[str(output.resolve())] = entry
+            entry["files"] = {relative_name(path, output): _digest_or_missing(str(path)) for path in files}
+        self.entries[resolved(output)] = entry
 
     def written_files(self, output: Path) -> dict[str, str]:
         """The files chapbook last wrote into the folder `output` (paths relative to it), with their digests."""
-        entry = self.entries.get(str(output.resolve()))
+        entry = self.entries.get(resolved(output))
         files = entry.get("files") if isinstance(entry, dict) else None
         return files if isinstance(files, dict) else {}
 
@@ -111,6 +223,7 @@ class BuildCache:
         """Write the cache; failing to do so never fails a build."""
         with contextlib.suppress(OSError):
             atomic_write(self.path, json.dumps(self.entries, indent=1, sort_keys=True).encode("utf-8"))
+        DIGESTS.save()
 
 
 def environment_snapshot() -> dict[str, str]:

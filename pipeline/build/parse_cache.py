@@ -45,10 +45,13 @@ class ParseCache:
         self.folder = folder / "parsed"
         self.command, self.pandoc = command, pandoc
 
+    def identity(self) -> str:
+        """Everything an entry's key holds besides the text: the format, chapbook, pandoc's binary and command."""
+        return "\0".join([FORMAT, __version__, code_digest(), pandoc_identity(self.pandoc), *self.command])
+
     def key(self, text: str) -> str:
         """The entry's name for a source's text (the binary looked at each time: it may be upgraded in place)."""
-        prefix = "\0".join([FORMAT, __version__, code_digest(), pandoc_identity(self.pandoc), *self.command])
-        digest = hashlib.sha256(prefix.encode("utf-8") + b"\0")
+        digest = hashlib.sha256(self.identity().encode("utf-8") + b"\0")
         digest.update(text.encode("utf-8"))
         return digest.hexdigest()
 

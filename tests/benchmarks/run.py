@@ -1,9 +1,10 @@
 """`make bench`: every speed goal of chapbook in one run, side by side with the stock route, alternating.
 
-Cases (BENCH_ONLY=essay,20x,posts,watch,phases,engine picks some; BENCH_RUNS=3 runs each):
+Cases (BENCH_ONLY=essay,20x,posts,gemlog,watch,phases,engine picks some; BENCH_RUNS=3 runs each):
 - essay, 20x: chapbook on the four formats the stock route makes (the ratio), all eight editions
   (no ratio), `--force` over the last build, nothing changed, peak memory (a run of its own);
 - posts: a gemlog of 30 posts cut from the essay, against the stock route run per file; cores used;
+- gemlog: 100, 300 and 1,000 posts: cold, nothing changed, one edit, the largest process (gemlog.py);
 - watch: a real `chapbook watch`, one-word edits, seconds from the save to each file's first change, per
   edition and per file, with the default editions and with the stock route's four formats and the web site;
 - phases: where the essay's and the 20x essay's PDF spend their time inside chapbook's writer
@@ -31,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import engine
+from gemlog import compare_gemlog
 from processes import Sample, peak_memory, timed, timed_all
 from sources import ESSAY, ROOT, make_essays, make_posts
 from watching import WatchResult, measure_watch
@@ -40,7 +42,7 @@ from pipeline.editions import edition as edition_named
 BIN = Path(sys.executable).parent
 CHAPBOOK = str(BIN / "chapbook")
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-CASES = ("essay", "20x", "posts", "watch", "phases", "engine")
+CASES = ("essay", "20x", "posts", "gemlog", "watch", "phases", "engine")
 ONLY = [case.strip() for case in os.environ.get("BENCH_ONLY", ",".join(CASES)).split(",") if case.strip()]
 WATCH_EDITS = int(os.environ.get("BENCH_WATCH_EDITS", "5"))
 STOCK_FORMATS = ("epub", "pdf", "txt", "gemini")  # what the stock route makes: the fair comparison
@@ -449,6 +451,11 @@ def main() -> None:
                 compare_essay(bench, name, essays[name])
         if "posts" in ONLY:
             compare_posts(bench)
+        if "gemlog" in ONLY:
+            table_head("gemlogs of 100, 300 and 1,000 posts (sources.make_gemlog), -f epub -f txt -f gemini -f web",
+                       columns=False)
+            compare_gemlog(bench, RUNS, chapbook_build, stock_commands, median,
+                           lambda goal, measured, passed: bench.verdicts.append(Verdict(goal, measured, passed)))
         if "watch" in ONLY:
             compare_watch(bench)
         if "phases" in ONLY:

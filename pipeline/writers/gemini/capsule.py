@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from urllib.parse import quote
 
 from pipeline.document import Document
@@ -20,7 +22,7 @@ from pipeline.words.langtag import language_or_empty
 from pipeline.words.measure import human_size
 from pipeline.writers.gemini.gemtext import render_gemtext, text_line
 from pipeline.writers.shared.atom import FeedEntry, render_atom, stable_id
-from pipeline.writers.shared.posts import Post, one_line, plan_posts
+from pipeline.writers.shared.posts import PageRender, Post, one_line, plan_posts, render_page_now
 
 GEMLOG = "gemlog"
 FEED = f"{GEMLOG}/atom.xml"  # where the feed lives in the capsule (publish tells aggregators its address)
@@ -129,22 +131,33 @@ def render_feed(posts: list[Post], settings: Settings) -> bytes:
                        lang=_shared_language(posts), subtitle=one_line(settings.site_description))
 
 
-def render_site(documents: list[Document], settings: Settings, companions: dict | None = None) -> dict[str, bytes]:
-    """Every file of the capsule, by path inside its folder (`index.gmi`, `gemlog/…`)."""
+def render_post_page(post: Post, image_links: dict[str, str], footer: list[str]) -> bytes:
+    """`gemini/gemlog/<date>-<slug>.gmi`: the post's gemtext, then the `footer` lines."""
+    return (render_gemtext(post.document, image_links) + "\n".join(footer) + "\n").encode("utf-8")
+
+
+def render_site(documents: list[Document], settings: Settings, companions: dict | None = None,
+                cached_page: PageRender = render_page_now) -> dict[str, bytes]:
+    """Every file of the capsule, by path inside its folder (`index.gmi`, `gemlog/…`).
+
+    Each post's page is asked of `cached_page` with what it shows besides its document (the build's page
+    cache answers an unchanged one); the indexes and the feed read only the documents' metadata.
+    """
     posts = plan_posts(documents)
     if not posts:
         return {}
     image_links, images = _image_files(posts)
     files: dict[str, bytes] = {}
     for index, post in enumerate(posts):
-        page = render_gemtext(post.document, image_links[post.file(PAGE)])
         editions = (companions or {}).get(post.document.source, {})
         for companion in editions.values():
             files[f"{GEMLOG}/{companion.name}"] = companion.data
         neighbours = neighbour_links(posts, index)
         footer = ["", *edition_links(editions), *([""] if editions else []), *neighbours, *([""] if neighbours else []),
                   f"=> ./ {LABELS['gemlog']}", f"=> ../ {LABELS['home']}"]
-        files[f"{GEMLOG}/{post.file(PAGE)}"] = (page + "\n".join(footer) + "\n").encode("utf-8")
+        links = image_links[post.file(PAGE)]
+        files[f"{GEMLOG}/{post.file(PAGE)}"] = cached_page(post.document, json.dumps([links, footer]),
+                                                    partial(render_post_page, post, links, footer))
     for name, data in images.items():
         files[f"{GEMLOG}/{name}"] = data
     collection = (companions or {}).get(COLLECTION, {})

@@ -6,6 +6,7 @@ address in each; this is the one place that decides it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.document import Document
@@ -49,3 +50,13 @@ def plan_posts(documents: list[Document]) -> list[Post]:
         base = unique_name(f"{day}-{slug(document.meta.title, fallback=slug(document.stem, fallback='post'))}", taken)
         posts.append(Post(document, day, base))
     return sorted(posts, key=lambda post: (post.date, post.document.modified, post.base), reverse=True)
+
+
+# How a site asks for one post's page: (its document, what the page shows besides it, as text, a function
+# that renders it). The build hands in its page cache; alone, a site renders every page.
+PageRender = Callable[[Document, str, Callable[[], bytes]], bytes]
+
+
+def render_page_now(document: Document, depends_on: str, render: Callable[[], bytes]) -> bytes:
+    """A page rendered, nothing remembered: the `cached_page` of a site rendered outside a build."""
+    return render()

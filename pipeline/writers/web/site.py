@@ -14,6 +14,8 @@ says so to the browser too. Footnotes become sidenotes, placed by the stylesheet
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from html import escape
 from pathlib import PurePosixPath
 
@@ -26,7 +28,7 @@ from pipeline.words.langtag import language_or_empty
 from pipeline.words.measure import human_size
 from pipeline.writers.shared.atom import FeedEntry, render_atom, stable_id
 from pipeline.writers.shared.cover import cover_icon
-from pipeline.writers.shared.posts import Post, one_line, plan_posts
+from pipeline.writers.shared.posts import PageRender, Post, one_line, plan_posts, render_page_now
 from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
 
 STYLESHEET = "web.css"
@@ -301,8 +303,25 @@ def _images(pages: list[Page]) -> tuple[dict[str, dict[str, str]], dict[str, byt
     return links, copies
 
 
-def render_site(documents: list[Document], settings: Settings, companions: dict | None = None) -> dict[str, bytes]:
-    """Every file of the site, by path inside `web/`."""
+def _page_bytes(*arguments) -> bytes:
+    return render_page(*arguments).encode("utf-8")
+
+
+def _cached_article(page: Page, image_links: dict[str, str], cached_page: PageRender) -> tuple[str, bool]:
+    """The post's `_article_body`, asked of the page cache as a fragment of its own."""
+    data = cached_page(page.document, json.dumps(["article", image_links]),
+                       lambda: json.dumps(_article_body(page, image_links)).encode("utf-8"))
+    body, noted = json.loads(data)
+    return body, noted
+
+
+def render_site(documents: list[Document], settings: Settings, companions: dict | None = None,
+                cached_page: PageRender = render_page_now) -> dict[str, bytes]:
+    """Every file of the site, by path inside `web/`.
+
+    Each post's page is asked of `cached_page` with what it shows besides its document (the build's page
+    cache answers an unchanged one); the home page and the feed read only the documents' metadata.
+    """
     pages = plan_pages(documents)
     if not pages:
         return {}
@@ -310,12 +329,15 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
     base_url = settings.web_base_url.rstrip("/") + "/" if settings.web_base_url else ""
     site = site_title(pages, settings)
     image_links, files = _images(pages)
-    # Rendered once for the page and its feed entry.
-    articles = {page.base: _article_body(page, image_links[page.base]) for page in pages}
+    # Rendered once for the page and its feed entry, and kept by the page cache like a page.
+    articles = {page.base: _cached_article(page, image_links[page.base], cached_page) for page in pages}
     for index, page in enumerate(pages):
         own = companions.get(page.document.source, {})
-        files[page.name] = render_page(pages, index, site, base_url, image_links[page.base], own,
-                                       articles[page.base]).encode("utf-8")
+        # What the page shows besides its document: the page cache keys on it (the neighbours' titles too).
+        shown = [site, base_url, page.base, page.date, image_links[page.base], _editions(page, own),
+                 _neighbours(pages, index)]
+        files[page.name] = cached_page(page.document, json.dumps(shown), partial(
+            _page_bytes, pages, index, site, base_url, image_links[page.base], own, articles[page.base]))
         for companion in own.values():
             files[page.base + PurePosixPath(companion.name).suffix] = companion.data
     collection = companions.get(COLLECTION, {})
