@@ -235,7 +235,9 @@ def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Setti
         for group in groups:
             uses = tuple(dict.fromkeys(made[(name, None if edition_named(name).is_folder else source)]
                                        for name in used_names for source in group))
-            uses += tuple(collected) if edition.is_folder and edition.links_uses else ()
+            # The bound books in the registry's order (the EPUB is made after the PDF whose pages it lists).
+            uses += tuple(sorted(collected, key=lambda job: EDITIONS.index(job.edition))) \
+                if edition.is_folder and edition.links_uses else ()
             key = input_key(edition.name, list(group), settings_json, environment, edition.stylesheets,
                             [job.key for job in uses])
             output = edition.path(outdir, group[0].stem)

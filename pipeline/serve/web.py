@@ -8,6 +8,7 @@ Content-Security-Policy the pages carry, sent as a header too.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import http.server
@@ -69,6 +70,11 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
         if target.is_dir():
             target = target / "index.html"
         return str(target.resolve()) if is_inside(target, root) else str(root / ".refused")
+
+    def copyfile(self, source, outputfile) -> None:
+        # The reader closed the tab or reloaded: nothing left to answer, and no traceback to print.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().copyfile(source, outputfile)
 
     def list_directory(self, path):
         self.send_error(404, "Not Found")
