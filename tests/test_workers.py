@@ -214,3 +214,25 @@ def test_an_idle_worker_collects_what_its_last_job_left_in_cycles():
         pool.result(pool.submit(_leave_a_cycle))
         time.sleep(0.5)  # the worker idles
         assert pool.result(pool.submit(_cycles_left)) == 0
+
+
+def _leave_a_big_cycle() -> None:
+    import gc
+
+    gc.disable()  # as a layout runs (pipeline/writers/pdf/collector.py): its cycles wait for a collection
+    try:
+        cyclic = _Cyclic()
+        cyclic.itself, cyclic.weight = cyclic, bytearray(8 * 1024 * 1024)
+        _CYCLES.add(cyclic)
+    finally:
+        gc.enable()
+
+
+def test_a_worker_given_jobs_back_to_back_collects_their_cycles_before_it_grows_far():
+    # 1,000 posts' PDFs laid out one after the other left every layout's cycles frozen: 1.2 GB.
+    with WorkerPool(1) as pool:
+        tickets = [pool.submit(_leave_a_big_cycle) for _ in range(40)]  # queued at once: the worker never idles
+        last = pool.submit(_cycles_left)
+        for ticket in tickets:
+            pool.result(ticket)
+        assert pool.result(last) <= 12  # 64 MB of growth, 8 MB a job, then a collection

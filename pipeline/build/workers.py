@@ -28,6 +28,10 @@ log = logging.getLogger("chapbook")
 _READY = "ready"  # a worker's first message, once its prelude has run
 _NUDGE = "work is waiting"  # to a worker still warming up: stop at the next stage
 _IDLE_BEFORE_COLLECTING = 0.05  # seconds without a job after which a worker collects the last job's cycles
+# How much a worker may grow through jobs that come back to back before it collects their cycles anyway:
+# without it, each job's cycles were frozen for good by the next job's gc.freeze(), and a worker laying
+# out 1,000 posts' PDFs one after the other grew to 1.2 GB.
+_GROWTH_BEFORE_COLLECTING = 64 * 1024 * 1024
 
 
 class WorkerDied(Exception):
@@ -100,6 +104,7 @@ def _serve(connection, prelude: tuple[Callable[[], object], ...], inherited: lis
             _warm_up(step, connection)
     collector.records.clear()
     connection.send(_READY)
+    settled = _resident()
     while True:
         # What lives while the worker waits (WeasyPrint's modules, fonts and caches) is left out of the
         # collections that unpickling a job's document sets off: 14 ms -> 3 ms for the essay.
@@ -114,11 +119,21 @@ def _serve(connection, prelude: tuple[Callable[[], object], ...], inherited: lis
             continue
         if not _answer(connection, collector, *message):
             return
-        if not connection.poll(_IDLE_BEFORE_COLLECTING):
-            # Idle: collect the job's cycles now (a layout leaves about 10 MB of them for the essay),
-            # before the freeze above would keep them for good; a job that comes at once goes first.
+        if not connection.poll(_IDLE_BEFORE_COLLECTING) or _resident() - settled > _GROWTH_BEFORE_COLLECTING:
+            # Idle, or grown by jobs that came at once: collect their cycles now (a layout leaves about
+            # 10 MB of them for the essay), before the freeze above would keep them for good.
             gc.unfreeze()
             gc.collect()
+            settled = _resident()
+
+
+def _resident() -> int:
+    """This process's resident bytes (0 where /proc is not there to say)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _answer(connection, collector: _Collector, task: Callable, args: tuple) -> bool:

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from processes import timed, timed_all
+from processes import timed, timed_all, tree_sizes
 from sources import make_gemlog
 
 SIZES = tuple(int(size) for size in os.environ.get("BENCH_GEMLOG_SIZES", "100,300,1000").split(","))
@@ -29,25 +29,8 @@ STOCK_SAMPLE = 5  # posts the stock route is run on
 
 
 def largest_process(pid: int) -> int:
-    """The resident bytes of the largest process among `pid` and its descendants, read from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-            rss[int(entry.name)] = int(fields[21]) * page
-        except (OSError, IndexError, ValueError):
-            continue
-    largest, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        largest = max(largest, rss.get(current, 0))
-        stack += children.get(current, [])
-    return largest
+    """The resident bytes of the largest process among `pid` and its descendants."""
+    return max(tree_sizes(pid), default=0)
 
 
 def timed_with_memory(command: list[str], cwd: Path, env: dict) -> tuple[float, int]:

@@ -64,8 +64,8 @@ def timed_all(commands: list[list[str]], cwd: Path, env: dict) -> Sample:
     return total
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (read from /proc)."""
+def tree_sizes(pid: int) -> list[int]:
+    """Resident bytes of a process and of each of its descendants (read from /proc)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     page = os.sysconf("SC_PAGE_SIZE")
@@ -78,12 +78,17 @@ def tree_rss(pid: int) -> int:
             rss[int(entry.name)] = int(fields[21]) * page
         except (OSError, IndexError, ValueError):
             continue
-    total, stack = 0, [pid]
+    sizes, stack = [], [pid]
     while stack:
         current = stack.pop()
-        total += rss.get(current, 0)
+        sizes.append(rss.get(current, 0))
         stack += children.get(current, [])
-    return total
+    return sizes
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (read from /proc)."""
+    return sum(tree_sizes(pid))
 
 
 def peak_memory(command: list[str], cwd: Path, env: dict) -> int:

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import engine
+from gemlog import SIZES as GEMLOG_SIZES
 from gemlog import compare_gemlog
 from processes import Sample, peak_memory, timed, timed_all
 from sources import ESSAY, ROOT, make_essays, make_posts
@@ -452,8 +453,8 @@ def main() -> None:
         if "posts" in ONLY:
             compare_posts(bench)
         if "gemlog" in ONLY:
-            table_head("gemlogs of 100, 300 and 1,000 posts (sources.make_gemlog), -f epub -f txt -f gemini -f web",
-                       columns=False)
+            table_head(f"gemlogs of {', '.join(map(str, GEMLOG_SIZES))} posts (sources.make_gemlog), -f epub -f txt "
+                       "-f gemini -f web", columns=False)
             compare_gemlog(bench, RUNS, chapbook_build, stock_commands, median,
                            lambda goal, measured, passed: bench.verdicts.append(Verdict(goal, measured, passed)))
         if "watch" in ONLY:
