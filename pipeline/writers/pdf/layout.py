@@ -20,7 +20,7 @@ from pipeline.writers.pdf.engine.weasyprint_start import import_weasyprint
 
 PRINT_CSS = STYLES / "print.css"
 # Tagged PDF: structure, /Alt for images, /Lang and the title shown by viewers. Text extraction,
-# embedded fonts and byte-identical rebuilds were checked with it on (tests/test_pdf.py).
+# embedded fonts and byte-identical rebuilds were checked with it on (tests/writers/pdf/test_pdf.py).
 PDF_VARIANT = "pdf/ua-1"
 # A longer book's layout leaves enough cycles (hundreds of MB at 400 pages) to collect before drawing;
 # a shorter one's wait for the collector, which costs a 25-page essay 20 ms on its critical path.

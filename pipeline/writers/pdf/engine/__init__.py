@@ -3,7 +3,7 @@
 Each reach below checks at start that the installed library still has the shape it relies on and
 otherwise goes the library's public way: slower, never a different book. `CHAPBOOK_ENGINE=plain`
 switches every reach off (`plain:NAME,NAME` only those), read here and nowhere else; the test
-tests/test_engine_plain.py builds the PDF editions both ways and compares the bytes, and
+tests/writers/pdf/engine/test_engine_plain.py builds the PDF editions both ways and compares the bytes, and
 `BENCH_ONLY=engine make bench` measures what each reach buys (docs/architecture.md, the engine room).
 
 Versions each reach was verified against (pyproject.toml's upper bounds let in nothing newer); the

@@ -12,7 +12,7 @@ box's text is an MCID whose ParentTree element cannot be reached from the Struct
 and turns exactly those MCIDs into `/Artifact <</Type /Pagination>> BDC`, drops their ParentTree
 entries (the orphan elements then go with the save), and leaves everything else as it was. It checks
 itself: the content streams must name each orphan MCID once, as WeasyPrint writes it; otherwise it
-returns the PDF untouched (tests/test_pdf_tags.py reads the result back with pikepdf).
+returns the PDF untouched (tests/writers/pdf/test_pdf_tags.py reads the result back with pikepdf).
 """
 
 from __future__ import annotations

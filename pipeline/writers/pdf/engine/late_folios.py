@@ -7,7 +7,7 @@ only the folios do, and WeasyPrint sets those last: once every page is laid out,
 page's margin boxes from the page counter it recorded for that page. `numbered_later` is laid out
 with a stand-in first number and, at that moment, asks for the real one and moves every recorded
 page counter by the difference. The PDF is then the one a layout started at the real number makes
-(tests/test_pdf_parts.py compares the bytes).
+(tests/writers/pdf/test_pdf_parts.py compares the bytes).
 
 This reaches into WeasyPrint's layout (`weasyprint.layout.layout_fixed_boxes`, called first thing
 for each page's margin boxes, and `LayoutContext.page_maker`); `hook_available()` says whether the

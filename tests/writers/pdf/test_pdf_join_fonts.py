@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ESSAY
-from tests.test_pdf import EPOCH, page_texts
+from tests.writers.pdf.test_pdf import EPOCH, page_texts
 
 FRONT_APART, THREE_PARTS = "front beside body", "front and two parts"
 

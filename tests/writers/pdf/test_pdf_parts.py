@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from tests.conftest import ESSAY
 from tests.pagelines import body_lines, head_line, read_pages
-from tests.test_pdf import (
+from tests.writers.pdf.test_pdf import (
     BOTTOM,
     EPOCH,
     TOP,
@@ -25,7 +25,7 @@ from tests.test_pdf import (
     page_texts,
     section_openings,
 )
-from tests.test_pdf_pages import heading_pages, printed_contents
+from tests.writers.pdf.test_pdf_pages import heading_pages, printed_contents
 
 TWO_PARTS, FRONT_APART = "two parts", "front apart"
 

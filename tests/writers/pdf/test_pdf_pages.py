@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from pipeline.editions import PREVIOUS, Companion
 from tests.pagelines import body_lines, read_pages
-from tests.test_pdf import BOTTOM, EPOCH, TOP, annotations, contents_lines, page_texts, render_source
+from tests.writers.pdf.test_pdf import BOTTOM, EPOCH, TOP, annotations, contents_lines, page_texts, render_source
 
 HELD = "the contents' page numbers of the previous PDF still hold"
 MOVED = "a section moved to another page since the previous PDF"
@@ -65,7 +65,7 @@ FILLER = "".join(f"filler paragraph {n} with enough words in it to take up a few
 
 
 def test_the_previous_pdf_gives_the_same_bytes_with_less_layout(tmp_path, caplog):
-    # A contents too short to be laid out apart from the body (the essay's is: tests/test_pdf_parts.py).
+    # A contents too short to be laid out apart from the body (the essay's is: tests/writers/pdf/test_pdf_parts.py).
     source = tmp_path / "sections.md"
     source.write_text(SECTIONS.replace("{filler}", FILLER), encoding="utf-8")
     _document, cold = render_source(source, tmp_path, "cold", SOURCE_DATE_EPOCH=EPOCH)

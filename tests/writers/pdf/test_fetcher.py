@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from pipeline.writers.pdf.fetcher import RefusedResource, SandboxedFetcher
 from tests.conftest import FIXTURES, document_from_text
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
+STYLES = Path(__file__).resolve().parents[3] / "styles"
 PNG = (FIXTURES / "pixel.png").read_bytes()
 
 

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from pipeline.writers.pdf.impose import impose_zine
 from tests.conftest import ESSAY, run_chapbook
-from tests.test_impose import book, labels
+from tests.writers.pdf.test_impose import book, labels
 
 A4 = (841.89, 595.276)
 PANEL = (A4[0] / 4, A4[1] / 2)

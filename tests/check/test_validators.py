@@ -126,7 +126,7 @@ def test_missing_tools_are_skipped_with_the_install_command(tmp_path, monkeypatc
 
 def _bad_book(path: Path) -> Path:
     """An EPUB that EPUB readers open but Ace must fault: no xml:lang on the package, an image without alt."""
-    pixel = (Path(__file__).parent / "fixtures" / "pixel.png").read_bytes()
+    pixel = (Path(__file__).resolve().parents[1] / "fixtures" / "pixel.png").read_bytes()
     with zipfile.ZipFile(path, "w") as book:
         book.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
         book.writestr("META-INF/container.xml", CONTAINER)

@@ -13,7 +13,7 @@ from pypdf import PdfReader, PdfWriter
 from pipeline.check.printing import check_booklet, check_print, font_programs
 from pipeline.editions import Companion
 from tests.conftest import ESSAY, FIXTURES, read_fixture, run_chapbook
-from tests.test_impose import book, fold, half_sheets, labels
+from tests.writers.pdf.test_impose import book, fold, half_sheets, labels
 
 MM = 72 / 25.4
 A5 = (148 * MM, 210 * MM)
