@@ -112,7 +112,7 @@ def open_transport(destination: Destination, environ: dict[str, str], *, accept_
 
     state = _state_folder(environ)
     key = hashlib.sha256(str(destination).encode("utf-8")).hexdigest()[:16]
-    return TitanTransport(destination, read_token(environ, token_file), Pins(state / PINS_FILE, notes),
+    return TitanTransport(destination, read_token(environ, token_file), Pins(state / PINS_FILE, notes, dry_run),
                           state / "publish" / f"titan-{destination.host}-{destination.port}-{key}.json", timeout)
 
 
