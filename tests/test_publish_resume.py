@@ -187,3 +187,16 @@ def test_a_titan_dry_run_pins_no_certificate(tmp_path):
         assert not pins.exists()
     finally:
         host.close()
+
+
+def test_a_folder_whose_manifest_was_lost_is_read_back_and_nothing_is_sent_again(tmp_path):
+    srv = tmp_path / "srv"
+    outdir = str(capsule_versions()["v1"].parent)
+    assert run_chapbook("publish", outdir, "--to", str(srv)).returncode == 0
+    (srv / MANIFEST).unlink()
+    written = {path: path.stat().st_mtime_ns for path in srv.rglob("*") if path.is_file()}
+    again = run_chapbook("publish", outdir, "--to", str(srv))
+    files = len(tree(capsule_versions()["v1"]))
+    assert summary(again) == f"nothing changed: {files} file(s) already at {srv.as_uri()}, nothing sent"
+    assert {path: path.stat().st_mtime_ns for path in written} == written  # not one file rewritten
+    assert set(json.loads((srv / MANIFEST).read_text())["files"]) == set(tree(srv))  # the manifest is back
