@@ -347,7 +347,7 @@ def publish(outdir: Path, web: bool, destination: str | None, dry_run: bool, acc
     from pipeline.publish import publish as publish_folder
     from pipeline.publish.redact import address_secrets, redact
     from pipeline.publish.titan import read_token
-    from pipeline.settings import load_project_settings
+    from pipeline.settings import PROJECT_FILE, load_project_settings
     from pipeline.writers.gemini.capsule import FEED
 
     secrets: set[str] = set()
@@ -369,7 +369,9 @@ def publish(outdir: Path, web: bool, destination: str | None, dry_run: bool, acc
         with contextlib.suppress(ChapbookError):  # an unreadable token file is reported where it is used
             secrets.add(read_token(dict(os.environ), settings.titan_token_file or None))
         secrets.discard("")
-        target = site.destination(destination or getattr(settings, site.setting))
+        configured = getattr(settings, site.setting)
+        where = "--to" if destination else f"{site.setting} in {Path.cwd() / PROJECT_FILE}" if configured else ""
+        target = site.destination(destination or configured, where)
         report = publish_folder(site.built_folder(outdir), target, dry_run=dry_run, site=site.name,
                                 accept_new_host_key=accept_new_host_key, token_file=settings.titan_token_file or None,
                                 progress=None if quiet or not sys.stdout.isatty() else progress,

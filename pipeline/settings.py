@@ -109,9 +109,11 @@ SETTINGS: tuple[Setting, ...] = (
             "2024-01-01", scope="project", pattern=r"(\d{4}-\d{2}-\d{2})?", table="collection"),
     Setting("collection_until", "", "the collection's last day (YYYY-MM-DD); empty: the last post's",
             "2024-12-31", scope="project", pattern=r"(\d{4}-\d{2}-\d{2})?", table="collection"),
-    Setting("publish_to", "", "where `chapbook publish` sends the capsule: `sftp://`, `titan://` or a folder",
+    Setting("publish_to", "", "where `chapbook publish` sends the capsule: `sftp://`, `titan://`, "
+            "`file://` or a folder path starting with `/`, `./` or `~`",
             "sftp://me@example.org/srv/gemini", scope="project"),
-    Setting("publish_web_to", "", "where `chapbook publish --web` sends the web site: `sftp://` or a folder",
+    Setting("publish_web_to", "", "where `chapbook publish --web` sends the web site: `sftp://`, `file://` "
+            "or a folder path starting with `/`, `./` or `~`",
             "sftp://me@example.org/srv/www", scope="project"),
     Setting("titan_token_file", "", "a file whose first line is the Titan upload token (or set "
             "`CHAPBOOK_TITAN_TOKEN`)", "~/.config/chapbook/titan-token", scope="project"),

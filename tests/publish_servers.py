@@ -70,7 +70,8 @@ class SFTPHost:
     `drop_after` (bytes) makes it abort the connection once that much file data has arrived. The hostile
     host of issue 28 is the same server told to misbehave: `stall` holds the steps at which it stops
     answering (`login`, `lstat`, `open`, `read`, `write`, `scandir`), `fail_after` (bytes) answers a write
-    with an SFTP failure mid-file, and `size_lie` is added to every size it reports.
+    with an SFTP failure mid-file, `size_lie` is added to every size it reports, and `write_delay` (seconds)
+    slows every write (a long publish, to interrupt).
     """
 
     def __init__(self, root: Path, host_key, authorized_key) -> None:
@@ -83,6 +84,7 @@ class SFTPHost:
         self.fail_after: int | None = None
         self.stall: set[str] = set()
         self.size_lie = 0
+        self.write_delay = 0.0
         self.loop = asyncio.new_event_loop()
         self.loop.set_exception_handler(lambda _loop, _context: None)  # a stalled handler is dropped at close
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -111,6 +113,7 @@ class SFTPHost:
 
             async def write(self, file_obj, offset, data):
                 await host.pause("write")
+                await asyncio.sleep(host.write_delay)
                 host.bytes_written += len(data)
                 if host.drop_after is not None and host.bytes_written > host.drop_after:
                     self.channel.get_connection().abort()  # the line drops mid-file

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -28,9 +30,11 @@ from pipeline.publish.plan import (
     folder_files,
     manifest_after,
     manifest_site,
+    manifest_so_far,
     plan_publish,
     read_manifest,
     render_manifest,
+    unconfirmed,
 )
 from pipeline.publish.redact import redact
 from pipeline.publish.sites import SITES, site_label
@@ -90,8 +94,9 @@ def _state_folder(environ: dict[str, str]) -> Path:
 def open_transport(destination: Destination, environ: dict[str, str], *, accept_new_host_key: bool = False,
                    token_file: str | Path | None = None, known_hosts: Path | None = None,
                    client_keys: list[Path] | None = None, notes: list[str] | None = None,
-                   timeout: float = DEFAULT_TIMEOUT):
-    """Connect to `destination`; the transport reads, writes and deletes files there."""
+                   timeout: float = DEFAULT_TIMEOUT, dry_run: bool = False):
+    """Connect to `destination`; the transport reads, writes and deletes files there (with `dry_run`, it is
+    only read, and nothing on this machine is written either: not even a new host key)."""
     notes = notes if notes is not None else []
     if destination.scheme == "file":
         from pipeline.publish.local import FolderTransport
@@ -101,13 +106,13 @@ def open_transport(destination: Destination, environ: dict[str, str], *, accept_
         from pipeline.publish.sftp import SFTPTransport
 
         return SFTPTransport(destination, known_hosts or Path.home() / ".ssh" / "known_hosts",
-                             accept_new_host_key, client_keys, notes, timeout)
+                             accept_new_host_key, client_keys, notes, timeout, dry_run)
     from pipeline.publish.titan import TitanTransport, read_token
     from pipeline.publish.tofu import PINS_FILE, Pins
 
     state = _state_folder(environ)
     key = hashlib.sha256(str(destination).encode("utf-8")).hexdigest()[:16]
-    return TitanTransport(destination, read_token(environ, token_file), Pins(state / PINS_FILE, notes),
+    return TitanTransport(destination, read_token(environ, token_file), Pins(state / PINS_FILE, notes, dry_run),
                           state / "publish" / f"titan-{destination.host}-{destination.port}-{key}.json", timeout)
 
 
@@ -134,6 +139,31 @@ def _nothing_changed_yet():
         yield
     except ChapbookError as error:
         raise replace(error, problem=f"{error.problem}; nothing was changed yet") from None
+
+
+class _StopRequest:
+    requested = False
+
+
+@contextmanager
+def _stopped_by_ctrl_c():
+    """While files are sent, Ctrl-C (SIGINT) asks the loop to stop before the next file instead of cutting one
+    in half; a second Ctrl-C stops at once. Only the main thread can take signals; elsewhere nothing changes."""
+    stop = _StopRequest()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def ask(signum, frame):
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.requested = True
+
+    previous = signal.signal(signal.SIGINT, ask)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def page_type(folder: Path, relative: str) -> str:
@@ -166,7 +196,7 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
     notes: list[str] = []
     transport = open_transport(destination, environ, accept_new_host_key=accept_new_host_key,
                                token_file=token_file, known_hosts=known_hosts, client_keys=client_keys, notes=notes,
-                               timeout=timeout)
+                               timeout=timeout, dry_run=dry_run)
     try:
         files = {path: source for path, source in folder_files(folder).items() if transport.accepts(path)}
         contents = {path: source.read_bytes() for path, source in files.items()}
@@ -178,22 +208,38 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
         with _nothing_changed_yet():
             sizes = transport.sizes(sorted(local))
             gone = {path: transport.sha256(path, manifest[path].size) for path in sorted(set(manifest) - set(local))}
-        actions = plan_publish(local, manifest, sizes, gone)
+            # A file of the same size the manifest does not vouch for is read back (bounded by that size) and
+            # hashed: after an interrupted publish it is usually the very file, and rsync would not resend it.
+            same = {path for path in unconfirmed(local, manifest, sizes)
+                    if transport.sha256(path, local[path].size) == local[path].sha256}
+        actions = plan_publish(local, manifest, sizes, gone, same)
         report = PublishReport(str(destination), actions, dry_run, notes)
         if dry_run:
             return report
+        removed = getattr(transport, "remove_leftovers", list)()
+        if removed:
+            notes.append(f"removed {len(removed)} temporary file(s) an interrupted publish left there")
         changes = [action for action in actions if action.kind in ("send", "replace", "delete")]
-        for number, action in enumerate(changes, 1):
-            try:
-                if action.kind == "delete":
-                    transport.delete(action.path)
-                else:
-                    transport.put(action.path, contents[action.path], page_type(folder, action.path))
-            except ChapbookError as error:
-                raise replace(error, problem=f"{error.problem} at {action.path}; {number - 1} of {len(changes)} "
-                              "changes were made before") from None
-            if progress:
-                progress(action, number, len(changes))
+        kept = [action for action in actions if action.kind == "keep"]
+        with _stopped_by_ctrl_c() as stop:
+            for number, action in enumerate(changes, 1):
+                if stop.requested:
+                    transport.save_manifest(render_manifest(manifest_so_far(manifest, local,
+                                                                            kept + changes[:number - 1]), site))
+                    sent = sum(step.kind != "delete" for step in changes[:number - 1])
+                    raise ChapbookError(str(destination), f"stopped by Ctrl-C: {sent} file(s) sent, {number - 1} of "
+                                        f"{len(changes)} changes made; the files sent are complete and the manifest "
+                                        "there records them", "publish again to finish")
+                try:
+                    if action.kind == "delete":
+                        transport.delete(action.path)
+                    else:
+                        transport.put(action.path, contents[action.path], page_type(folder, action.path))
+                except ChapbookError as error:
+                    raise replace(error, problem=f"{error.problem} at {action.path}; {number - 1} of "
+                                  f"{len(changes)} changes were made before") from None
+                if progress:
+                    progress(action, number, len(changes))
         after = manifest_after(local, manifest, actions)
         if changes or after != manifest:
             transport.save_manifest(render_manifest(after, site))

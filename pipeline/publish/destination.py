@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -55,7 +56,7 @@ def parse_destination(text: str, where: str = "publish_to", examples: str = _EXA
         raise ChapbookError("publish", "no destination to publish to",
                             f"pass --to or set {where} in chapbook.toml ({examples})")
     if "://" not in text:
-        return Destination("file", str(Path(text).expanduser().resolve()), setting=where)
+        return Destination("file", str(local_path(text, where, examples)), setting=where)
     shown = redacted_address(text)  # never echo a password back, whatever it holds (pipeline/publish/redact.py)
     try:
         parts = urlsplit(text)
@@ -92,6 +93,31 @@ def parse_destination(text: str, where: str = "publish_to", examples: str = _EXA
     if scheme == "titan" and not path.endswith("/"):
         path += "/"
     return Destination(scheme, path, parts.hostname, port, unquote(parts.username or ""), where)
+
+
+# A local folder is written as a path that cannot be mistaken for an address; `host:path` is scp's way
+# of naming a remote folder, which chapbook once took for a local folder of that name.
+_PATH_STARTS = ("/", "./", "../", "~")
+_SCP_STYLE = re.compile(r"^(?:(?P<user>[^@/:]+)@)?(?P<host>\[[^\]]*\]|[^/:]+):(?P<path>.*)$")
+
+
+def local_path(text: str, where: str, examples: str = _EXAMPLES) -> Path:
+    """The folder a destination without a scheme names; it must start with `/`, `./`, `../` or `~`, and
+    scp's `host:path` is refused with the sftp:// address it probably means."""
+    scp = _SCP_STYLE.match(text)
+    if scp and not text.startswith(_PATH_STARTS):
+        path = scp.group("path")
+        if "@" in path:  # `user:password@host:path`: never echoed, the password would be printed
+            raise ChapbookError("publish", f"{where}: a password in the address would be stored and shown",
+                                "use an SSH key and write sftp://user@host/path")
+        address = f"sftp://{scp.group('user') + '@' if scp.group('user') else ''}{scp.group('host')}" + \
+            (path if path.startswith("/") else f"/~/{path}" if path else "/~/")
+        raise ChapbookError(escaped(text), f"{where}: host:path is scp's way of writing a remote folder, and "
+                            "chapbook needs the scheme", f"write {escaped(address)}")
+    if not text.startswith(_PATH_STARTS):
+        raise ChapbookError(escaped(text), f"{where}: a destination says its scheme",
+                            f"write ./{escaped(text)} for a folder here, or an address like {examples}")
+    return Path(text).expanduser().resolve()
 
 
 def host_name_problem(host: str) -> str:

@@ -23,6 +23,9 @@ class FolderTransport:
     def __init__(self, destination: Destination) -> None:
         self.destination = destination
         self.root = Path(destination.path)
+        if self.root.exists() and not self.root.is_dir():
+            raise ChapbookError(str(destination), f"{destination.setting}: this is a file, and chapbook publishes "
+                                "into a folder", f"name a folder ({destination.setting})")
         if not self.root.parent.is_dir():
             raise ChapbookError(str(destination), "no such folder (its parent does not exist)",
                                 f"create it first, or correct {destination.setting}")
@@ -96,6 +99,14 @@ class FolderTransport:
             atomic_write(path, data)
         except OSError as error:
             raise os_failure(self.destination, error, relative) from None
+
+    def remove_leftovers(self) -> list[str]:
+        """Remove the temporary files an interrupted publish left in the folder; the paths removed."""
+        if not self.root.is_dir():
+            return []
+        before = set(self.root.rglob(".*.part"))
+        remove_stale_parts(self.root)
+        return sorted(path.relative_to(self.root).as_posix() for path in before if not path.exists())
 
     def delete(self, relative: str) -> None:
         """Remove one file chapbook published."""

@@ -166,18 +166,21 @@ def render_manifest(files: dict[str, Published], site: str = FIRST_SITE) -> byte
 
 
 def plan_publish(local: dict[str, Published], manifest: dict[str, Published], remote_sizes: dict[str, int] | None,
-                 remote_digests: dict[str, str | None]) -> list[Action]:
+                 remote_digests: dict[str, str | None], same_there: set[str] = frozenset()) -> list[Action]:
     """The steps that bring the destination to `local`, in publish order, deletions last.
 
     `remote_sizes` holds the size of each local path found at the destination (None: the transport cannot
     tell, so the manifest is trusted). `remote_digests` holds, for each manifest path no longer made, the
     digest of the file at the destination now (None: it is gone; "?": it could not be read back).
+    `same_there` holds the local paths whose file at the destination was read back and found identical (a
+    publish interrupted before it wrote its manifest): they are kept, not sent again.
     """
     actions = []
     for path in sorted(local, key=publish_rank):
         entry, published = local[path], manifest.get(path)
         there = path in manifest if remote_sizes is None else path in remote_sizes
-        if published == entry and there and (remote_sizes is None or remote_sizes[path] == entry.size):
+        if path in same_there or \
+                published == entry and there and (remote_sizes is None or remote_sizes[path] == entry.size):
             actions.append(Action("keep", path, entry.size))
         elif there or published:
             actions.append(Action("replace", path, entry.size))
@@ -196,6 +199,30 @@ def plan_publish(local: dict[str, Published], manifest: dict[str, Published], re
         else:
             actions.append(Action("leave", path, reason="changed at the destination since chapbook published it"))
     return actions
+
+
+def unconfirmed(local: dict[str, Published], manifest: dict[str, Published],
+                remote_sizes: dict[str, int] | None) -> list[str]:
+    """The local paths worth reading back before sending: a file of the same size is at the destination, but
+    the manifest does not record this content for it (missing or stale after an interrupted publish)."""
+    if remote_sizes is None:
+        return []
+    return [path for path, entry in sorted(local.items())
+            if remote_sizes.get(path) == entry.size and manifest.get(path) != entry]
+
+
+def manifest_so_far(manifest: dict[str, Published], local: dict[str, Published],
+                    done: list[Action]) -> dict[str, Published]:
+    """What the destination holds when a publish stops after the actions `done`: the files sent, and the rest as
+    the previous manifest recorded them (a file not yet replaced is still the old one). `done` holds the files
+    kept and the changes made."""
+    after = dict(manifest)
+    for action in done:
+        if action.kind == "delete":
+            after.pop(action.path, None)
+        else:
+            after[action.path] = local[action.path]
+    return after
 
 
 def manifest_after(local: dict[str, Published], manifest: dict[str, Published],

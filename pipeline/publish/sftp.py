@@ -53,6 +53,11 @@ def temporary_name(relative: str) -> str:
     return str(path.with_name(f".{path.name}.chapbook.part"))
 
 
+def is_temporary_name(name: str) -> bool:
+    """Whether a file name is one temporary_name gives (a leftover when no publish is running)."""
+    return name.startswith(".") and name.endswith(".chapbook.part") and len(name) > len("..chapbook.part")
+
+
 class _HostKeyVerdict:
     """What was wrong with the host key, recorded by the check so the error can say it."""
 
@@ -61,7 +66,7 @@ class _HostKeyVerdict:
         self.fingerprint = ""
 
 
-def _client_factory(known_hosts: Path, accept_new: bool, verdict: _HostKeyVerdict):
+def _client_factory(known_hosts: Path, accept_new: bool, verdict: _HostKeyVerdict, dry_run: bool = False):
     import asyncssh
 
     class HostKeyCheck(asyncssh.SSHClient):
@@ -74,6 +79,9 @@ def _client_factory(known_hosts: Path, accept_new: bool, verdict: _HostKeyVerdic
             if not accept_new:
                 verdict.problem = "unknown"
                 return False
+            if dry_run:  # a dry run writes nothing anywhere, known_hosts included
+                verdict.problem = "seen"
+                return True
             known_hosts.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             algorithm, blob = key.export_public_key("openssh").decode("ascii").split()[:2]
             line = f"{known_hosts_name(host, port)} {algorithm} {blob}"
@@ -100,8 +108,10 @@ class SFTPTransport:
 
     def __init__(self, destination: Destination, known_hosts: Path, accept_new_host_key: bool = False,
                  client_keys: list[Path] | None = None, notes: list[str] | None = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, dry_run: bool = False) -> None:
         self.destination = destination
+        self.dry_run = dry_run
+        self.leftovers: list[str] = []  # temporary files a dropped or stopped publish left, found while listing
         self.timeout = timeout
         self.known_hosts = known_hosts
         self.accept_new = accept_new_host_key
@@ -162,7 +172,7 @@ class SFTPTransport:
         host, port = self.destination.host, self.destination.port
         options = {"username": self.destination.user or login_name(), "connect_timeout": self.timeout,
                    "known_hosts": lambda h, a, p: (_recorded_keys(self.known_hosts, h, a, p), [], []),
-                   "client_factory": _client_factory(self.known_hosts, self.accept_new, verdict),
+                   "client_factory": _client_factory(self.known_hosts, self.accept_new, verdict, self.dry_run),
                    "preferred_auth": "publickey", "password": None, "kbdint_auth": False}
         if self.client_keys is not None:
             options |= {"client_keys": [str(key) for key in self.client_keys], "agent_path": None}
@@ -196,6 +206,9 @@ class SFTPTransport:
             raise  # said by _run, with what was being done
         except OSError as error:
             raise connection_failure(where, error, self.timeout, "SSH server") from None
+        if verdict.problem == "seen":
+            self.notes.append(f"{known_hosts_name(host, port)}: new host key {verdict.fingerprint}, not added to "
+                              f"{self.known_hosts} (a dry run writes nothing)")
         if verdict.problem == "added":
             self.notes.append(f"{known_hosts_name(host, port)}: host key added to {self.known_hosts} "
                               f"({verdict.fingerprint})")
@@ -234,6 +247,8 @@ class SFTPTransport:
                                                               self.destination.path or "."))
             except (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNotADirectory):
                 return {}
+            self.leftovers.extend(f"{folder}/{name.filename}".lstrip("/") for name in names
+                                  if is_temporary_name(name.filename) and _is_regular(name.attrs))
             return {name.filename: name.attrs.size for name in names
                     if _is_regular(name.attrs) and isinstance(name.attrs.size, int)}
 
@@ -303,6 +318,14 @@ class SFTPTransport:
                 await self._within(self._sftp.rename(temporary, self._remote(relative)))
 
         self._run(upload(), f"sending {relative}")
+
+    def remove_leftovers(self) -> list[str]:
+        """Remove the temporary files an interrupted publish left beside the files listed (never in a dry run);
+        the paths removed."""
+        removed, self.leftovers = self.leftovers, []
+        for relative in removed:
+            self.delete(relative)
+        return removed
 
     def delete(self, relative: str) -> None:
         """Remove one file chapbook published."""

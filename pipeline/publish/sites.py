@@ -37,12 +37,13 @@ class Site:
             raise ChapbookError(folder, f"no {self.label} here", f"run chapbook build -f {self.name} first")
         return folder
 
-    def destination(self, text: str) -> Destination:
-        """Where to send it (from --to, else the setting); a protocol that cannot carry it is one line."""
-        destination = parse_destination(text, self.setting, self.examples)
+    def destination(self, text: str, where: str = "") -> Destination:
+        """Where to send it (from --to, else the setting); a protocol that cannot carry it is one line. `where`
+        says where `text` came from (`--to`, `publish_to in /path/chapbook.toml`), named in every error."""
+        destination = parse_destination(text, where or self.setting, self.examples)
         if destination.scheme in self.refused:
-            raise ChapbookError(str(destination), f"the {self.label} cannot be published over "
-                                f"{destination.scheme}://, {self.refused[destination.scheme]}",
+            raise ChapbookError(str(destination), f"{destination.setting}: the {self.label} cannot be published "
+                                f"over {destination.scheme}://, {self.refused[destination.scheme]}",
                                 f"publish it by sftp:// or to a folder (--to or {self.setting}: {self.examples})")
         return destination
 

@@ -28,6 +28,7 @@ class Pins:
 
     path: Path
     notes: list[str] = field(default_factory=list)
+    dry_run: bool = False  # a new certificate is accepted for this run only, and nothing is written
 
     def _read(self) -> dict[str, str]:
         try:
@@ -46,6 +47,9 @@ class Pins:
             raise ChapbookError(where, f"the server's certificate changed since chapbook first connected "
                                 f"(pinned {pinned}, now {fingerprint})",
                                 f"if the host's owner confirms the new one, delete its line from {self.path}")
+        if self.dry_run:
+            self.notes.append(f"{where}: new certificate {fingerprint}, not pinned (a dry run writes nothing)")
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with self.path.open("a", encoding="utf-8") as stream:
             stream.write(f"{where} {fingerprint}\n")

@@ -86,9 +86,9 @@ def test_over_sftp_to_publish_web_to_with_the_host_in_known_hosts(outdir, tmp_pa
 def test_titan_a_missing_site_and_a_missing_destination_are_one_line_each(outdir, tmp_path):
     titan = publish(outdir, "--web", "--to", "titan://example.org/", tmp_path=tmp_path)
     assert titan.returncode == 1 and titan.stderr.splitlines() == [
-        "titan://example.org/: the web site cannot be published over titan://, a Gemini protocol that web servers "
-        "do not take; publish it by sftp:// or to a folder (--to or publish_web_to: sftp://me@example.org/srv/www, "
-        "file:///srv/www)"]
+        "titan://example.org/: --to: the web site cannot be published over titan://, a Gemini protocol that web "
+        "servers do not take; publish it by sftp:// or to a folder (--to or publish_web_to: "
+        "sftp://me@example.org/srv/www, file:///srv/www)"]
     unbuilt = publish(tmp_path, "--web", "--to", str(tmp_path / "www"), tmp_path=tmp_path)
     assert unbuilt.returncode == 1 and unbuilt.stderr.splitlines() == [
         f"{tmp_path / 'web'}: no web site here; run chapbook build -f web first"]
