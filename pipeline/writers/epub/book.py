@@ -22,6 +22,7 @@ from pipeline.files.resources import STYLES
 from pipeline.writers.epub import package
 from pipeline.writers.epub.package import LABELS, NavEntry
 from pipeline.writers.shared.cover import cover_image
+from pipeline.writers.shared.list_markers import bullet_rules
 from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
 
 log = logging.getLogger("chapbook")
@@ -285,7 +286,7 @@ def render(document: Document, companions: dict | None = None) -> bytes:
     pages = _pages(epub, document, sections, options, (package.STYLESHEET, package.GENERATED_STYLESHEET))
     # Media types are set explicitly, never guessed by ebooklib from the name (EPUBCheck OPF-029, RSC-032).
     book.add_item(epub.EpubItem(uid="style", file_name=package.STYLESHEET, media_type="text/css",
-                                content=(STYLES / "epub.css").read_bytes()))
+                                content=(STYLES / "epub.css").read_bytes() + bullet_rules().encode("utf-8")))
     book.add_item(epub.EpubItem(uid="generated-style", file_name=package.GENERATED_STYLESHEET, media_type="text/css",
                                 content=package.class_rules(styles)))
     for number, image in enumerate(images.values(), start=1):

@@ -15,12 +15,13 @@ from pipeline.document import Document, Heading
 from pipeline.paper import PAGE_FORMATS, length_in_points
 from pipeline.writers.shared.balance import balanced_lines, text_width
 from pipeline.writers.shared.fonts import TEXT_FAMILY, font_files
+from pipeline.writers.shared.list_markers import BULLETS
 
 CONTENTS_DEPTH = 2  # sections and subsections; bookmarks keep every level
 CONTENTS_LABEL = "contents"
-# Text chapbook itself sets (contents label, page and note numbers, list markers from
-# print.css, brackets around printed URLs), so the coverage check sees it too.
-GENERATED_TEXT = f"{CONTENTS_LABEL} 0123456789 . ( ) • – ‣ ◊ + × · …"
+# Text chapbook itself sets (contents label, page and note numbers, list markers, brackets
+# around printed URLs), so the coverage check sees it too.
+GENERATED_TEXT = f"{CONTENTS_LABEL} 0123456789 . ( ) {' '.join(BULLETS)} · …"
 # The title's size and side padding in print.css (.title-page .title), for balancing its lines.
 TITLE_SCALE, TITLE_PADDING = 2.0, 1.5  # times the base size; ems of the title's own size, each side
 LAST_WORD_CLASS = "last-word"  # print.css sets it without hyphenation
