@@ -366,6 +366,24 @@ def test_chapbook_labels_are_lowercase_and_landmarks_complete(built):
         assert title and title == title.lower(), name
 
 
+@pytest.mark.parametrize("name", ["sections", "essay"])
+def test_ncx_states_the_true_depth_and_a_play_order_on_every_nav_point(built, name):
+    book = Book(built[name])
+    ncx = book.xml("EPUB/toc.ncx")
+    depth = ncx.find("ncx:head/ncx:meta[@name='dtb:depth']", NS).get("content")
+
+    def nav_depth(element: ET.Element, level: int = 0) -> int:
+        deeper = [nav_depth(child, level + 1 if child.tag == H + "ol" else level) for child in element]
+        return max([level, *deeper])
+
+    toc = book.xml(book.nav_path).find(".//x:nav[@epub:type='toc']", NS)
+    assert int(depth) == nav_depth(toc) >= 2  # the EPUB 3 nav's nesting, read independently
+    points = list(ncx.iter("{http://www.daisy.org/z3986/2005/ncx/}navPoint"))
+    assert [point.get("playOrder") for point in points] == [str(n) for n in range(1, len(points) + 1)]
+    sources = [point.find("ncx:content", NS).get("src") for point in points]
+    assert sources == [a.get("href") for a in toc.iter(H + "a")]  # play order is the contents' reading order
+
+
 def test_title_page_carries_title_and_subtitle_as_typed(built):
     book = Book(built["extras"])
     title_page = book.xml(book.spine[1])
@@ -720,6 +738,17 @@ def test_six_list_levels_stay_indented_on_a_phone(chromium, unpacked_books):
         assert box.right <= PHONE[0]
     assert max(lefts) >= 6
     assert all(lefts[depth + 1] > lefts[depth] + 8 for depth in range(1, 6)), lefts
+
+
+def test_landmarks_and_page_list_stay_hidden_without_the_hidden_attribute(chromium, unpacked_books):
+    # A reading system that ignores `hidden` still has epub.css: the menus' navs must not show on the page.
+    nav = next(page for page in _documents(unpacked_books["essay"]) if page.name == "nav.xhtml")
+    with chromium.open(nav, PHONE[0], "light", PHONE[1], root=unpacked_books["essay"]) as view:
+        shown = view.evaluate("""() => Array.from(document.querySelectorAll('nav')).map(nav => {
+            nav.removeAttribute('hidden');
+            return [nav.getAttribute('epub:type'), getComputedStyle(nav).display];
+        })""")
+    assert dict(shown) == {"toc": "block", "landmarks": "none", "page-list": "none"}, shown
 
 
 def _keys(text: str) -> list[str]:
