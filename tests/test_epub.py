@@ -223,7 +223,7 @@ def test_asterisk_markers_link_to_the_notes_and_stay_asterisks(built, name):
     book = Book(built[name])
     refs = [(doc, a) for doc in book.content_documents() for a in book.xml(doc).iter(H + "a")
             if a.get("class") == "asterisk-ref"]
-    assert [a.text for _doc, a in refs] == ["*", "**"]
+    assert [a.text.split()[0][:len(marker)] for (_doc, a), marker in zip(refs, ["*", "**"], strict=True)] == ["*", "**"]
     for (doc, ref), marker in zip(refs, ["* ", "** "], strict=True):
         note = book.target(ref.get("href"), doc)
         assert note is not None and note.get("class") == "asterisk-note"
@@ -364,6 +364,22 @@ def test_chapbook_labels_are_lowercase_and_landmarks_complete(built):
     for name in book.content_documents():
         title = text(book.xml(name).find("x:head/x:title", NS))
         assert title and title == title.lower(), name
+
+
+@pytest.mark.parametrize("name", ["asterisk-notes", "essay"])
+def test_every_asterisk_note_links_back_and_every_reference_is_a_word_wide(built, name):
+    book = Book(built[name])
+    refs = [(doc, a) for doc in book.content_documents() for a in book.xml(doc).iter(H + "a")
+            if a.get("class") == "asterisk-ref"]
+    assert refs and all(re.search(r"\*+\w", text(a)) for _doc, a in refs)  # the marker and its word
+    notes = [(doc, div) for doc in book.content_documents() for div in book.xml(doc).iter(H + "div")
+             if div.get("class") == "asterisk-note"]
+    assert len(notes) == 2
+    for doc, note in notes:
+        (back,) = [a for a in note.iter(H + "a") if a.get("role") == "doc-backlink"]
+        reference = book.target(back.get("href"), doc)
+        assert reference is not None and reference.get("class") == "asterisk-ref"
+        assert book.target(reference.get("href"), doc).get("id") == note.get("id")
 
 
 @pytest.mark.parametrize("name", ["sections", "essay"])

@@ -257,7 +257,7 @@ def body_html(document: Document) -> str:
     """The essay itself, rendered by the shared XHTML renderer with pandoc notes as inline footnotes."""
     from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
 
-    options = HtmlOptions(notes="inline", image_src=lambda resource: resource.path.as_uri())
+    options = HtmlOptions(notes="inline", image_src=lambda resource: resource.path.as_uri(), backlinks=False)
     body = render_blocks(whole_last_words(breakable_long_runs(document.blocks)), document, options).body
     return label_headings(body, document.outline())
 
