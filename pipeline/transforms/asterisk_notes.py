@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.ast import Node, attr, has_class, map_inlines
+from pipeline.ast import Node, attr, map_inlines
 from pipeline.document import Document
 
 NOTE_CLASS = "asterisk-note"
@@ -30,16 +30,22 @@ def _note_marker(block: Node) -> str | None:
     return None
 
 
-def _link_markers(markers: set[str]):
+def ref_id(marker: str, occurrence: int = 1) -> str:
+    """The anchor of the `occurrence`-th marker word pointing at the note `marker` (`*` -> asterisk-ref-1)."""
+    return f"{REF_CLASS}-{len(marker)}" + (f"-{occurrence}" if occurrence > 1 else "")
+
+
+def _link_markers(markers: set[str], seen: dict[str, int]):
     def change(inlines: list[Node]) -> list[Node]:
         result: list[Node] = []
         for inline in inlines:
             match = _MARKER_WORD.match(inline["c"]) if inline.get("t") == "Str" else None
             if match and match.group(1) in markers:
-                marker, rest = match.groups()
-                result.append({"t": "Span", "c": [attr("", [REF_CLASS], {"note": note_id(marker)}),
-                                                  [{"t": "Str", "c": marker}]]})
-                result.append({"t": "Str", "c": rest})
+                marker = match.group(1)
+                seen[marker] = seen.get(marker, 0) + 1
+                # The whole word is the reference, so a finger can hit it, not the asterisk alone.
+                result.append({"t": "Span", "c": [attr(ref_id(marker, seen[marker]), [REF_CLASS],
+                                                       {"note": note_id(marker)}), [inline]]})
             else:
                 result.append(inline)
         return result
@@ -47,17 +53,22 @@ def _link_markers(markers: set[str]):
 
 
 def mark_asterisk_notes(document: Document) -> Document:
-    """Wrap top-level `* text` paragraphs as notes and link `*word` markers in other text to them."""
-    blocks: list[Node] = []
-    markers: set[str] = set()
-    for block in document.blocks:
+    """Wrap top-level `* text` paragraphs as notes and link `*word` markers in other text to them.
+
+    A note whose marker is referred to also records the first reference (`ref`), to link back to it.
+    """
+    notes: dict[str, int] = {}  # marker -> index of its note among the blocks
+    for index, block in enumerate(document.blocks):
         marker = _note_marker(block)
-        if marker and marker not in markers:
-            markers.add(marker)
-            block = {"t": "Div", "c": [attr(note_id(marker), [NOTE_CLASS], {"marker": marker}), [block]]}
-        blocks.append(block)
-    if not markers:
+        if marker and marker not in notes:
+            notes[marker] = index
+    if not notes:
         return document
-    linked = [block if has_class(block, NOTE_CLASS) else map_inlines([block], _link_markers(markers))[0]
-              for block in blocks]
-    return document.with_blocks(linked)
+    seen: dict[str, int] = {}
+    note_indexes = set(notes.values())
+    blocks = [block if index in note_indexes else map_inlines([block], _link_markers(set(notes), seen))[0]
+              for index, block in enumerate(document.blocks)]
+    for marker, index in notes.items():
+        keys = {"marker": marker, **({"ref": ref_id(marker)} if marker in seen else {})}
+        blocks[index] = {"t": "Div", "c": [attr(note_id(marker), [NOTE_CLASS], keys), [blocks[index]]]}
+    return document.with_blocks(blocks)

@@ -88,12 +88,25 @@ def test_disclaimers_are_asides_naming_their_kind_with_brackets_kept():
 def test_asterisk_refs_link_to_their_notes_and_keep_the_asterisks():
     root = rendered(read_fixture("asterisk-notes.md"))
     refs = root.findall(".//x:a[@class='asterisk-ref']", NS)
-    assert [(a.text, a.get("href")) for a in refs] == [("*", "#asterisk-note-1"), ("**", "#asterisk-note-2")]
+    # The whole marked word is the link, not the asterisk alone (a target a finger can hit).
+    assert [(a.text, a.get("href")) for a in refs] == [("*generated", "#asterisk-note-1"),
+                                                       ("**images,", "#asterisk-note-2")]
     notes = {div.get("id"): text(div).strip() for div in root.iter(X + "div") if div.get("class") == "asterisk-note"}
     assert notes["asterisk-note-1"].startswith('* i tend to avoid the word "ai"')
     assert notes["asterisk-note-2"].startswith('** i tend to avoid the word "art"')
     assert "thoughts on *generated **images, as someone computery" in text(root)
     assert root.find(".//x:em", NS) is None and root.find(".//x:ul", NS) is None
+
+
+def test_asterisk_notes_link_back_to_their_first_reference_except_in_print():
+    document = read_fixture("asterisk-notes.md")
+    root = rendered(document)
+    refs = {a.get("id"): a.get("href") for a in root.findall(".//x:a[@class='asterisk-ref']", NS)}
+    for note in (div for div in root.iter(X + "div") if div.get("class") == "asterisk-note"):
+        (back,) = [a for a in note.iter(X + "a") if a.get("role") == "doc-backlink"]
+        assert refs[back.get("href").lstrip("#")] == "#" + note.get("id")
+    printed = tree(render_blocks(document.blocks, document, HtmlOptions(notes="inline", backlinks=False)).body)
+    assert not [a for a in printed.iter(X + "a") if a.get("role") == "doc-backlink"]
 
 
 def test_asterisk_refs_follow_href_for_id():

@@ -22,6 +22,7 @@ from pipeline.files.resources import STYLES
 from pipeline.writers.epub import package
 from pipeline.writers.epub.package import LABELS, NavEntry
 from pipeline.writers.shared.cover import cover_image
+from pipeline.writers.shared.list_markers import bullet_rules
 from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
 
 log = logging.getLogger("chapbook")
@@ -285,7 +286,7 @@ def render(document: Document, companions: dict | None = None) -> bytes:
     pages = _pages(epub, document, sections, options, (package.STYLESHEET, package.GENERATED_STYLESHEET))
     # Media types are set explicitly, never guessed by ebooklib from the name (EPUBCheck OPF-029, RSC-032).
     book.add_item(epub.EpubItem(uid="style", file_name=package.STYLESHEET, media_type="text/css",
-                                content=(STYLES / "epub.css").read_bytes()))
+                                content=(STYLES / "epub.css").read_bytes() + bullet_rules().encode("utf-8")))
     book.add_item(epub.EpubItem(uid="generated-style", file_name=package.GENERATED_STYLESHEET, media_type="text/css",
                                 content=package.class_rules(styles)))
     for number, image in enumerate(images.values(), start=1):
@@ -314,8 +315,9 @@ def render(document: Document, companions: dict | None = None) -> bytes:
     buffer = io.BytesIO()
     # dcterms:modified must be UTC, CCYY-MM-DDThh:mm:ssZ (EPUB 3.3 package metadata); ebooklib 0.20 stamps the
     # local wall clock with a "Z" unless given `mtime`. Its own nav, guide and page list are replaced by ours.
+    # playOrder on every navPoint: the NCX's reading order, which readers of EPUB 2's NCX expect (NCX 8.4.2).
     options = {"mtime": modified, "epub3_pages": False, "epub2_guide": False, "epub3_landmark": False,
-               "raise_exceptions": True}
+               "raise_exceptions": True, "play_order": {"enabled": True, "start_from": 1}}
     writer = epub.EpubWriter(buffer, book, options)
     writer.process()
     writer.write()

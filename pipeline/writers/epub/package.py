@@ -133,12 +133,29 @@ def with_package_language(opf: bytes, lang: str) -> bytes:
     return re.sub(rb"<package\b", b'<package xml:lang="' + escape(lang).encode() + b'"', opf, count=1)
 
 
+def with_ncx_depth(ncx: bytes) -> bytes:
+    """toc.ncx with `dtb:depth` the navMap's true nesting depth; ebooklib 0.20 always writes 0.
+
+    NCX (ANSI/NISO Z39.86-2005, 8.4.1): dtb:depth is "the depth of the structure of the publication",
+    the deepest navPoint level; Adobe's RMSDK and older Kindles read the NCX, not the EPUB 3 nav.
+    """
+    from lxml import etree
+
+    tree = etree.parse(io.BytesIO(ncx), etree.XMLParser(resolve_entities=False, no_network=True))
+    ns = {"n": "http://www.daisy.org/z3986/2005/ncx/"}
+    depth = max((len(point.xpath("ancestor-or-self::n:navPoint", namespaces=ns))
+                 for point in tree.iterfind(".//n:navPoint", ns)), default=0)
+    for meta in tree.getroot().iterfind("n:head/n:meta[@name='dtb:depth']", ns):
+        meta.set("content", str(depth))
+    return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
+
+
 def reproducible_zip(data: bytes, when: datetime, lang: str) -> bytes:
     """The same EPUB with fixed entry dates, `mimetype` first and stored, other entries in their written order.
 
     ebooklib stamps each ZIP entry with the wall clock, so two builds of one source would differ; OCF wants
     `mimetype` as the first entry, uncompressed (EPUBCheck PKG-006, PKG-007). The package document gets its
-    `xml:lang` here too.
+    `xml:lang` here too, and toc.ncx its true depth.
     """
     # A ZIP entry's date runs from 1980 to 2107 (7 bits of years); the package's own dates are not limited.
     stamp = min(max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0)), (2107, 12, 31, 23, 59, 58))
@@ -153,5 +170,7 @@ def reproducible_zip(data: bytes, when: datetime, lang: str) -> bytes:
             content = source.read(name)
             if name.endswith(".opf"):
                 content = with_package_language(content, lang)
+            elif name.endswith(".ncx"):
+                content = with_ncx_depth(content)
             target.writestr(info, content, compresslevel=9)
     return output.getvalue()

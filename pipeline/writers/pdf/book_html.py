@@ -15,12 +15,13 @@ from pipeline.document import Document, Heading
 from pipeline.paper import PAGE_FORMATS, length_in_points
 from pipeline.writers.shared.balance import balanced_lines, text_width
 from pipeline.writers.shared.fonts import TEXT_FAMILY, font_files
+from pipeline.writers.shared.list_markers import BULLETS
 
 CONTENTS_DEPTH = 2  # sections and subsections; bookmarks keep every level
 CONTENTS_LABEL = "contents"
-# Text chapbook itself sets (contents label, page and note numbers, list markers from
-# print.css, brackets around printed URLs), so the coverage check sees it too.
-GENERATED_TEXT = f"{CONTENTS_LABEL} 0123456789 . ( ) • – ‣ ◊ + × · …"
+# Text chapbook itself sets (contents label, page and note numbers, list markers, brackets
+# around printed URLs), so the coverage check sees it too.
+GENERATED_TEXT = f"{CONTENTS_LABEL} 0123456789 . ( ) {' '.join(BULLETS)} · …"
 # The title's size and side padding in print.css (.title-page .title), for balancing its lines.
 TITLE_SCALE, TITLE_PADDING = 2.0, 1.5  # times the base size; ems of the title's own size, each side
 LAST_WORD_CLASS = "last-word"  # print.css sets it without hyphenation
@@ -256,7 +257,7 @@ def body_html(document: Document) -> str:
     """The essay itself, rendered by the shared XHTML renderer with pandoc notes as inline footnotes."""
     from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
 
-    options = HtmlOptions(notes="inline", image_src=lambda resource: resource.path.as_uri())
+    options = HtmlOptions(notes="inline", image_src=lambda resource: resource.path.as_uri(), backlinks=False)
     body = render_blocks(whole_last_words(breakable_long_runs(document.blocks)), document, options).body
     return label_headings(body, document.outline())
 

@@ -17,6 +17,7 @@ from pipeline.paper import PAGE_FORMATS
 from pipeline.writers.pdf.collector import collector_paused
 from pipeline.writers.pdf.engine.page_references import speed_up_pydyf
 from pipeline.writers.pdf.engine.weasyprint_start import import_weasyprint
+from pipeline.writers.shared.list_markers import bullet_rules
 
 PRINT_CSS = STYLES / "print.css"
 # Tagged PDF: structure, /Alt for images, /Lang and the title shown by viewers. Text extraction,
@@ -58,7 +59,7 @@ def stylesheets(fetcher, paper: str, extra_css: str = "", color_profiles: dict |
     """
     weasyprint = import_weasyprint()
 
-    sheets = [_parsed(PRINT_CSS.read_text(encoding="utf-8"), PRINT_CSS.as_uri()),
+    sheets = [_parsed(PRINT_CSS.read_text(encoding="utf-8") + bullet_rules(), PRINT_CSS.as_uri()),
               _parsed(page_css(paper), PRINT_CSS.as_uri())]
     if extra_css:
         sheets.append(weasyprint.CSS(string=extra_css, url_fetcher=fetcher, color_profiles=color_profiles))

@@ -49,6 +49,8 @@ class HtmlOptions:
     style_class: Callable[[str], str] | None = None
     # "mathml" where the edition's readers render MathML (EPUB, web), else "tex": the TeX source as code.
     math: str = "tex"
+    # A link from each asterisk note back to its reference; not on a page that may be printed (the PDF).
+    backlinks: bool = True
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,13 @@ def _common(attribute: list, *extra_classes: str) -> list[tuple[str, str]]:
     lang = attr_value(attribute, "lang")
     return [("id", identifier), ("class", " ".join([*classes, *extra_classes])),
             ("lang", language_or_empty(lang))]
+
+
+def _with_backlink(body: str, href: str) -> str:
+    """A note's rendered blocks with a link back to its reference at the end of its last paragraph."""
+    back = (f' <a href="{escape(href)}" class="backlink" role="doc-backlink" '
+            f'aria-label="back to the text">{BACKLINK_TEXT}</a>')
+    return body[:-4] + back + "</p>" if body.endswith("</p>") else f"{body}\n<p>{back.strip()}</p>"
 
 
 class _Renderer:
@@ -170,7 +179,7 @@ class _Renderer:
         if REF_CLASS in attribute[1]:
             href = self.options.href_for_id(attr_value(attribute, "note"))
             if href:
-                return f'<a class="{REF_CLASS}" href="{escape(href)}">{self.inlines(inlines)}</a>'
+                return f'<a{_attributes([*_common(attribute), ("href", href)])}>{self.inlines(inlines)}</a>'
         return f"<span{_attributes(_common(attribute))}>{self.inlines(inlines)}</span>"
 
     def footnote(self, blocks: list[Node]) -> str:
@@ -247,6 +256,9 @@ class _Renderer:
             pairs = [*_common(attribute, f"{DISCLAIMER_CLASS}-{kind}"), ("role", "note")]
             return f"<aside{_attributes(pairs)}>\n{inner}\n</aside>"
         if NOTE_CLASS in attribute[1]:
+            ref = attr_value(attribute, "ref")
+            back = self.options.href_for_id(ref) if ref and self.options.backlinks else ""
+            inner = _with_backlink(inner, back) if back else inner
             return f'<div{_attributes(_common(attribute))} role="note">\n{inner}\n</div>'
         return f"<div{_attributes(_common(attribute))}>\n{inner}\n</div>"
 
@@ -302,10 +314,7 @@ class _Renderer:
         while done < len(self.notes):
             number, blocks = self.notes[done]
             done += 1
-            back = (f' <a href="#noteref-{number}" class="backlink" role="doc-backlink" '
-                    f'aria-label="back to the text">{BACKLINK_TEXT}</a>')
-            body = self.blocks(blocks)
-            body = body[:-4] + back + "</p>" if body.endswith("</p>") else f"{body}\n<p>{back.strip()}</p>"
+            body = _with_backlink(self.blocks(blocks), f"#noteref-{number}")
             pairs = [*self.epub_type("footnote"), ("id", f"note-{number}"), ("class", "footnote"),
                      ("role", "doc-footnote")]
             parts.append(f'<aside{_attributes(pairs)}>\n<p class="note-number">{number}.</p>\n{body}\n</aside>')

@@ -28,6 +28,7 @@ from pipeline.words.langtag import language_or_empty
 from pipeline.words.measure import human_size
 from pipeline.writers.shared.atom import FeedEntry, render_atom, stable_id
 from pipeline.writers.shared.cover import cover_icon
+from pipeline.writers.shared.list_markers import bullet_rules
 from pipeline.writers.shared.posts import PageRender, Post, one_line, plan_posts, render_page_now
 from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
 
@@ -344,6 +345,6 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
     files.update({companion.name: companion.data for companion in collection.values()})
     files["index.html"] = render_home(pages, base_url, settings, collection).encode("utf-8")
     files[FEED] = render_feed(pages, base_url, settings, {base: markup for base, (markup, _) in articles.items()})
-    files[STYLESHEET] = (STYLES / STYLESHEET).read_bytes()
+    files[STYLESHEET] = (STYLES / STYLESHEET).read_bytes() + bullet_rules().encode("utf-8")
     files[ICON] = cover_icon(site)
     return files

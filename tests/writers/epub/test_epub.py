@@ -223,7 +223,7 @@ def test_asterisk_markers_link_to_the_notes_and_stay_asterisks(built, name):
     book = Book(built[name])
     refs = [(doc, a) for doc in book.content_documents() for a in book.xml(doc).iter(H + "a")
             if a.get("class") == "asterisk-ref"]
-    assert [a.text for _doc, a in refs] == ["*", "**"]
+    assert [a.text.split()[0][:len(marker)] for (_doc, a), marker in zip(refs, ["*", "**"], strict=True)] == ["*", "**"]
     for (doc, ref), marker in zip(refs, ["* ", "** "], strict=True):
         note = book.target(ref.get("href"), doc)
         assert note is not None and note.get("class") == "asterisk-note"
@@ -366,6 +366,40 @@ def test_chapbook_labels_are_lowercase_and_landmarks_complete(built):
         assert title and title == title.lower(), name
 
 
+@pytest.mark.parametrize("name", ["asterisk-notes", "essay"])
+def test_every_asterisk_note_links_back_and_every_reference_is_a_word_wide(built, name):
+    book = Book(built[name])
+    refs = [(doc, a) for doc in book.content_documents() for a in book.xml(doc).iter(H + "a")
+            if a.get("class") == "asterisk-ref"]
+    assert refs and all(re.search(r"\*+\w", text(a)) for _doc, a in refs)  # the marker and its word
+    notes = [(doc, div) for doc in book.content_documents() for div in book.xml(doc).iter(H + "div")
+             if div.get("class") == "asterisk-note"]
+    assert len(notes) == 2
+    for doc, note in notes:
+        (back,) = [a for a in note.iter(H + "a") if a.get("role") == "doc-backlink"]
+        reference = book.target(back.get("href"), doc)
+        assert reference is not None and reference.get("class") == "asterisk-ref"
+        assert book.target(reference.get("href"), doc).get("id") == note.get("id")
+
+
+@pytest.mark.parametrize("name", ["sections", "essay"])
+def test_ncx_states_the_true_depth_and_a_play_order_on_every_nav_point(built, name):
+    book = Book(built[name])
+    ncx = book.xml("EPUB/toc.ncx")
+    depth = ncx.find("ncx:head/ncx:meta[@name='dtb:depth']", NS).get("content")
+
+    def nav_depth(element: ET.Element, level: int = 0) -> int:
+        deeper = [nav_depth(child, level + 1 if child.tag == H + "ol" else level) for child in element]
+        return max([level, *deeper])
+
+    toc = book.xml(book.nav_path).find(".//x:nav[@epub:type='toc']", NS)
+    assert int(depth) == nav_depth(toc) >= 2  # the EPUB 3 nav's nesting, read independently
+    points = list(ncx.iter("{http://www.daisy.org/z3986/2005/ncx/}navPoint"))
+    assert [point.get("playOrder") for point in points] == [str(n) for n in range(1, len(points) + 1)]
+    sources = [point.find("ncx:content", NS).get("src") for point in points]
+    assert sources == [a.get("href") for a in toc.iter(H + "a")]  # play order is the contents' reading order
+
+
 def test_title_page_carries_title_and_subtitle_as_typed(built):
     book = Book(built["extras"])
     title_page = book.xml(book.spine[1])
@@ -438,10 +472,13 @@ def test_stylesheet_has_no_case_tricks_and_list_markers_at_every_depth(built):
     for selector, declarations in re.findall(r"([^{}]+)\{([^}]*)\}", css):
         if "list-style" in declarations and "none" in declarations:
             assert selector.strip().startswith("nav"), selector
-    bullets = {selector.strip(): style
-               for selector, style in re.findall(r"^((?:ul ?)+)\{\s*list-style-type:\s*([a-z-]+)", css, re.M)}
+    # The marker each depth's rule declares last (the one a reader that knows string markers uses).
+    rules = re.findall(r"([^{}]+)\{([^}]*list-style-type[^}]*)\}", re.sub(r"/\*.*?\*/", "", css, flags=re.S))
+    bullets = {selector.strip(): re.findall(r"list-style-type:\s*([^;]+);", declarations)[-1]
+               for selectors, declarations in rules
+               for selector in selectors.split(",")}
     styles = [bullets[" ".join(["ul"] * depth)] for depth in range(1, 7)]
-    assert all(a != b for a, b in zip(styles, styles[1:], strict=False))
+    assert len(set(styles)) == 6, styles
 
 
 def test_metadata(built):
@@ -717,6 +754,17 @@ def test_six_list_levels_stay_indented_on_a_phone(chromium, unpacked_books):
         assert box.right <= PHONE[0]
     assert max(lefts) >= 6
     assert all(lefts[depth + 1] > lefts[depth] + 8 for depth in range(1, 6)), lefts
+
+
+def test_landmarks_and_page_list_stay_hidden_without_the_hidden_attribute(chromium, unpacked_books):
+    # A reading system that ignores `hidden` still has epub.css: the menus' navs must not show on the page.
+    nav = next(page for page in _documents(unpacked_books["essay"]) if page.name == "nav.xhtml")
+    with chromium.open(nav, PHONE[0], "light", PHONE[1], root=unpacked_books["essay"]) as view:
+        shown = view.evaluate("""() => Array.from(document.querySelectorAll('nav')).map(nav => {
+            nav.removeAttribute('hidden');
+            return [nav.getAttribute('epub:type'), getComputedStyle(nav).display];
+        })""")
+    assert dict(shown) == {"toc": "block", "landmarks": "none", "page-list": "none"}, shown
 
 
 def _keys(text: str) -> list[str]:

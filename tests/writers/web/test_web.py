@@ -170,8 +170,9 @@ def test_the_page_shows_contents_disclaimers_as_notes_and_linked_asterisks(built
             assert f'href="#{heading.identifier}"' in contents
     assert '<h2 id="chapbook_contents">contents</h2>' in contents
     assert re.search(r'<aside class="disclaimer disclaimer-disclaimer" role="note">\s*<p>\[disclaimer: ', page)
-    assert '<a class="asterisk-ref" href="#asterisk-note-1">*</a>generated' in page
-    assert '<a class="asterisk-ref" href="#asterisk-note-2">**</a>images' in page
+    assert '<a id="asterisk-ref-1" class="asterisk-ref" href="#asterisk-note-1">*generated</a>' in page
+    assert '<a id="asterisk-ref-2" class="asterisk-ref" href="#asterisk-note-2">**images,</a>' in page
+    assert '<a href="#asterisk-ref-1" class="backlink" role="doc-backlink"' in page
     assert re.search(r'id="asterisk-note-1"[^>]*>\s*<p>\* i tend to avoid', page)
 
 
