@@ -116,14 +116,16 @@ def run_pandoc(path: Path, text: str) -> dict[str, Any]:
 
 
 # What pandoc is asked, whatever the source; with the binary, what a parse cache keys on.
-PANDOC_ARGUMENTS = ("--sandbox", "--from", READER_FORMAT, "--to", "json")
+def pandoc_arguments() -> tuple[str, ...]:
+    """What pandoc is asked, read when asked (so the reader's format is part of every cache's key)."""
+    return ("--sandbox", "--from", READER_FORMAT, "--to", "json")
 
 
 def pandoc_json(path: Path, text: str) -> bytes:
     """Pandoc's JSON AST for `text` as it prints it, bounded in memory and time; errors name file and line."""
     data = text.encode("utf-8")
     memory, seconds = pandoc_limits(len(data))
-    command = [pandoc_path(), "+RTS", f"-M{memory // (1024 * 1024)}m", PANDOC_HEAP, "-RTS", *PANDOC_ARGUMENTS]
+    command = [pandoc_path(), "+RTS", f"-M{memory // (1024 * 1024)}m", PANDOC_HEAP, "-RTS", *pandoc_arguments()]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     limit = int(seconds) + 1
     resource.prlimit(process.pid, resource.RLIMIT_CPU, (limit, limit + 1))  # SIGXCPU, then SIGKILL

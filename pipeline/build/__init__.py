@@ -34,7 +34,7 @@ from pipeline.editions import edition as edition_named
 from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write, probe_writable, remove_stale_parts
 from pipeline.files.paths import cache_folder, is_inside, plain_file_inside
-from pipeline.reader import PANDOC_ARGUMENTS, pandoc_json, pandoc_path, read_document
+from pipeline.reader import pandoc_arguments, pandoc_json, pandoc_path, read_document
 from pipeline.settings import Settings, apply, as_dict, load_project_settings
 from pipeline.transforms import apply_transforms
 from pipeline.transforms.collection import EDITIONS as COLLECTED
@@ -113,7 +113,7 @@ def edition_time(document: Document, environment: dict[str, str]) -> datetime:
 
 
 def _parse_cache() -> ParseCache:
-    return ParseCache(cache_folder(dict(os.environ)), list(PANDOC_ARGUMENTS), pandoc_path())
+    return ParseCache(cache_folder(dict(os.environ)), list(pandoc_arguments()), pandoc_path())
 
 
 def cached_parse():

@@ -62,6 +62,11 @@ class RenderedHtml:
     note_count: int = 0
 
 
+# Ordered-list markers longer than this (in characters) get an indent as wide as they are; the
+# stylesheets' indent (1.3 em in print.css) holds `10.` or `iv)`, and those lists keep it unchanged.
+WIDE_MARKER = 4
+
+
 def _marker_style(marker: str) -> str:
     return f"list-style-type: '{marker}\\2002'"  # the marker, then an en space
 
@@ -218,6 +223,9 @@ class _Renderer:
             (start, style, delimiter), items = content
             pairs = [("start", str(start) if start != 1 else ""), ("type", _OL_TYPES.get(style["t"], ""))]
             markers = [ordered_marker(start + i, style["t"], delimiter["t"]) for i in range(len(items))]
+            widest = max(map(len, markers), default=0)
+            if widest > WIDE_MARKER:  # `12345678.` would hang out of the text block, into a printer's margin
+                pairs += self.style(f"padding-left: {0.55 * widest + 0.6:.1f}em")
             rendered = [f"<li{_attributes(self.style(_marker_style(marker)))}>{self.blocks(item)}</li>"
                         for marker, item in zip(markers, items, strict=True)]
             return f"<ol{_attributes(pairs)}>\n" + "\n".join(rendered) + "\n</ol>"
