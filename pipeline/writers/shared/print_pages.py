@@ -28,8 +28,28 @@ def page_starts(pdf: bytes, count: int = 12) -> list[PageStart]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(pdf))
-    starts = []
-    for label, page in zip(reader.page_labels, reader.pages, strict=True):
-        text = (page.extract_text() or "").replace(_HYPHENATION + "\n", "")
-        starts.append(PageStart(label, tuple(text.split()[:count])))
-    return starts
+    labels = list(reader.page_labels)
+    # poppler's pdftotext reads a 500-page book in about a second, in drawing order (-raw) like pypdf,
+    # which took 9 s for it; pypdf stays the way where poppler is not installed.
+    texts = _poppler_texts(pdf, len(labels)) or [page.extract_text() or "" for page in reader.pages]
+    return [PageStart(label, tuple(text.replace(_HYPHENATION + "\n", "").split()[:count]))
+            for label, text in zip(labels, texts, strict=True)]
+
+
+def _poppler_texts(pdf: bytes, pages: int) -> list[str] | None:
+    """Each page's text by `pdftotext -raw` (pages end with a form feed), or None without poppler."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    program = shutil.which("pdftotext")
+    if program is None:
+        return None
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as copy:
+        copy.write(pdf)
+        copy.flush()
+        result = subprocess.run([program, "-raw", "-enc", "UTF-8", copy.name, "-"], capture_output=True)
+    if result.returncode != 0:
+        return None
+    texts = result.stdout.decode("utf-8", "replace").split("\f")
+    return texts[:pages] if len(texts) >= pages else None
