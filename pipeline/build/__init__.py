@@ -435,6 +435,7 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
             for job in later:
                 if not job.uses:
                     run.send(job)
+            run.warm_up(waiting)
             for job in waiting:
                 run.take(job, separate)
             for job in list(run.pending):
@@ -538,6 +539,17 @@ class _Run:
         check = getattr(job.edition.load_writer(), "precheck", None)
         for source in job.sources if check else ():
             check(self.documents[source])
+
+    def warm_up(self, waiting: list[Job]) -> None:
+        """Warm up, in this process, the writers of the jobs about to wait for a worker's file.
+
+        Their imports then run beside the layout, not after it (the EPUB's, for the PDF's page list).
+        """
+        if not self.pending:
+            return
+        for module in dict.fromkeys(job.edition.writer for job in waiting if not job.edition.worker):
+            for _stage in warm_up(module):
+                pass
 
     def take(self, job: Job, separate: list[Job]) -> None:
         """Make or collect `job` after collecting what it uses; a worker job not yet sent is sent."""

@@ -7,6 +7,7 @@ import re
 from pipeline.ast import Node, ordered_marker, stringify
 from pipeline.document import Document
 from pipeline.words.measure import display_width
+from pipeline.writers.shared.plain_inlines import PlainInlines
 from pipeline.writers.shared.tables import cell_texts, text_grid
 from pipeline.writers.shared.wrapping import wrap_words
 
@@ -30,7 +31,7 @@ def wrap_without_markers(text: str, width: int, first: str, rest: str) -> list[s
     return wrap_words(text, width, display_width, first, rest, lambda word: not _LOOKS_LIKE_MARKER.match(word))
 
 
-class _TextRenderer:
+class _TextRenderer(PlainInlines):
     """Renders blocks to lines; holds the link and note numbering of one document."""
 
     def __init__(self, width: int) -> None:
@@ -39,34 +40,20 @@ class _TextRenderer:
         self.link_count = 0
         self.notes: list[list[Node]] = []
 
-    # inlines -------------------------------------------------------------
-    def inline_text(self, inlines: list[Node]) -> str:
-        parts: list[str] = []
-        for node in inlines:
-            kind, content = node.get("t"), node.get("c")
-            if kind == "Link":
-                label = self.inline_text(content[1])
-                url = content[2][0]
-                parts.append(label)
-                if url and url not in (label, f"mailto:{label}") and not url.startswith("#"):
-                    self.link_count += 1
-                    self.pending_links.append((self.link_count, url))
-                    parts.append(f" [{self.link_count}]")
-            elif kind == "Image":
-                parts.append(f"[image: {stringify(content[1])}]")
-            elif kind == "Note":
-                self.notes.append(content)
-                parts.append(f"[^{len(self.notes)}]")
-            elif kind in ("Emph", "Strong", "Strikeout", "Underline", "Superscript", "Subscript", "SmallCaps"):
-                parts.append(self.inline_text(content))
-            elif kind in ("Span", "Cite"):
-                parts.append(self.inline_text(content[-1]))
-            elif kind == "Quoted":
-                marks = '""' if content[0]["t"] == "DoubleQuote" else "''"
-                parts.append(marks[0] + self.inline_text(content[1]) + marks[1])
-            else:
-                parts.append(stringify(node))
-        return "".join(parts)
+    # inlines: the shared walk (PlainInlines), with links numbered, notes marked [^n] ------------
+    def link(self, label: str, url: str) -> str:
+        if url and url not in (label, f"mailto:{label}") and not url.startswith("#"):
+            self.link_count += 1
+            self.pending_links.append((self.link_count, url))
+            return f"{label} [{self.link_count}]"
+        return label
+
+    def image(self, content: list) -> str:
+        return f"[image: {stringify(content[1])}]"
+
+    def note(self, content: list[Node]) -> str:
+        self.notes.append(content)
+        return f"[^{len(self.notes)}]"
 
     # blocks --------------------------------------------------------------
     def wrap(self, text: str, first: str, rest: str) -> list[str]:

@@ -12,12 +12,9 @@ file by nature).
 from __future__ import annotations
 
 import os
-import subprocess
-import threading
-import time
 from pathlib import Path
 
-from processes import timed, timed_all, tree_sizes
+from processes import sampled_peak, timed, timed_all, tree_sizes
 from sources import make_gemlog
 
 SIZES = tuple(int(size) for size in os.environ.get("BENCH_GEMLOG_SIZES", "100,300,1000").split(","))
@@ -35,26 +32,7 @@ def largest_process(pid: int) -> int:
 
 def timed_with_memory(command: list[str], cwd: Path, env: dict) -> tuple[float, int]:
     """Wall seconds and the peak of the largest process (sampled every 50 ms) of one run."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak, done = 0, threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, largest_process(process.pid))
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    try:
-        _out, errors = process.communicate()
-    finally:
-        done.set()
-        sampler.join()
-    if process.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{errors.decode(errors='replace')[-3000:]}")
-    return time.perf_counter() - started, peak
+    return sampled_peak(command, cwd, env, largest_process, 0.05)
 
 
 def _edit(post: Path, run: int) -> None:

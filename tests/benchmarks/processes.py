@@ -91,11 +91,9 @@ def tree_rss(pid: int) -> int:
     return sum(tree_sizes(pid))
 
 
-def peak_memory(command: list[str], cwd: Path, env: dict) -> int:
-    """Peak resident memory of one command's process tree, sampled every 20 ms.
-
-    A run of its own: scanning /proc takes CPU, which would slow a timed build that uses both cores.
-    """
+def sampled_peak(command: list[str], cwd: Path, env: dict, measure, interval: float) -> tuple[float, int]:
+    """Run one command, which must succeed: its wall seconds and the peak of measure(pid), sampled each interval."""
+    started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
     done = threading.Event()
@@ -103,8 +101,8 @@ def peak_memory(command: list[str], cwd: Path, env: dict) -> int:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(process.pid))
-            time.sleep(0.02)
+            peak = max(peak, measure(process.pid))
+            time.sleep(interval)
 
     sampler = threading.Thread(target=sample)
     sampler.start()
@@ -115,4 +113,12 @@ def peak_memory(command: list[str], cwd: Path, env: dict) -> int:
         sampler.join()
     if process.returncode != 0:
         raise _failed(command, errors)
-    return peak
+    return time.perf_counter() - started, peak
+
+
+def peak_memory(command: list[str], cwd: Path, env: dict) -> int:
+    """Peak resident memory of one command's process tree, sampled every 20 ms.
+
+    A run of its own: scanning /proc takes CPU, which would slow a timed build that uses both cores.
+    """
+    return sampled_peak(command, cwd, env, tree_rss, 0.02)[1]

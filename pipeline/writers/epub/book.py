@@ -253,6 +253,18 @@ def _mark_pages(items: list, pdf: bytes) -> None:
         item.content = marked.get(item.file_name, item.content)
 
 
+def warm_up() -> None:
+    """Import what rendering and the page list need; the build calls this while a worker lays out the PDF.
+
+    The EPUB waits for that PDF (its page list), so these imports (ebooklib, lxml, pikepdf: about 0.1 s)
+    would otherwise follow the layout instead of running beside it.
+    """
+    import pikepdf  # noqa: F401
+    from ebooklib import epub  # noqa: F401
+
+    import pipeline.writers.epub.page_list  # noqa: F401
+
+
 def precheck(document: Document) -> None:
     """Warn when the book names no author: every store asks for a contributor (the build calls this)."""
     if not document.meta.authors:

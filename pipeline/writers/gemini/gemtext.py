@@ -23,6 +23,7 @@ from pipeline.ast import Node, has_class, ordered_marker, stringify
 from pipeline.document import Document
 from pipeline.transforms.disclaimers import DISCLAIMER_CLASS
 from pipeline.writers.shared.gemtext_marks import DEPTH_MARK, ESCAPE
+from pipeline.writers.shared.plain_inlines import PlainInlines
 from pipeline.writers.shared.tables import cell_texts, text_grid
 from pipeline.writers.shared.wrapping import words_of
 
@@ -58,7 +59,7 @@ def link_line(url: str, label: str = "") -> str:
     return f"=> {url} {label}" if label and label != url else f"=> {url}"
 
 
-class _GemtextRenderer:
+class _GemtextRenderer(PlainInlines):
     """Renders blocks to lines; holds the links waiting for their line and the footnotes of one page."""
 
     def __init__(self, image_links: dict[str, str]) -> None:
@@ -66,35 +67,21 @@ class _GemtextRenderer:
         self.pending_links: list[str] = []
         self.notes: list[list[Node]] = []
 
-    def inline_text(self, inlines: list[Node]) -> str:
-        """The reader-visible text of inlines; links and images are queued as link lines."""
-        parts: list[str] = []
-        for node in inlines:
-            kind, content = node.get("t"), node.get("c")
-            if kind == "Link":
-                label = self.inline_text(content[1])
-                parts.append(label)
-                url = content[2][0]
-                if url and not url.startswith("#"):  # gemtext has no anchors to point at
-                    self.pending_links.append(link_line(url, label))
-            elif kind == "Image":
-                alt = self.inline_text(content[1])
-                parts.append(alt)
-                if content[2][0] in self.image_links:
-                    self.pending_links.append(link_line(self.image_links[content[2][0]], alt))
-            elif kind == "Note":
-                self.notes.append(content)
-                parts.append(f"[{len(self.notes)}]")
-            elif kind in ("Span", "Cite"):
-                parts.append(self.inline_text(content[-1]))
-            elif kind == "Quoted":
-                mark = '"' if content[0]["t"] == "DoubleQuote" else "'"
-                parts.append(mark + self.inline_text(content[1]) + mark)
-            elif kind in ("Emph", "Strong", "Strikeout", "Underline", "Superscript", "Subscript", "SmallCaps"):
-                parts.append(self.inline_text(content))
-            else:  # Str, spaces, breaks, code, math; raw inline HTML gives nothing
-                parts.append(stringify(node))
-        return "".join(parts)
+    # inlines: the shared walk (PlainInlines); links and images are queued as link lines
+    def link(self, label: str, url: str) -> str:
+        if url and not url.startswith("#"):  # gemtext has no anchors to point at
+            self.pending_links.append(link_line(url, label))
+        return label
+
+    def image(self, content: list) -> str:
+        alt = self.inline_text(content[1])
+        if content[2][0] in self.image_links:
+            self.pending_links.append(link_line(self.image_links[content[2][0]], alt))
+        return alt
+
+    def note(self, content: list[Node]) -> str:
+        self.notes.append(content)
+        return f"[{len(self.notes)}]"
 
     def take_links(self) -> list[str]:
         links, self.pending_links = self.pending_links, []
