@@ -411,7 +411,7 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
         run = _Run(workers, settings, cache, on_written, on_started, results, max(1, cores() // max(1, len(separate))))
         documents = open_document_cache()
         run.pages = PageCache(cache_folder(dict(os.environ)), documents)
-        for source in sorted({s for job in stale for s in job.sources}):
+        for source in _reading_order(stale, separate):
             reading = time.perf_counter()
             run.documents[source] = prepare(source, overrides, project, documents)
             log.debug("%s: read (one pandoc call) and transformed in %.2f s", source, time.perf_counter() - reading)
@@ -443,6 +443,16 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
         finally:  # each recorded output is on disk, even if a later edition failed or was interrupted
             cache.save()
     return results
+
+
+def _reading_order(stale: list[Job], separate: list[Job]) -> list[Path]:
+    """The sources to read, those a worker job lays out first (each in name order).
+
+    A worker starts on a PDF as soon as its source is read: with one post of a thousand edited, it
+    lays that post out while the others come from the document cache, not after them.
+    """
+    laid_out = sorted({source for job in separate for source in job.sources if not job.uses})
+    return laid_out + sorted({source for job in stale for source in job.sources} - set(laid_out))
 
 
 def _quick_first(stale: list[Job], separate: list[Job]) -> tuple[list[Job], list[Job]]:

@@ -121,13 +121,22 @@ def file_digest(path: Path) -> str:
     """The SHA-256 of a file's bytes (of every file's name and bytes, for a folder), or "missing"."""
     try:
         if path.is_dir():
-            digest = hashlib.sha256()
-            for name, item in sorted(_files_under(str(path))):
-                digest.update(f"{name}={_digest_or_missing(item)}\0".encode())
-            return digest.hexdigest()
+            return _folder_digest(_digests_under(path))
         return DIGESTS.digest(path)
     except OSError:
         return "missing"
+
+
+def _digests_under(folder: Path) -> dict[str, str]:
+    """Each file under `folder` (its path relative to it) and its digest, or "missing"."""
+    return {name: _digest_or_missing(item) for name, item in sorted(_files_under(str(folder)))}
+
+
+def _folder_digest(digests: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name, item_digest in digests.items():
+        digest.update(f"{name}={item_digest}\0".encode())
+    return digest.hexdigest()
 
 
 def relative_name(path: Path, folder: Path) -> str:
@@ -208,9 +217,16 @@ class BuildCache:
         For a folder, `files` are the files chapbook wrote into it, recorded relative to it, so the
         next build can remove those it no longer makes.
         """
-        entry = {"key": key, "digest": file_digest(output), "resources": {str(p): file_digest(p) for p in resources}}
+        try:
+            under = _digests_under(output) if files and output.is_dir() else {}  # one walk for both
+        except OSError:
+            under = {}
+        entry = {"key": key, "digest": _folder_digest(under) if under else file_digest(output),
+                 "resources": {str(p): file_digest(p) for p in resources}}
         if files:
-            entry["files"] = {relative_name(path, output): _digest_or_missing(str(path)) for path in files}
+            names = [relative_name(path, output) for path in files]
+            entry["files"] = {name: under.get(name) or _digest_or_missing(str(path))
+                              for name, path in zip(names, files, strict=True)}
         self.entries[resolved(output)] = entry
 
     def written_files(self, output: Path) -> dict[str, str]:
