@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline.errors import ChapbookError
+from pipeline.errors import ChapbookError, Interrupted
 from pipeline.publish.destination import Destination, parse_destination
 from pipeline.publish.plan import (
     FIRST_SITE,
@@ -227,7 +227,7 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
                     transport.save_manifest(render_manifest(manifest_so_far(manifest, local,
                                                                             kept + changes[:number - 1]), site))
                     sent = sum(step.kind != "delete" for step in changes[:number - 1])
-                    raise ChapbookError(str(destination), f"stopped by Ctrl-C: {sent} file(s) sent, {number - 1} of "
+                    raise Interrupted(str(destination), f"stopped by Ctrl-C: {sent} file(s) sent, {number - 1} of "
                                         f"{len(changes)} changes made; the files sent are complete and the manifest "
                                         "there records them", "publish again to finish")
                 try:
@@ -282,7 +282,8 @@ def notify_antenna(antenna_url: str, feed_url: str, environ: dict[str, str] | No
     pins = Pins(_state_folder(environ) / PINS_FILE)
     request = f"{antenna_url}?{quote(feed_url, safe=':/')}"
     response = gemini_request(parts.hostname, parts.port or 1965, request, pins, shown=shown_url, timeout=timeout,
-                              doing="telling Antenna about the feed (the capsule itself is published)")
+                              doing="telling Antenna about the feed (the capsule itself is published)",
+                              named_by="named by antenna_url")
     if response.status // 10 not in (2, 3):
         raise ChapbookError(shown_url, f"the ping was refused: {response.status} {redact(response.meta)}; the "
                             "capsule itself is published", "ping again later with chapbook publish")
