@@ -341,7 +341,7 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
         own = companions.get(page.document.source, {})
         # What the page shows besides its document: the page cache keys on it (the neighbours' titles too).
         shown = [site, base_url, page.base, page.date, image_links[page.base], _editions(page, own),
-                 _neighbours(pages, index), settings.site_description]
+                 _neighbours(pages, index)]
         files[page.name] = cached_page(page.document, json.dumps(shown), partial(
             _page_bytes, pages, index, site, base_url, image_links[page.base], own, articles[page.base],
             settings.site_description))
