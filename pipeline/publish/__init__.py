@@ -194,9 +194,13 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
     _refuse_self(folder, destination)
     environ = dict(os.environ) if environ is None else environ
     notes: list[str] = []
-    transport = open_transport(destination, environ, accept_new_host_key=accept_new_host_key,
-                               token_file=token_file, known_hosts=known_hosts, client_keys=client_keys, notes=notes,
-                               timeout=timeout, dry_run=dry_run)
+    changing = False  # once true, a Ctrl-C that cuts through can have left the destination part-way
+    try:
+        transport = open_transport(destination, environ, accept_new_host_key=accept_new_host_key,
+                                   token_file=token_file, known_hosts=known_hosts, client_keys=client_keys,
+                                   notes=notes, timeout=timeout, dry_run=dry_run)
+    except KeyboardInterrupt:
+        raise _cut_short(destination, changing) from None
     try:
         files = {path: source for path, source in folder_files(folder).items() if transport.accepts(path)}
         contents = {path: source.read_bytes() for path, source in files.items()}
@@ -221,6 +225,7 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
             notes.append(f"removed {len(removed)} temporary file(s) an interrupted publish left there")
         changes = [action for action in actions if action.kind in ("send", "replace", "delete")]
         kept = [action for action in actions if action.kind == "keep"]
+        changing = True
         with _stopped_by_ctrl_c() as stop:
             for number, action in enumerate(changes, 1):
                 if stop.requested:
@@ -244,8 +249,21 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
         if changes or after != manifest:
             transport.save_manifest(render_manifest(after, site))
         return report
+    except KeyboardInterrupt:
+        raise _cut_short(destination, changing) from None
     finally:
         transport.close()
+
+
+def _cut_short(destination: Destination, changing: bool) -> Interrupted:
+    """The line for a Ctrl-C that stopped publish at once: before any change, or (a second Ctrl-C) mid-file."""
+    if not changing:
+        return Interrupted(str(destination), "stopped by Ctrl-C before anything was changed there",
+                           "publish again when you are ready")
+    return Interrupted(str(destination), "stopped at once by a second Ctrl-C, in the middle of a file: the files "
+                       "sent before it are complete, the one being sent may be left as a temporary file, and the "
+                       "manifest there does not record this run yet", "publish again to finish (it keeps what "
+                       "arrived whole, sends the rest and removes the temporary file)")
 
 
 def feed_address(destination: Destination, base_url: str, feed_path: str) -> str:
