@@ -90,7 +90,8 @@ def _print_written(item) -> None:
 
 
 def _run(action, debug: bool, redact=None) -> None:
-    """Run `action`, turning chapbook errors into one line on stderr and exit status 1.
+    """Run `action`, turning chapbook errors into one line on stderr and exit status 1 (130 for work Ctrl-C
+    stopped at a safe point, pipeline.errors.Interrupted).
 
     With `redact` (publish: a function hiding secrets), every error and `--debug` traceback goes through it,
     unexpected errors included.
@@ -104,7 +105,7 @@ def _run(action, debug: bool, redact=None) -> None:
             _print_traceback(error, redact)
         else:
             click.echo(shown(redact(str(error)) if redact else str(error)), err=True)  # "chapbook: …" without a path
-        sys.exit(1)
+        sys.exit(error.exit_status)
     except OSError as error:
         from pipeline.writers.pdf.system_libraries import missing_library, missing_library_error
 

@@ -14,6 +14,7 @@ class ChapbookError(Exception):
     problem: str
     remedy: str = ""
     line: int | None = None
+    exit_status = 1  # a class attribute, not a field: the CLI exits with it
 
     def __reduce__(self):
         # Errors raised in the PDF worker process travel back to the CLI by pickling.
@@ -27,3 +28,11 @@ class ChapbookError(Exception):
         if self.remedy:
             message += f"; {self.remedy}"
         return message
+
+
+class Interrupted(ChapbookError):
+    """Work stopped by Ctrl-C at a safe point, said in one line like any error; the exit status is 128 + SIGINT,
+    as shells report a command killed by it and rclone exits (lib/atexit/atexit_unix.go), so a script's `$?`
+    tells an interruption from a failure."""
+
+    exit_status = 130

@@ -96,7 +96,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("site_author", "", "the site's author, named in both Atom feeds and under the home pages' titles (none "
             "is ever invented)", "me", scope="project", table="site"),
     Setting("site_description", "", "one line saying what the site is: under the home pages' titles, the gemlog's "
-            "subtitle, the feeds' subtitle and the web home page's description", "notes from the shed",
+            "subtitle, the feeds' subtitle, and the web pages' description (the home page's, and a post's that has "
+            "no `description` or `subtitle` of its own)", "notes from the shed",
             scope="project", table="site"),
     Setting("gemini_base_url", "", "`gemini://` base for absolute links in the capsule's Atom feed",
             "gemini://example.org/", scope="project", prefix="gemini://", table="site"),

@@ -71,7 +71,9 @@ class SFTPHost:
     host of issue 28 is the same server told to misbehave: `stall` holds the steps at which it stops
     answering (`login`, `lstat`, `open`, `read`, `write`, `scandir`), `fail_after` (bytes) answers a write
     with an SFTP failure mid-file, `size_lie` is added to every size it reports, and `write_delay` (seconds)
-    slows every write (a long publish, to interrupt).
+    slows every write (a long publish, to interrupt). `home` (a path under the root, e.g. "home/tester") is
+    where a relative path lands, as OpenSSH's sftp-server runs in the user's home folder (sshd changes to it
+    before starting the subsystem); without it, relative paths start at the root, asyncssh's default.
     """
 
     def __init__(self, root: Path, host_key, authorized_key) -> None:
@@ -85,6 +87,7 @@ class SFTPHost:
         self.stall: set[str] = set()
         self.size_lie = 0
         self.write_delay = 0.0
+        self.home: str | None = None
         self.loop = asyncio.new_event_loop()
         self.loop.set_exception_handler(lambda _loop, _context: None)  # a stalled handler is dropped at close
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -100,6 +103,11 @@ class SFTPHost:
         class RecordingSFTPServer(asyncssh.SFTPServer):
             def __init__(self, channel):
                 super().__init__(channel, chroot=str(host.root))
+
+            def map_path(self, path):
+                if host.home and not path.startswith(b"/"):
+                    path = b"/" + host.home.encode() + b"/" + path
+                return super().map_path(path)
 
             async def open(self, path, pflags, attrs):
                 await host.pause("open")
@@ -195,6 +203,16 @@ def sftp_host_for_home(tmp_path: Path) -> tuple[SFTPHost, object, Path]:
     os.chmod(ssh / "id_ed25519", 0o600)
     (tmp_path / "remote").mkdir()
     return SFTPHost(tmp_path / "remote", host_key, user_key), host_key, ssh
+
+
+def known_sftp_host(tmp_path: Path) -> tuple[SFTPHost, dict[str, str]]:
+    """An SFTP host as sftp_host_for_home makes it, already in $HOME's known_hosts, and the environment a user runs
+    chapbook in (that $HOME, a state folder of its own, no SSH agent)."""
+    host, host_key, ssh = sftp_host_for_home(tmp_path)
+    algorithm, blob = host_key.export_public_key("openssh").decode("ascii").split()[:2]
+    (ssh / "known_hosts").write_text(f"[127.0.0.1]:{host.port} {algorithm} {blob}\n")
+    env = {"HOME": str(tmp_path / "home"), "CHAPBOOK_STATE_DIR": str(tmp_path / "state"), "SSH_AUTH_SOCK": ""}
+    return host, env
 
 
 def _final_name(name: str) -> str:

@@ -641,3 +641,48 @@ def test_random_code_points_never_break_an_xml_edition(title, description, body,
             assert not XML_FORBIDDEN.search(data.decode("utf-8")), name
         if name.endswith(".xml"):
             xml.dom.minidom.parseString(data)
+
+
+# --- a build never touches the network, whatever the settings name ------------------------------------------------
+
+AUDITED = '''
+import os, runpy, sys
+log = os.open(sys.argv.pop(1), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+def audit(event, args):
+    # a name looked up, or a connection to an address (not a local socket: the PDF workers' pipes)
+    if event in ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex") or \\
+            event == "socket.connect" and isinstance(args[1], tuple):
+        os.write(log, f"{os.getpid()} {event} {args[1] if event == 'socket.connect' else args[0]}\\n".encode())
+sys.addaudithook(audit)
+sys.argv[0] = "chapbook"
+runpy.run_module("pipeline", run_name="__main__")
+'''
+
+
+def test_a_build_looks_up_no_host_and_connects_nowhere_whatever_the_settings_name(tmp_path):
+    """Every address chapbook.toml can hold points at a host: the build (every edition a gemlog makes, the PDF
+    workers forked with the audit hook in place) neither looks a name up nor connects, a listener on loopback
+    counting as well."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.settimeout(0.1)
+        port = listener.getsockname()[1]
+        project = tmp_path / "project"
+        (project / "source").mkdir(parents=True)
+        (project / "source" / "post.md").write_text(
+            f"---\ntitle: a post\nlang: en\ndate: 2024-05-01\n---\n\na [link](https://nosuch.invalid:{port}/) "
+            "and words.\n", encoding="utf-8")
+        (project / "chapbook.toml").write_text(
+            f'publish_to = "sftp://me@nosuch.invalid:{port}/srv"\npublish_web_to = "sftp://127.0.0.1:{port}/www"\n'
+            f'antenna_url = "gemini://127.0.0.1:{port}/~antenna/submit"\n\n[site]\ntitle = "t"\n'
+            f'gemini_base_url = "gemini://nosuch.invalid:{port}/"\nweb_base_url = "https://127.0.0.1:{port}/"\n')
+        log = tmp_path / "network.log"
+        result = subprocess.run([sys.executable, "-c", AUDITED, str(log), "build", "-q", "-f", "epub", "-f", "pdf",
+                                 "-f", "txt", "-f", "gemini", "-f", "web"], cwd=project, capture_output=True,
+                                text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        assert result.returncode == 0, result.stderr
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    assert (project / "build" / "web" / "index.html").is_file() and list((project / "build").glob("*.pdf"))
+    assert not log.exists() or log.read_text() == ""

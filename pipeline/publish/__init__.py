@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline.errors import ChapbookError
+from pipeline.errors import ChapbookError, Interrupted
 from pipeline.publish.destination import Destination, parse_destination
 from pipeline.publish.plan import (
     FIRST_SITE,
@@ -194,9 +194,13 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
     _refuse_self(folder, destination)
     environ = dict(os.environ) if environ is None else environ
     notes: list[str] = []
-    transport = open_transport(destination, environ, accept_new_host_key=accept_new_host_key,
-                               token_file=token_file, known_hosts=known_hosts, client_keys=client_keys, notes=notes,
-                               timeout=timeout, dry_run=dry_run)
+    changing = False  # once true, a Ctrl-C that cuts through can have left the destination part-way
+    try:
+        transport = open_transport(destination, environ, accept_new_host_key=accept_new_host_key,
+                                   token_file=token_file, known_hosts=known_hosts, client_keys=client_keys,
+                                   notes=notes, timeout=timeout, dry_run=dry_run)
+    except KeyboardInterrupt:
+        raise _cut_short(destination, changing) from None
     try:
         files = {path: source for path, source in folder_files(folder).items() if transport.accepts(path)}
         contents = {path: source.read_bytes() for path, source in files.items()}
@@ -221,13 +225,14 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
             notes.append(f"removed {len(removed)} temporary file(s) an interrupted publish left there")
         changes = [action for action in actions if action.kind in ("send", "replace", "delete")]
         kept = [action for action in actions if action.kind == "keep"]
+        changing = True
         with _stopped_by_ctrl_c() as stop:
             for number, action in enumerate(changes, 1):
                 if stop.requested:
                     transport.save_manifest(render_manifest(manifest_so_far(manifest, local,
                                                                             kept + changes[:number - 1]), site))
                     sent = sum(step.kind != "delete" for step in changes[:number - 1])
-                    raise ChapbookError(str(destination), f"stopped by Ctrl-C: {sent} file(s) sent, {number - 1} of "
+                    raise Interrupted(str(destination), f"stopped by Ctrl-C: {sent} file(s) sent, {number - 1} of "
                                         f"{len(changes)} changes made; the files sent are complete and the manifest "
                                         "there records them", "publish again to finish")
                 try:
@@ -244,8 +249,21 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
         if changes or after != manifest:
             transport.save_manifest(render_manifest(after, site))
         return report
+    except KeyboardInterrupt:
+        raise _cut_short(destination, changing) from None
     finally:
         transport.close()
+
+
+def _cut_short(destination: Destination, changing: bool) -> Interrupted:
+    """The line for a Ctrl-C that stopped publish at once: before any change, or (a second Ctrl-C) mid-file."""
+    if not changing:
+        return Interrupted(str(destination), "stopped by Ctrl-C before anything was changed there",
+                           "publish again when you are ready")
+    return Interrupted(str(destination), "stopped at once by a second Ctrl-C, in the middle of a file: the files "
+                       "sent before it are complete, the one being sent may be left as a temporary file, and the "
+                       "manifest there does not record this run yet", "publish again to finish (it keeps what "
+                       "arrived whole, sends the rest and removes the temporary file)")
 
 
 def feed_address(destination: Destination, base_url: str, feed_path: str) -> str:
@@ -282,7 +300,8 @@ def notify_antenna(antenna_url: str, feed_url: str, environ: dict[str, str] | No
     pins = Pins(_state_folder(environ) / PINS_FILE)
     request = f"{antenna_url}?{quote(feed_url, safe=':/')}"
     response = gemini_request(parts.hostname, parts.port or 1965, request, pins, shown=shown_url, timeout=timeout,
-                              doing="telling Antenna about the feed (the capsule itself is published)")
+                              doing="telling Antenna about the feed (the capsule itself is published)",
+                              named_by="named by antenna_url")
     if response.status // 10 not in (2, 3):
         raise ChapbookError(shown_url, f"the ping was refused: {response.status} {redact(response.meta)}; the "
                             "capsule itself is published", "ping again later with chapbook publish")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -36,6 +38,11 @@ class Destination:
         port = f":{self.port}" if self.port != DEFAULT_PORTS[self.scheme] else ""
         path = self.path if self.path.startswith("/") else f"/~/{self.path}"  # under the login folder
         return f"{self.scheme}://{user}{shown}{port}{path}"
+
+    @property
+    def named_by(self) -> str:
+        """Where the address was written, as errors say it: `named by --to`, `named by publish_to in <file>`."""
+        return f"named by {self.setting}"
 
     def file_path(self, relative: str) -> str:
         """The POSIX path of `relative` (a path inside the capsule) at this destination; a relative one (SFTP's
@@ -73,12 +80,12 @@ def parse_destination(text: str, where: str = "publish_to", examples: str = _EXA
                        "written %40")
     if parts.query or parts.fragment:
         raise _refused(shown, f"{where}: a destination has no ?query or #fragment")
-    path = unquote(parts.path) or "/"
+    path = unquote(parts.path)
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise _refused(shown, f"{where}: a file:// destination is a folder on this machine",
                            "write file:///absolute/path, or mount the share first")
-        return Destination("file", str(Path(path).resolve()), setting=where)
+        return Destination("file", str(Path(path or "/").resolve()), setting=where)
     if not parts.hostname:
         raise _refused(shown, f"{where}: the address names no host")
     try:
@@ -88,8 +95,11 @@ def parse_destination(text: str, where: str = "publish_to", examples: str = _EXA
     host_problem = host_name_problem(parts.hostname)
     if host_problem:
         raise _refused(shown, f"{where}: {host_problem}", "check the host name")
-    if scheme == "sftp" and path.startswith("/~/"):
-        path = path[3:]  # relative to the login folder, as in ssh URIs (draft-ietf-secsh-scp-sftp-ssh-uri)
+    if scheme == "sftp" and (path in ("", "/~") or path.startswith("/~/")):
+        # Relative to the login folder, as in ssh URIs (draft-ietf-secsh-scp-sftp-ssh-uri); no path at all is the
+        # login folder itself, where OpenSSH's sftp starts (misc.c parse_uri leaves the path unset, and
+        # parse_user_host_path makes `host:` "."), and where rclone's sftp remote's empty path points.
+        path = path[3:]
     if scheme == "titan" and not path.endswith("/"):
         path += "/"
     return Destination(scheme, path, parts.hostname, port, unquote(parts.username or ""), where)
@@ -133,11 +143,25 @@ def host_name_problem(host: str) -> str:
     return ""
 
 
-def connection_failure(where: str, error: OSError, seconds: int, server: str) -> ChapbookError:
-    """One line for a connection that could not be made or timed out, for any transport."""
+def connection_failure(where: str, error: OSError, seconds: float, server: str, host: str, port: int,
+                       named_by: str = "") -> ChapbookError:
+    """One line for a connection that could not be made (no such host, refused, timed out), for any transport;
+    `named_by` (`named by --to`) says where the address came from, so the user knows what to correct."""
+    origin = f" ({named_by})" if named_by else ""
+    shown = escaped(host)
+    if isinstance(error, socket.gaierror):
+        if error.errno == socket.EAI_AGAIN:  # the resolver itself could not be reached or did not answer
+            return ChapbookError(where, f"cannot look up host '{shown}' now (no answer from the name server)"
+                                 f"{origin}", "check the network connection, or try again later")
+        return ChapbookError(where, f"cannot find host '{shown}'{origin}", "check the spelling of the host name")
     if isinstance(error, TimeoutError):
-        return ChapbookError(where, f"no answer within {seconds} s", "check the host and port, or try again later")
-    # asyncio words it "Connect call failed (address)"; the system's own words are clearer.
-    reason = os.strerror(error.errno) if error.errno else error.strerror or str(error)
-    return ChapbookError(where, f"cannot connect ({reason})",
+        return ChapbookError(where, f"no answer from {shown} port {port} within {seconds:g} s{origin}",
+                             "check the host name and port, or try again later; publish_timeout in chapbook.toml "
+                             "sets the limit")
+    if error.errno == errno.ECONNREFUSED:
+        return ChapbookError(where, f"{shown} refused the connection on port {port}{origin}",
+                             f"check the port, and that the {server} is running there")
+    # asyncio words the rest "Connect call failed (address)"; the system's own words are clearer.
+    reason = os.strerror(error.errno) if error.errno and error.errno > 0 else error.strerror or str(error)
+    return ChapbookError(where, f"cannot connect to {shown} port {port} ({reason}){origin}",
                          f"check the host name and port, and that the {server} is running")

@@ -26,17 +26,15 @@ class FolderTransport:
         if self.root.exists() and not self.root.is_dir():
             raise ChapbookError(str(destination), f"{destination.setting}: this is a file, and chapbook publishes "
                                 "into a folder", f"name a folder ({destination.setting})")
-        if not self.root.parent.is_dir():
-            raise ChapbookError(str(destination), "no such folder (its parent does not exist)",
-                                f"create it first, or correct {destination.setting}")
         self._prepared = False
 
     def _prepare(self) -> None:
-        """Before the first change (never in a dry run): the folder made, a killed publish's leftovers removed."""
+        """Before the first change (never in a dry run): the folder made, with any missing parents (as SFTP's
+        makedirs and rclone do), and a killed publish's leftovers removed."""
         if self._prepared:
             return
         try:
-            self.root.mkdir(exist_ok=True)
+            self.root.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise os_failure(self.destination, error, "the folder") from None
         remove_stale_parts(self.root)

@@ -126,13 +126,14 @@ class SFTPTransport:
         self._made_folders: set[str] = set()
         self._stalled = None
         try:
-            self._run(self._connect(), "connecting and logging in")
+            self._run(self._connect(), "connecting and logging in", self.destination.named_by)
         except BaseException:
             self.close()
             raise
 
-    def _run(self, coroutine, doing: str):
-        """Run one step; `doing` names it in the error when the host does not answer in time."""
+    def _run(self, coroutine, doing: str, named_by: str = ""):
+        """Run one step; `doing` names it in the error when the host does not answer in time (and `named_by`,
+        while connecting, where the address came from)."""
         import asyncssh
 
         step = self._loop.create_task(coroutine)
@@ -147,8 +148,10 @@ class SFTPTransport:
                 raise TimeoutError
             return step.result()
         except TimeoutError:
+            origin = f" ({named_by})" if named_by else ""
             raise ChapbookError(str(self.destination), f"the host did not answer within {self.timeout:g} s while "
-                                f"{doing}", f"{_AGAIN}; publish_timeout in chapbook.toml sets the limit") from None
+                                f"{doing}{origin}", f"{_AGAIN}; publish_timeout in chapbook.toml sets the limit"
+                                ) from None
         except asyncssh.SFTPError as error:
             raise self._sftp_failure(error) from None
         except (asyncssh.DisconnectError, asyncssh.ConnectionLost, ConnectionError, EOFError) as error:
@@ -176,7 +179,7 @@ class SFTPTransport:
                    "preferred_auth": "publickey", "password": None, "kbdint_auth": False}
         if self.client_keys is not None:
             options |= {"client_keys": [str(key) for key in self.client_keys], "agent_path": None}
-        where = str(self.destination)
+        where, origin = str(self.destination), f" ({self.destination.named_by})"
         try:
             # The connection, the key exchange and the login under one limit; the SFTP session under another.
             self._connection = await self._within(asyncssh.connect(host, port, **options))
@@ -184,28 +187,29 @@ class SFTPTransport:
         except asyncssh.HostKeyNotVerifiable as error:
             name = known_hosts_name(host, port)
             if not verdict.problem:  # refused before our check: a revoked key, an untrusted certificate
-                raise ChapbookError(where, f"the host key of {name} was refused ({_reason(error)})",
+                raise ChapbookError(where, f"the host key of {name}{origin} was refused ({_reason(error)})",
                                     f"check the entries for {name} in {self.known_hosts}") from None
             if verdict.problem == "changed":
-                raise ChapbookError(where, f"the host key of {name} has CHANGED ({verdict.fingerprint} is not the "
-                                    f"key recorded in {self.known_hosts}); someone may be intercepting the "
+                raise ChapbookError(where, f"the host key of {name}{origin} has CHANGED ({verdict.fingerprint} is "
+                                    f"not the key recorded in {self.known_hosts}); someone may be intercepting the "
                                     "connection", f"if the host's owner confirms the new key, run ssh-keygen -R "
                                     f"'{name}' and publish again") from None
-            raise ChapbookError(where, f"unknown host key for {name} ({verdict.fingerprint}; not in "
+            raise ChapbookError(where, f"unknown host key for {name}{origin} ({verdict.fingerprint}; not in "
                                 f"{self.known_hosts})", "check the fingerprint with the host's owner, then "
                                 "publish with --accept-new-host-key (or ssh to it once)") from None
         except asyncssh.PermissionDenied:
-            user = self.destination.user or "your user name"
-            raise ChapbookError(where, f"authentication failed: the server accepted none of the keys offered for "
-                                f"{user} (SSH agent and ~/.ssh)", "add your public key to the server's "
-                                "~/.ssh/authorized_keys, or load the right key with ssh-add") from None
+            raise ChapbookError(where, f"authentication failed for {options['username']} at {host}{origin}: the "
+                                "server accepted none of the keys offered (SSH agent and ~/.ssh)",
+                                "add your public key to the server's ~/.ssh/authorized_keys, or load the right key "
+                                "with ssh-add") from None
         except (asyncssh.DisconnectError, asyncssh.ChannelOpenError) as error:
-            raise ChapbookError(where, f"the server closed the connection ({_reason(error)})",
+            raise ChapbookError(where, f"{host}{origin} closed the connection ({_reason(error)})",
                                 "check the host accepts SFTP for this user") from None
         except TimeoutError:
             raise  # said by _run, with what was being done
         except OSError as error:
-            raise connection_failure(where, error, self.timeout, "SSH server") from None
+            raise connection_failure(where, error, self.timeout, "SSH server", host, port,
+                                     self.destination.named_by) from None
         if verdict.problem == "seen":
             self.notes.append(f"{known_hosts_name(host, port)}: new host key {verdict.fingerprint}, not added to "
                               f"{self.known_hosts} (a dry run writes nothing)")

@@ -75,7 +75,7 @@ class TitanTransport:
         (a body past `limit`, the size chapbook published, differs: it is read no further)."""
         response = gemini_request(self.destination.host, self.destination.port, self._url("gemini", relative),
                                   self.pins, shown=str(self.destination), timeout=self.timeout, limit=limit,
-                                  doing=f"reading back {relative}")
+                                  doing=f"reading back {relative}", named_by=self.destination.named_by)
         if response.status == 51:
             return None
         return hashlib.sha256(response.body).hexdigest() if response.status == 20 else "?"
@@ -87,7 +87,8 @@ class TitanTransport:
         shown = str(self.destination)  # never the request itself: it holds the token
         response = gemini_request(self.destination.host, self.destination.port,
                                   self._url("titan", relative) + parameters, self.pins, data, shown=shown,
-                                  timeout=self.timeout, doing=f"sending {relative}" if data else f"deleting {relative}")
+                                  timeout=self.timeout, doing=f"sending {relative}" if data else f"deleting {relative}",
+                                  named_by=self.destination.named_by)
         if response.status // 10 in (2, 3):
             return
         meta = redact(response.meta, [self.token])  # a host may echo the request, token and all

@@ -37,15 +37,18 @@ class Pins:
             return {}
         return dict(line.split(None, 1) for line in lines if len(line.split()) == 2)
 
-    def check(self, where: str, certificate: bytes) -> None:
-        """Accept `certificate` for `where` (host:port) if it is the pinned one, or pin it when none is."""
+    def check(self, where: str, certificate: bytes, named_by: str = "") -> None:
+        """Accept `certificate` for `where` (host:port) if it is the pinned one, or pin it when none is; `named_by`
+        says in the error where the address came from."""
         fingerprint = "SHA256:" + hashlib.sha256(certificate).hexdigest()
         pinned = self._read().get(where)
         if pinned == fingerprint:
             return
         if pinned:
+            origin = f"; the host {named_by}" if named_by else ""
             raise ChapbookError(where, f"the server's certificate changed since chapbook first connected "
-                                f"(pinned {pinned}, now {fingerprint})",
+                                f"(pinned {pinned}, now {fingerprint}{origin}); someone may be intercepting the "
+                                "connection",
                                 f"if the host's owner confirms the new one, delete its line from {self.path}")
         if self.dry_run:
             self.notes.append(f"{where}: new certificate {fingerprint}, not pinned (a dry run writes nothing)")
@@ -74,20 +77,26 @@ def _context() -> ssl.SSLContext:
 
 
 def gemini_request(host: str, port: int, request: str, pins: Pins, body: bytes = b"", shown: str = "",
-                   timeout: float = TIMEOUT, limit: int = MAX_RESPONSE, doing: str = "") -> Response:
+                   timeout: float = TIMEOUT, limit: int = MAX_RESPONSE, doing: str = "",
+                   named_by: str = "") -> Response:
     """Send `request` (a URL, without CRLF) and `body` to host:port; the pinned certificate is checked first.
 
     `shown` names the request in errors instead of the URL, which may hold a token. The whole exchange
     (connection, TLS, request, answer) must end within `timeout` seconds, however slowly a host drips its
-    answer; a body is read to at most `limit` bytes. `doing` names the step in a timeout's error.
+    answer; a body is read to at most `limit` bytes. `doing` names the step in a timeout's error; `named_by`
+    (`named by --to`) says in a connection's error where the address came from.
     """
     where = f"{host}:{port}"
     shown = shown or where
+    origin = f" ({named_by})" if named_by else ""
     deadline = time.monotonic() + timeout
     try:
-        with socket.create_connection((host, port), timeout=timeout) as raw, \
-                _context().wrap_socket(raw, server_hostname=host) as stream:
-            pins.check(where, stream.getpeercert(binary_form=True))
+        raw = socket.create_connection((host, port), timeout=timeout)
+    except OSError as error:  # no such host, refused, no answer: before anything was sent
+        raise connection_failure(shown, error, timeout, "Gemini server", host, port, named_by) from None
+    try:
+        with raw, _context().wrap_socket(raw, server_hostname=host) as stream:
+            pins.check(where, stream.getpeercert(binary_form=True), named_by)
             stream.settimeout(max(deadline - time.monotonic(), 0.001))
             stream.sendall(request.encode("utf-8") + b"\r\n" + body)
             data = bytearray()
@@ -98,14 +107,16 @@ def gemini_request(host: str, port: int, request: str, pins: Pins, body: bytes =
                     break
                 data += chunk
     except ssl.SSLError as error:
-        raise ChapbookError(shown, f"TLS failed ({error.reason or error})",
+        raise ChapbookError(shown, f"TLS failed ({error.reason or error}){origin}",
                             "check the address and port of the capsule host") from None
     except TimeoutError:
-        raise ChapbookError(shown, f"the host did not answer within {timeout:g} s while {doing or 'connecting'}",
+        raise ChapbookError(shown, f"the host did not answer within {timeout:g} s while {doing or 'connecting'}"
+                            f"{origin}",
                             "publish again to finish (files already sent are complete); publish_timeout in "
                             "chapbook.toml sets the limit") from None
     except OSError as error:
-        raise connection_failure(shown, error, timeout, "Gemini server") from None
+        raise ChapbookError(shown, f"connection lost ({error.strerror or error})",
+                            "publish again to finish (files already sent are complete)") from None
     header, separator, rest = bytes(data).partition(b"\r\n")
     status, _, meta = header.decode("utf-8", "replace").partition(" ")
     if not separator or len(status) != 2 or not status.isdigit() or len(header) > MAX_HEADER:

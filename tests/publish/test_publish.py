@@ -101,13 +101,6 @@ def test_dry_run_prints_the_plan_and_touches_nothing(tmp_path):
     assert tree(destination) | {MANIFEST: (destination / MANIFEST).read_bytes()} == before
 
 
-def test_a_destination_whose_parent_is_missing_is_one_clear_error(tmp_path):
-    with pytest.raises(ChapbookError) as failure:
-        publish(capsule_versions()["v1"], str(tmp_path / "no" / "such" / "folder"))
-    assert str(failure.value).endswith("no such folder (its parent does not exist); create it first, or correct "
-                                       "publish_to")
-
-
 def test_publishing_into_the_capsule_itself_is_refused():
     capsule = capsule_versions()["v1"]
     with pytest.raises(ChapbookError, match="overlaps the folder being published"):

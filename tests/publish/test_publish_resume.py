@@ -14,7 +14,7 @@ import time
 
 import pytest
 from conftest import ROOT, run_chapbook
-from publish_servers import GmCapsuleHost, capsule_versions, changed_files, sftp_host_for_home, tree
+from publish_servers import GmCapsuleHost, SilentHost, capsule_versions, changed_files, known_sftp_host, tree
 
 from pipeline.publish.plan import MANIFEST, publish_rank
 
@@ -22,10 +22,7 @@ from pipeline.publish.plan import MANIFEST, publish_rank
 @pytest.fixture
 def sftp(tmp_path):
     """A loopback SFTP host whose key $HOME's known_hosts records, and the environment a user runs chapbook in."""
-    host, host_key, ssh = sftp_host_for_home(tmp_path)
-    algorithm, blob = host_key.export_public_key("openssh").decode("ascii").split()[:2]
-    (ssh / "known_hosts").write_text(f"[127.0.0.1]:{host.port} {algorithm} {blob}\n")
-    env = {"HOME": str(tmp_path / "home"), "CHAPBOOK_STATE_DIR": str(tmp_path / "state"), "SSH_AUTH_SOCK": ""}
+    host, env = known_sftp_host(tmp_path)
     yield host, env
     host.close()
 
@@ -112,22 +109,32 @@ def test_a_dry_run_accepting_a_new_host_key_writes_no_known_hosts(sftp, tmp_path
     assert real.returncode == 0 and f"[127.0.0.1]:{host.port} ssh-ed25519" in known_hosts.read_text()
 
 
-def test_ctrl_c_stops_between_files_says_how_far_it_got_and_the_rerun_finishes(sftp, tmp_path):
-    host, env = sftp
-    remote = tmp_path / "remote" / "capsule"
-    capsule = tree(capsule_versions()["v1"])
-    host.write_delay = 0.3
+def interrupted_publish(host, env, after_files: int, presses: int, write_delay: float) -> str:
+    """`chapbook publish` of v1 to a host slowed to `write_delay` s a write, sent SIGINT `presses` times (0.2 s
+    apart) once it has begun to send its `after_files`th file; its one line on stderr (its exit status checked)."""
+    host.write_delay = write_delay
     environment = dict(os.environ, **env, PYTHONPATH=str(ROOT))
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "publish", str(capsule_versions()["v1"].parent),
                                 "--to", address(host)], env=environment, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while len(host.written) < 3 and time.monotonic() < deadline:
+    while len(host.written) < after_files and time.monotonic() < deadline:
         time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    for press in range(presses):
+        time.sleep(0.2 if press else 0)
+        process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
     host.write_delay = 0
-    assert process.returncode == 1 and len(stderr.splitlines()) == 1 and "Traceback" not in stderr, stderr
+    # 128 + SIGINT, as shells report a command Ctrl-C killed and rclone exits (rsync says 20: docs/publishing.md)
+    assert process.returncode == 130 and len(stderr.splitlines()) == 1 and "Traceback" not in stderr, stderr
+    return stderr
+
+
+def test_ctrl_c_stops_between_files_says_how_far_it_got_and_the_rerun_finishes(sftp, tmp_path):
+    host, env = sftp
+    remote = tmp_path / "remote" / "capsule"
+    capsule = tree(capsule_versions()["v1"])
+    stderr = interrupted_publish(host, env, after_files=3, presses=1, write_delay=0.3)
     sent = [path.removeprefix("capsule/") for path in host.sent()]
     assert f"stopped by Ctrl-C: {len(sent)} file(s) sent" in stderr and "publish again to finish" in stderr
     assert 3 <= len(sent) < len(capsule)
@@ -139,6 +146,37 @@ def test_ctrl_c_stops_between_files_says_how_far_it_got_and_the_rerun_finishes(s
     assert sorted(path.removeprefix("capsule/") for path in host.sent()) == sorted(set(capsule) - set(sent))
     assert f"{len(capsule) - len(sent)} sent, 0 replaced, 0 deleted, {len(sent)} unchanged" in line
     assert tree(remote) == capsule
+
+
+def test_ctrl_c_while_connecting_says_nothing_was_changed(tmp_path):
+    silent = SilentHost()  # takes the connection and never says a word: publish waits in the SSH handshake
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "pipeline", "publish", str(capsule_versions()["v1"].parent),
+                                    "--to", f"sftp://me@127.0.0.1:{silent.port}/x"], stderr=subprocess.PIPE, text=True,
+                                   env=dict(os.environ, HOME=str(tmp_path), PYTHONPATH=str(ROOT)))
+        time.sleep(2)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        silent.close()
+    assert process.returncode == 130 and stderr.splitlines() == [
+        f"sftp://me@127.0.0.1:{silent.port}/x: stopped by Ctrl-C before anything was changed there; publish again "
+        "when you are ready"], stderr
+
+
+def test_a_second_ctrl_c_stops_mid_file_says_so_and_the_rerun_finishes(sftp, tmp_path):
+    host, env = sftp
+    remote = tmp_path / "remote" / "capsule"
+    capsule = tree(capsule_versions()["v1"])
+    stderr = interrupted_publish(host, env, after_files=2, presses=2, write_delay=1.0)
+    assert stderr.startswith(f"{address(host)}: stopped at once by a second Ctrl-C, in the middle of a file")
+    assert "publish again to finish" in stderr
+    arrived = identical_on_host(remote, "v1")
+    assert leftovers(remote) and not (remote / MANIFEST).exists()  # cut mid-file, before any manifest
+    host.sent()
+    line = summary(publish("v1", host, env))
+    assert f"{len(capsule) - len(arrived)} sent, 0 replaced, 0 deleted, {len(arrived)} unchanged" in line
+    assert tree(remote) == capsule and leftovers(remote) == []
 
 
 @pytest.mark.parametrize(("destination", "expected"), [

@@ -157,8 +157,9 @@ def test_a_host_that_does_not_answer_is_one_clear_line(keys, tmp_path):
     with pytest.raises(ChapbookError) as failure:
         publish(capsule_versions()["v1"], f"sftp://tester@127.0.0.1:{port}/capsule",
                 known_hosts=tmp_path / "known_hosts", client_keys=[keys["folder"] / "user"])
-    assert str(failure.value) == (f"sftp://tester@127.0.0.1:{port}/capsule: cannot connect (Connection refused); "
-                                  "check the host name and port, and that the SSH server is running")
+    assert str(failure.value) == (f"sftp://tester@127.0.0.1:{port}/capsule: 127.0.0.1 refused the connection on "
+                                  f"port {port} (named by publish_to); check the port, and that the SSH server is "
+                                  "running there")
 
 
 def test_a_path_under_the_login_folder_stays_there(host, keys, tmp_path):

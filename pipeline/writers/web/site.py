@@ -211,13 +211,18 @@ def _article_body(page: Page, image_links: dict[str, str]) -> tuple[str, bool]:
 
 
 def render_page(pages: list[Page], index: int, site: str, base_url: str, image_links: dict[str, str],
-                companions: dict, article: tuple[str, bool] | None = None) -> str:
+                companions: dict, article: tuple[str, bool] | None = None, site_description: str = "") -> str:
     """One post's HTML page: head, the article with its contents and sidenotes, the posts either side, the
-    other editions. `article` is the post's `_article_body`, when the caller has it already."""
+    other editions. `article` is the post's `_article_body`, when the caller has it already.
+
+    Its description (`<meta name="description">`, `og:description`) is the post's own (`description`, else
+    `subtitle`), else `site_description`, as jekyll-seo-tag falls back to the site's (its drop.rb:
+    `page["description"] || page["excerpt"]) || site_description`); no excerpt is cut from the text, so nothing
+    the author did not write as a summary stands for one."""
     page = pages[index]
     document, meta = page.document, page.document.meta
     lang = language_or_empty(meta.lang) or "en"
-    description = one_line(meta.description or meta.subtitle)
+    description = one_line(meta.description or meta.subtitle) or one_line(site_description)
     url = base_url + page.name if base_url else ""
     images = [image_links[resource.url] for resource in document.resources if resource.url in image_links]
     extra = [("og:type", "article"), ("og:title", page.title), ("og:description", description), ("og:url", url),
@@ -338,7 +343,8 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
         shown = [site, base_url, page.base, page.date, image_links[page.base], _editions(page, own),
                  _neighbours(pages, index)]
         files[page.name] = cached_page(page.document, json.dumps(shown), partial(
-            _page_bytes, pages, index, site, base_url, image_links[page.base], own, articles[page.base]))
+            _page_bytes, pages, index, site, base_url, image_links[page.base], own, articles[page.base],
+            settings.site_description))
         for companion in own.values():
             files[page.base + PurePosixPath(companion.name).suffix] = companion.data
     collection = companions.get(COLLECTION, {})

@@ -177,6 +177,33 @@ def test_slugs_and_anchors_come_from_one_function(gemlog):
     assert any(anchor.get("href") == "#its-here" for anchor in page.anchors)
 
 
+def test_a_post_without_its_own_summary_is_described_by_the_site(gemlog):
+    """A link preview or a search result shows `[site] description` for a post that says nothing of itself."""
+    for name, path in _pages(gemlog).items():
+        page = _Page(path.read_text(encoding="utf-8"))
+        assert page.meta["description"] == page.meta["og:description"] == "small things, written down", name
+
+
+def test_a_posts_own_summary_wins_and_a_new_site_description_reaches_every_page(tmp_path):
+    folder = _project(tmp_path / "own", SITE)
+    (folder / "source" / "third.md").write_text(POSTS["third.md"].replace(
+        "date: 2024-03-15\n", "date: 2024-03-15\ndescription: one sentence about nothing\n"), encoding="utf-8")
+    assert _build(folder, "-f", "web", "-q").returncode == 0
+    described = {name: _Page(path.read_text(encoding="utf-8")).meta for name, path in _pages(folder / "build").items()}
+    assert {name: (meta["description"], meta["og:description"]) for name, meta in described.items()} == {
+        "2024-01-05-the-first-one.html": ("small things, written down",) * 2,
+        "2024-02-10-its-the-middle.html": ("small things, written down",) * 2,
+        "2024-03-15-the-newest.html": ("one sentence about nothing",) * 2}
+    # A rebuild after only chapbook.toml changed: the unchanged posts' pages are not served stale from the cache.
+    (folder / "chapbook.toml").write_text(SITE.replace("small things, written down", "the shed, again"))
+    assert _build(folder, "-f", "web", "-q").returncode == 0
+    pages = _pages(folder / "build")
+    assert _Page(pages["2024-01-05-the-first-one.html"].read_text(encoding="utf-8")).meta["description"] == \
+        "the shed, again"
+    assert _Page((folder / "build" / "web" / "index.html").read_text(encoding="utf-8")).meta["og:description"] == \
+        "the shed, again"
+
+
 def test_the_old_capsule_keys_still_work_with_a_note_and_both_at_once_are_refused(tmp_path):
     folder = _project(tmp_path / "old", 'capsule_title = "the old name"\ncapsule_author = "bea"\n')
     result = _build(folder, "-f", "gemini", "-f", "web")
