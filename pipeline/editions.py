@@ -5,13 +5,13 @@ Everything else derives from this list, as pandoc's writers and Sphinx's builder
 Adding an edition means one writer module under `pipeline/writers/` and one record here.
 
 A writer module for a per-source edition has `render(document, companions) -> bytes`; for a folder
-edition, `render_site(documents, settings, companions) -> {path inside the folder: bytes}`. The
-companions are the finished files of the editions named in `uses` (see `Companion`), and of those in
-`uses_if_built` that the build makes anyway (the EPUB's page list comes from the PDF of the same
-build, but `-f epub` alone lays out no PDF for it). A `worker`
-edition's render also takes `cores`: how many cores the build leaves the job (1 when every core has
-a worker job of its own); it may lay the book out in more than one process with them, and what it
-writes must not depend on it.
+edition, `render_site(documents, settings, companions) -> {path inside the folder: bytes}` (or, for
+a file it copies, the Companion itself). The companions are the finished files of the editions named
+in `uses` (see `Companion`), and of those in `uses_if_built` that the build makes anyway (the EPUB's
+page list comes from the PDF of the same build, but `-f epub` alone lays out no PDF for it). A
+`worker` edition's render also takes `cores`: how many cores the build leaves the job (1 when every
+core has a worker job of its own); it may lay the book out in more than one process with them, and
+what it writes must not depend on it.
 
 Optional hooks a writer module may define:
 - `precheck(document)`: warnings about the document that need no rendering (the PDF's font
@@ -81,13 +81,39 @@ class Edition:
         return getattr(importlib.import_module(module), function)
 
 
-@dataclass(frozen=True)
 class Companion:
-    """A finished file of another edition, handed to a writer that links or transforms it."""
+    """A finished file of another edition, handed to a writer that links, copies or transforms it.
 
-    edition: str
-    name: str  # its file name in the output folder, e.g. "essay.epub"
-    data: bytes
+    Made from its bytes, or from its `path`, which is read only when the bytes are asked for: a
+    folder edition that copies a thousand posts' files puts the companion itself among its files (a
+    copy of that file), and the build compares the copy with the file by their remembered digests
+    instead of reading both (pipeline/build/__init__.py, write_files).
+    """
+
+    __slots__ = ("edition", "name", "path", "_data")
+
+    def __init__(self, edition: str, name: str, data: bytes | None = None, path: Path | None = None) -> None:
+        if data is None and path is None:
+            raise ValueError("a companion needs its bytes or its path")
+        self.edition = edition
+        self.name = name  # its file name in the output folder, e.g. "essay.epub"
+        self.path = path
+        self._data = data
+
+    @property
+    def data(self) -> bytes:
+        """The file's bytes."""
+        if self._data is None:
+            self._data = self.path.read_bytes()
+        return self._data
+
+    @property
+    def size(self) -> int:
+        """The file's size in bytes, without reading it."""
+        return len(self._data) if self._data is not None else self.path.stat().st_size
+
+    def __repr__(self) -> str:
+        return f"Companion({self.edition!r}, {self.name!r}, {self.path or f'{self.size} bytes'})"
 
 
 PREVIOUS = "previous"  # the companion that is an edition's own output of the last build (reads_previous)

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -279,7 +280,7 @@ def companions_of(job: Job, leaving_out: tuple[Job, ...] = ()) -> dict:
     for used in job.uses:
         if used.edition.is_folder or used in leaving_out:
             continue  # a folder edition is used as a whole by no edition today
-        companion = Companion(used.edition.name, used.output.name, used.output.read_bytes())
+        companion = Companion(used.edition.name, used.output.name, path=used.output)  # read when asked
         if used.collection:
             found.setdefault(COLLECTION, {})[used.edition.name] = companion
         elif job.edition.is_folder:
@@ -293,7 +294,7 @@ def companions_of(job: Job, leaving_out: tuple[Job, ...] = ()) -> dict:
 
 
 def render_job(job: Job, documents: dict[Path, Document], settings: Settings, cores: int = 1,
-               leaving_out: tuple[Job, ...] = (), pages: PageCache | None = None) -> dict[Path, bytes]:
+               leaving_out: tuple[Job, ...] = (), pages: PageCache | None = None) -> dict[Path, bytes | Companion]:
     """Run one writer; returns the files to write (absolute paths) and their bytes.
 
     A worker edition's writer is told the `cores` the job may use (see pipeline/editions.py); a folder
@@ -336,7 +337,7 @@ def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> t
     return tuple(removed)
 
 
-def write_files(job: Job, files: dict[Path, bytes]) -> None:
+def write_files(job: Job, files: dict[Path, bytes | Companion]) -> None:
     """Write a job's files; a folder edition's file that already holds these very bytes is left as it is.
 
     Its time then says when its content last changed (`watch` writes a capsule twice: its pages, then
@@ -345,27 +346,40 @@ def write_files(job: Job, files: dict[Path, bytes]) -> None:
     for path, data in sorted(files.items()):
         if job.edition.is_folder and _holds(path, data):
             continue
+        data = data.data if isinstance(data, Companion) else data
         atomic_write(path, data)
         DIGESTS.written(path, data)
 
 
-def _holds(path: Path, data: bytes) -> bool:
+def _holds(path: Path, data: bytes | Companion) -> bool:
+    """Whether the regular file at `path` holds `data`, or the same bytes as the companion it copies.
+
+    A copy is compared by the two files' digests, remembered since chapbook wrote them: neither is read.
+    """
     try:
-        if path.is_symlink() or not path.is_file() or path.stat().st_size != len(data):
+        status = os.lstat(path)
+        if not stat.S_ISREG(status.st_mode):
             return False
-        return path.read_bytes() == data
+        if isinstance(data, Companion):
+            return data.path is not None and status.st_size == data.size \
+                and DIGESTS.digest(path) == DIGESTS.digest(data.path)
+        return status.st_size == len(data) and path.read_bytes() == data
     except OSError:
         return False
 
 
-def _write(job: Job, files: dict[Path, bytes], documents: dict[Path, Document], cache: BuildCache,
+def _size(data: bytes | Companion) -> int:
+    return data.size if isinstance(data, Companion) else len(data)
+
+
+def _write(job: Job, files: dict[Path, bytes | Companion], documents: dict[Path, Document], cache: BuildCache,
            started: float) -> Written:
     write_files(job, files)
     folder = job.edition.is_folder
     removed = remove_unmade(cache.written_files(job.output), list(files), job.output) if folder else ()
     resources = [path for source in job.sources for path in documents[source].local_files()]
     cache.record(job.output, job.key, resources, list(files) if folder else [])
-    return Written(job.edition.name, job.output, sum(len(d) for d in files.values()),
+    return Written(job.edition.name, job.output, sum(_size(data) for data in files.values()),
                    time.perf_counter() - started, removed=removed)
 
 
@@ -621,7 +635,7 @@ class _Run:
             self.on_started(job.edition.name)
         self.write(job, render_job(job, self.documents, self.settings, self.cores_each, pages=self.pages), started)
 
-    def write(self, job: Job, files: dict[Path, bytes], started: float) -> None:
+    def write(self, job: Job, files: dict[Path, bytes | Companion], started: float) -> None:
         """Write a job's files, record them in the cache and announce them; drop the blocks its sources held."""
         self.results.append(_announce(_write(job, files, self.documents, self.cache, started), self.on_written))
         for source in job.sources:

@@ -53,7 +53,7 @@ def neighbour_links(posts: list[Post], index: int) -> list[str]:
 def edition_links(companions: dict, folder: str = "") -> list[str]:
     """`=> essay.epub ebook (epub, 27 kB)`: one link line per other edition of a post, copied beside it
     (or into `folder`, seen from the home page)."""
-    return [f"=> {folder}{c.name} {edition(c.edition).label} ({c.edition}, {human_size(len(c.data))})"
+    return [f"=> {folder}{c.name} {edition(c.edition).label} ({c.edition}, {human_size(c.size)})"
             for c in companions.values()]
 
 
@@ -151,7 +151,7 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
     for index, post in enumerate(posts):
         editions = (companions or {}).get(post.document.source, {})
         for companion in editions.values():
-            files[f"{GEMLOG}/{companion.name}"] = companion.data
+            files[f"{GEMLOG}/{companion.name}"] = companion  # a copy of that file
         neighbours = neighbour_links(posts, index)
         footer = ["", *edition_links(editions), *([""] if editions else []), *neighbours, *([""] if neighbours else []),
                   f"=> ./ {LABELS['gemlog']}", f"=> ../ {LABELS['home']}"]
@@ -162,7 +162,7 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
         files[f"{GEMLOG}/{name}"] = data
     collection = (companions or {}).get(COLLECTION, {})
     for companion in collection.values():
-        files[f"{GEMLOG}/{companion.name}"] = companion.data
+        files[f"{GEMLOG}/{companion.name}"] = companion  # a copy of that file
     files["index.gmi"] = render_home(posts, settings, collection).encode("utf-8")
     files[f"{GEMLOG}/index.gmi"] = render_gemlog_index(posts, settings).encode("utf-8")
     files[f"{GEMLOG}/atom.xml"] = render_feed(posts, settings)

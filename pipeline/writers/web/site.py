@@ -189,7 +189,7 @@ def _edition_items(files: dict[str, Companion]) -> list[str]:
     for name, companion in files.items():
         other = edition(companion.edition)  # its label and media type, as the registry declares them
         items.append(f'<li><a href="{escape(name)}" type="{other.media_type}">{other.label} ({other.name}, '
-                     f"{human_size(len(companion.data))})</a></li>")
+                     f"{human_size(companion.size)})</a></li>")
     return items
 
 
@@ -346,9 +346,9 @@ def render_site(documents: list[Document], settings: Settings, companions: dict 
             _page_bytes, pages, index, site, base_url, image_links[page.base], own, articles[page.base],
             settings.site_description))
         for companion in own.values():
-            files[page.base + PurePosixPath(companion.name).suffix] = companion.data
+            files[page.base + PurePosixPath(companion.name).suffix] = companion  # a copy of that file
     collection = companions.get(COLLECTION, {})
-    files.update({companion.name: companion.data for companion in collection.values()})
+    files.update({companion.name: companion for companion in collection.values()})
     files["index.html"] = render_home(pages, base_url, settings, collection).encode("utf-8")
     files[FEED] = render_feed(pages, base_url, settings, {base: markup for base, (markup, _) in articles.items()})
     files[STYLESHEET] = (STYLES / STYLESHEET).read_bytes() + bullet_rules().encode("utf-8")
