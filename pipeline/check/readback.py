@@ -125,9 +125,32 @@ def _join_lines(text: str) -> str:
 def read_pdf(path: Path) -> Reading:
     """The PDF's text as poppler's pdftotext extracts it, hyphenated line ends joined; list items from its tags."""
     # -raw: the default mode joins a typed hyphen at a line end ("common-" + "sense" -> "commonsense").
-    result = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
+    raw = _pdftotext(path, "-raw")
+    text = _rejoin_raised_runs(_join_lines(raw), _pdftotext(path))
     items, unread = _pdf_list_items(path)
-    return Reading(_join_lines(result.stdout.decode("utf-8")).replace("\f", "\n"), items, lists_unread=unread)
+    return Reading(text.replace("\f", "\n"), items, lists_unread=unread)
+
+
+def _pdftotext(path: Path, *options: str) -> str:
+    result = subprocess.run(["pdftotext", *options, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
+    return result.stdout.decode("utf-8")
+
+
+def _rejoin_raised_runs(raw: str, reading_order: str) -> str:
+    """`raw` without the line breaks -raw puts inside a word after a superscript or subscript.
+
+    In raw (content stream) order, poppler starts a new line when the next word's baseline is at least
+    half the current word's size away (TextOutputDev.cc, TextPage::dump: maxIntraLineDelta, 0.5): after
+    a superscript ("a^bc^d" drawn as "a", a raised "bc", "d") the letter back on the baseline is that far
+    from the small raised one, and "abc" / "d" come out as two lines, though the PDF sets them side by
+    side (pdftotext -bbox: one line; the default, reading-order mode: "abcd"). A break is taken out
+    where the reading-order text has the two pieces as one word.
+    """
+    whole = set(reading_order.split())
+
+    def rejoined(match: re.Match) -> str:  # the lookahead leaves the next line's word for the next match
+        return match.group(1) if match.group(1) + match.group(2) in whole else match.group(0)
+    return re.sub(r"(\S+)\n(?=(\S+))", rejoined, raw)
 
 
 # The PDF prints a link's address after its text for paper readers (print.css); a reader of the
