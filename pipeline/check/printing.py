@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.check import readback
 from pipeline.check.findings import Finding
-from pipeline.check.pdf import NO_POPPLER, font_rows, unset_character_warnings
+from pipeline.check.pdf import NO_POPPLER, font_rows, fonts_finding, unset_character_warnings
 from pipeline.check.voice import voice_findings
 from pipeline.document import Document
 from pipeline.paper import MM, PAGE_FORMATS, length_in_points
@@ -113,8 +113,7 @@ def check_print(document: Document, path: Path) -> list[Finding]:
     rows = font_rows(path)
     partial = [name for name, embedded, subset in rows if not embedded or subset]
     partial += [name for name, (glyphs, drawn) in font_programs(path).items() if drawn < WHOLE_FONT * glyphs]
-    findings.append(Finding("fail" if partial or not rows else "ok", label, "every font embedded whole",
-                            ", ".join(partial) if partial else f"{len(rows)} fonts"))
+    findings.append(fonts_finding(label, "every font embedded whole", rows, partial))
     return findings + voice_findings(document, readback.read_pdf(path), label)
 
 

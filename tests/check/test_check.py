@@ -151,6 +151,24 @@ def test_a_word_with_a_superscript_is_read_whole_from_the_print_file(tmp_path):
                                                               for f in check_print(prepare(source), printed)}
 
 
+def test_a_pdf_without_fonts_skips_the_font_checks_because_it_draws_no_text(tmp_path):
+    import pikepdf
+
+    from pipeline.check.pdf import check_pdf
+    from pipeline.check.printing import check_print
+
+    blank = tmp_path / "blank.pdf"
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        pdf.save(blank)
+    document = prepare(FIXTURES / "nested-lists.md")
+    for checker, check in ((check_pdf, "every font embedded"), (check_print, "every font embedded whole")):
+        fonts = [f for f in checker(document, blank) if f.check == check]
+        assert [(f.status, f.detail) for f in fonts] == [("skipped", "because pdffonts lists no font in the file: "
+                                                                     "it draws no text")]
+        assert "every word of the source, in its case" in _failed(checker(document, blank))
+
+
 def test_a_check_skipped_for_a_missing_tool_names_its_install_and_fails_only_with_strict(tmp_path):
     source = FIXTURES / "asterisk-notes.md"
     out = tmp_path / "out"
