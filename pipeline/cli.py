@@ -207,7 +207,8 @@ def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool, o
                   strict: bool = False) -> bool:
     """Run the checks (with the build's --wrap and --paper), print each finding and a summary; True if all pass.
 
-    A check skipped for a missing tool is no failure, unless `strict`.
+    A skipped check is no failure; with `strict`, one skipped for want of a tool is (not one that no tool
+    would decide: list depth in an untagged print file).
     """
     import json
 
@@ -222,6 +223,7 @@ def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool, o
     failed = [f for f in findings if f.status == "fail"]
     skipped = [f for f in findings if f.status == "skipped"]
     warnings = [f for f in findings if f.status == "warning"]
+    wanting = [f for f in skipped if f.wants_a_tool]
     passed = len(findings) - len(failed) - len(skipped) - len(warnings)
     if as_json:
         click.echo(json.dumps({"findings": findings_as_json(findings), "failed": len(failed),
@@ -232,10 +234,10 @@ def _report_check(paths: list[Path], outdir: Path, as_json: bool, quiet: bool, o
             if not quiet or finding.status != "ok":
                 click.echo(str(finding))
         click.echo(f"{passed} passed, {len(warnings)} warnings, {len(failed)} failed, {len(skipped)} skipped")
-        if strict and skipped:
-            click.echo(f"--strict: {len(skipped)} skipped check(s) count as failures; install what each names",
+        if strict and wanting:
+            click.echo(f"--strict: {len(wanting)} skipped check(s) count as failures; install what each names",
                        err=True)
-    return not failed and not (strict and skipped)
+    return not failed and not (strict and wanting)
 
 
 @main.command()

@@ -8,8 +8,8 @@ from pathlib import Path
 from pipeline.check import readback
 from pipeline.check.findings import Finding
 from pipeline.check.installs import POPPLER_INSTALL
-from pipeline.check.pdf_tags import font_programs, tag_coverage, top_level_bookmarks
-from pipeline.check.voice import voice_findings
+from pipeline.check.pdf_tags import characters_without_glyphs, font_programs, tag_coverage, top_level_bookmarks
+from pipeline.check.voice import source_location, voice_findings
 from pipeline.document import Document
 
 NO_POPPLER = f"poppler is missing; install it: {POPPLER_INSTALL}"
@@ -31,13 +31,13 @@ def check_pdf(document: Document, path: Path) -> list[Finding]:
     if not readback.pdftotext_available():
         return [Finding("skipped", label, "PDF text and fonts", NO_POPPLER)]
     rows = font_rows(path)
-    unembedded = [name for name, embedded, _subset in rows if not embedded]
-    findings = [Finding("fail" if unembedded or not rows else "ok", label, "every font embedded",
-                        ", ".join(unembedded) if unembedded else f"{len(rows)} fonts")]
+    findings = [fonts_finding(label, "every font embedded", rows,
+                              [name for name, embedded, _subset in rows if not embedded])]
     import pikepdf
 
     with pikepdf.open(path) as pdf:
         findings += _font_program_findings(pdf, label) + _tag_findings(pdf, label)
+        findings += unset_character_warnings(document, pdf, path)
         bookmarks = top_level_bookmarks(pdf)
         title = str(pdf.docinfo["/Title"]) if "/Title" in pdf.docinfo else None
     findings.append(Finding("ok" if bookmarks or not document.outline() else "fail", label, "bookmarks",
@@ -49,6 +49,26 @@ def check_pdf(document: Document, path: Path) -> list[Finding]:
     findings.append(Finding("fail" if missing_glyphs else "ok", label, "no missing glyphs",
                             "U+FFFD in the extracted text" if missing_glyphs else ""))
     return findings + voice_findings(document, reading, label)
+
+
+def fonts_finding(label: str, check: str, rows: list, wrong: list[str]) -> Finding:
+    """Whether the fonts pdffonts lists (`rows`) are embedded as `check` says (`wrong` names those that are not).
+
+    A file whose pdffonts lists no font at all draws no text: nothing to decide here (the voice check
+    says whether the text is there), so the check is skipped, not passed or failed.
+    """
+    if not rows:
+        return Finding("skipped", label, check, "because pdffonts lists no font in the file: it draws no text")
+    return Finding("fail" if wrong else "ok", label, check, ", ".join(wrong) if wrong else f"{len(rows)} fonts")
+
+
+def unset_character_warnings(document: Document, pdf, path: Path) -> list[Finding]:
+    """A warning at its source line for each character no font has, which the PDF (open in pikepdf) draws as
+    an empty box: the author's text, kept (it extracts), not a fault of the edition."""
+    return [Finding("warning", source_location(document, character), "a character no font has",
+                    f"U+{ord(character[0]):04X} {character!r} drawn as an empty box in {path.name} (its text is "
+                    "kept); install a font that has it, or write it another way")
+            for character in characters_without_glyphs(pdf)]
 
 
 def _font_program_findings(pdf, label: str) -> list[Finding]:

@@ -10,6 +10,7 @@ the embedded font streams.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -142,3 +143,68 @@ def top_level_bookmarks(pdf) -> int:
         count += 1
         item = item.get("/Next")
     return count
+
+
+_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
+_BFRANGE = re.compile(rb"beginbfrange(.*?)endbfrange", re.S)
+_HEX = re.compile(rb"<([0-9a-fA-F]*)>")
+
+
+def _unicode_map(to_unicode: bytes) -> dict[int, str]:
+    """A ToUnicode CMap's character codes and their text (ISO 32000-1, 9.10.3: bfchar and bfrange entries)."""
+    def text(hex_digits: bytes) -> str:
+        return bytes.fromhex(hex_digits.decode()).decode("utf-16-be", errors="replace")
+
+    mapped: dict[int, str] = {}
+    for section in _BFCHAR.findall(to_unicode):
+        values = _HEX.findall(section)
+        mapped.update((int(code, 16), text(value)) for code, value in zip(values[::2], values[1::2], strict=False))
+    for section in _BFRANGE.findall(to_unicode):
+        for line in section.splitlines():
+            values = _HEX.findall(line)
+            if len(values) < 3:
+                continue
+            first, last = int(values[0], 16), int(values[1], 16)
+            if b"[" in line:  # one destination per code
+                mapped.update((code, text(value)) for code, value in zip(range(first, last + 1), values[2:],
+                                                                        strict=False))
+            else:  # the destination's last byte counts up with the code
+                start = bytes.fromhex(values[2].decode())
+                for offset in range(last - first + 1):
+                    mapped[first + offset] = (start[:-1] + bytes([(start[-1] + offset) % 256])).decode(
+                        "utf-16-be", errors="replace")
+    return mapped
+
+
+def characters_without_glyphs(pdf) -> list[str]:
+    """The characters a PDF (open in pikepdf) draws as .notdef, the box of a character no font has.
+
+    WeasyPrint (70, weasyprint/pdf/fonts.py `Font.missing`) draws such a character under a glyph number
+    past the font's last glyph and maps that number to the character in the font's ToUnicode map (for
+    whole fonts chapbook adds it: pipeline/writers/pdf/engine/missing_glyphs.py). With an Identity
+    CIDToGIDMap the number is the glyph id, and a glyph id the program does not have is drawn with its
+    glyph 0, .notdef (ISO 32000-1, 9.7.4.2 and 9.7.6.3). So: the ToUnicode entries of each composite
+    font whose number is not below the embedded TrueType program's glyph count (its maxp table).
+    """
+    import io
+
+    import pikepdf
+    from fontTools.ttLib import TTFont
+
+    found: dict[str, None] = {}
+    seen = set()
+    for item in pdf.objects:
+        if not (isinstance(item, pikepdf.Dictionary) and item.get("/Subtype") == "/Type0"
+                and "/ToUnicode" in item and item.objgen not in seen):
+            continue
+        seen.add(item.objgen)
+        descendant = item.DescendantFonts[0]
+        program = descendant.get("/FontDescriptor", {}).get("/FontFile2")
+        if program is None or str(descendant.get("/CIDToGIDMap", "/Identity")) != "/Identity":
+            continue
+        glyphs = TTFont(io.BytesIO(program.read_bytes()), lazy=True)["maxp"].numGlyphs
+        for code, text in sorted(_unicode_map(item.ToUnicode.read_bytes()).items()):
+            if code >= glyphs:
+                found.setdefault(text)
+    return list(found)
+

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.check import readback
 from pipeline.check.findings import Finding
-from pipeline.check.pdf import NO_POPPLER, font_rows
+from pipeline.check.pdf import NO_POPPLER, font_rows, fonts_finding, unset_character_warnings
 from pipeline.check.voice import voice_findings
 from pipeline.document import Document
 from pipeline.paper import MM, PAGE_FORMATS, length_in_points
@@ -53,7 +53,8 @@ def check_booklet(document: Document, path: Path) -> list[Finding]:
     folios = _half_sheet_folios(path, paper)
     read = sum(folio is not None for side in folios for folio in side)
     if not read:
-        return findings + [Finding("skipped", label, "saddle-stitch page order", "no page numbers to read")]
+        return findings + [Finding("skipped", label, "saddle-stitch page order",
+                                   "because no page number is printed where it can be read")]
     for signature in (None, *range(4, 2 * len(sizes) + 1, 4)):
         if not _misplaced(folios, signature):
             gatherings = f"in signatures of {signature} pages" if signature else "as one booklet"
@@ -100,7 +101,7 @@ def check_print(document: Document, path: Path) -> list[Finding]:
     shop = printer(document.settings.printer)
     with pikepdf.open(path) as pdf:
         findings = [_boxes_finding(pdf, shop, label, document.settings.marks)]
-        findings += pdfx4_findings(pdf, label)
+        findings += pdfx4_findings(pdf, label) + unset_character_warnings(document, pdf, path)
         annotated = [number for number, page in enumerate(pdf.pages, start=1) if page.get("/Annots")]
         findings.append(Finding("fail" if annotated or "/Outlines" in pdf.Root else "ok", label,
                                 "no links, annotations or bookmarks",
@@ -112,8 +113,7 @@ def check_print(document: Document, path: Path) -> list[Finding]:
     rows = font_rows(path)
     partial = [name for name, embedded, subset in rows if not embedded or subset]
     partial += [name for name, (glyphs, drawn) in font_programs(path).items() if drawn < WHOLE_FONT * glyphs]
-    findings.append(Finding("fail" if partial or not rows else "ok", label, "every font embedded whole",
-                            ", ".join(partial) if partial else f"{len(rows)} fonts"))
+    findings.append(fonts_finding(label, "every font embedded whole", rows, partial))
     return findings + voice_findings(document, readback.read_pdf(path), label)
 
 
@@ -366,7 +366,8 @@ def check_cover(document: Document, path: Path) -> list[Finding]:
     label = str(path)
     interior = path.with_name(path.name.replace("-cover.pdf", "-print.pdf"))
     if not interior.is_file():
-        return [Finding("skipped", label, "cover size", f"no print edition {interior.name} to count pages in")]
+        return [Finding("skipped", label, "cover size",
+                        f"because there is no print edition {interior.name} to count pages in")]
     shop = printer(document.settings.printer)
     with pikepdf.open(interior) as pdf:
         pages = len(pdf.pages)
@@ -381,7 +382,7 @@ def check_cover(document: Document, path: Path) -> list[Finding]:
                             f"{size[0] / 72:.4f} x {size[1] / 72:.4f} in; {shop.title}'s formula for "
                             f"{sheet.pages} pages on {document.settings.paper_stock} paper: {sheet.width / 72:.4f} x "
                             f"{sheet.height / 72:.4f} in (spine {sheet.spine / 72:.4f} in)")]
-        findings += pdfx4_findings(pdf, label)
+        findings += pdfx4_findings(pdf, label) + unset_character_warnings(document, pdf, path)
     if not readback.pdftotext_available():
         return findings + [Finding("skipped", label, "spine and barcode zone", NO_POPPLER)]
     words = page_words(path)[0]

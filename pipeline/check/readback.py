@@ -11,6 +11,7 @@ from itertools import groupby
 from pathlib import Path
 from xml.etree import ElementTree
 
+from pipeline.check.installs import POPPLER_INSTALL
 from pipeline.writers.shared.gemtext_marks import gemtext_list_item
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -26,6 +27,8 @@ class Reading:
     notes: list[str] = field(default_factory=list)
     math: str = "tex"  # how the edition sets math: "tex" (its source) or "mathml" (see check/words.py)
     lists_in_tables: bool = True  # False where a table is a grid of text and its lists are the cell's lines
+    # Why list_items is None: the check says it skipped list depth "because …" (never a pass, never a fail).
+    lists_unread: str = "because this reading of the edition holds no list structure"
 
 
 def read_text_edition(path: Path) -> Reading:
@@ -122,8 +125,32 @@ def _join_lines(text: str) -> str:
 def read_pdf(path: Path) -> Reading:
     """The PDF's text as poppler's pdftotext extracts it, hyphenated line ends joined; list items from its tags."""
     # -raw: the default mode joins a typed hyphen at a line end ("common-" + "sense" -> "commonsense").
-    result = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
-    return Reading(_join_lines(result.stdout.decode("utf-8")).replace("\f", "\n"), read_pdf_list_items(path))
+    raw = _pdftotext(path, "-raw")
+    text = _rejoin_raised_runs(_join_lines(raw), _pdftotext(path))
+    items, unread = _pdf_list_items(path)
+    return Reading(text.replace("\f", "\n"), items, lists_unread=unread)
+
+
+def _pdftotext(path: Path, *options: str) -> str:
+    result = subprocess.run(["pdftotext", *options, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
+    return result.stdout.decode("utf-8")
+
+
+def _rejoin_raised_runs(raw: str, reading_order: str) -> str:
+    """`raw` without the line breaks -raw puts inside a word after a superscript or subscript.
+
+    In raw (content stream) order, poppler starts a new line when the next word's baseline is at least
+    half the current word's size away (TextOutputDev.cc, TextPage::dump: maxIntraLineDelta, 0.5): after
+    a superscript ("a^bc^d" drawn as "a", a raised "bc", "d") the letter back on the baseline is that far
+    from the small raised one, and "abc" / "d" come out as two lines, though the PDF sets them side by
+    side (pdftotext -bbox: one line; the default, reading-order mode: "abcd"). A break is taken out
+    where the reading-order text has the two pieces as one word.
+    """
+    whole = set(reading_order.split())
+
+    def rejoined(match: re.Match) -> str:  # the lookahead leaves the next line's word for the next match
+        return match.group(1) if match.group(1) + match.group(2) in whole else match.group(0)
+    return re.sub(r"(\S+)\n(?=(\S+))", rejoined, raw)
 
 
 # The PDF prints a link's address after its text for paper readers (print.css); a reader of the
@@ -209,13 +236,22 @@ def read_pdf_list_items(path: Path) -> list[tuple[int, str]] | None:
     screen reader follows; None for an untagged PDF or a poppler without -struct-text. An item broken
     across pages shows as two.
     """
+    return _pdf_list_items(path)[0]
+
+
+def _pdf_list_items(path: Path) -> tuple[list[tuple[int, str]] | None, str]:
+    """The PDF's list items (read_pdf_list_items), or None and why they cannot be read."""
     if shutil.which("pdfinfo") is None:
-        return None
+        return None, f"poppler's pdfinfo is missing; install it: {POPPLER_INSTALL}"
     result = subprocess.run(["pdfinfo", "-struct-text", str(path)], capture_output=True, check=False)
     lines = result.stdout.decode("utf-8", errors="replace").splitlines()
-    if result.returncode != 0 or not lines or lines[0].strip() != "Document":
-        return None
-    return struct_list_items(lines)
+    if result.returncode != 0:
+        return None, (f"because this pdfinfo cannot print the structure tree (-struct-text); install a "
+                      f"newer poppler: {POPPLER_INSTALL}")
+    if not lines or lines[0].strip() != "Document":
+        return None, ("because the PDF is untagged (no structure tree, as a PDF/X print file is made): list depth "
+                      "is read from the tags a screen reader follows, and the text alone does not show it")
+    return struct_list_items(lines), ""
 
 
 def struct_list_items(lines: list[str]) -> list[tuple[int, str]]:

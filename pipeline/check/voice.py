@@ -120,7 +120,9 @@ def voice_findings(document: Document, reading: readback.Reading, label: str) ->
     lost = [d for d in disclaimers if d not in flat]
     findings.append(Finding("fail" if lost else "ok", label, "every disclaimer verbatim",
                             f"not found: {lost[0][:60]}" if lost else f"{len(disclaimers)} disclaimers"))
-    if reading.list_items is not None:
+    if reading.list_items is None:
+        findings.append(Finding("skipped", label, "every list item at its depth", reading.lists_unread))
+    else:
         expected = expected_list_items(math_shown(document, reading.math).blocks, tables=reading.lists_in_tables)
         findings.append(_depth_finding(expected, reading.list_items, label))
     return findings

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -71,7 +72,12 @@ def test_check_is_clean_on_every_edition_of_the_essay_and_the_kitchen_sink(tmp_p
     built = run_chapbook("build", *sources, "-o", str(out), "--force", "-q", "--check")
     assert built.returncode == 0, built.stdout + built.stderr
     summary = built.stdout.strip().splitlines()[-1]
-    assert summary.endswith("0 failed, 0 skipped"), built.stdout
+    assert summary.endswith("0 failed, 2 skipped"), built.stdout
+    # The only skips: list depth in the print files, which are untagged (PDF/X); no tool would decide them.
+    skipped = [line for line in built.stdout.splitlines() if line.startswith("skipped")]
+    assert all(line.split(": ")[1:3] == ["every list item at its depth", "because the PDF is untagged (no structure "
+                                         "tree, as a PDF/X print file is made)"] for line in skipped), skipped
+    assert {line.split()[1] for line in skipped} == {f"{out}/essay-print.pdf:", f"{out}/kitchen-sink-print.pdf:"}
     checked = run_chapbook("check", str(out), *sum((["-s", s] for s in sources), [])).stdout  # once: Ace is slow
     for edition in ("essay.epub", "essay.kepub.epub", "essay.pdf", "essay.txt", "gemini"):
         assert str(out / edition) in checked
@@ -101,6 +107,66 @@ def test_pdf_list_depth_is_read_from_its_tags_and_a_flattened_list_is_caught(tmp
     depth_check = "every list item at its depth"
     assert depth_check not in _failed(check_pdf(prepare(nested), tmp_path / "as-written" / "nested-lists.pdf"))
     assert depth_check in _failed(check_pdf(prepare(nested), tmp_path / "flattened" / "nested-lists.pdf"))
+
+
+def test_characters_no_font_has_are_warnings_at_their_source_line_and_untagged_list_depth_is_skipped(tmp_path):
+    source = tmp_path / "boxes.md"
+    source.write_text("---\ntitle: boxes\n---\n\nplain words first.\n\n- a list\n    - nested\n\n"
+                      "a cuneiform 𒀀 sign here.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_chapbook("build", str(source), "-o", str(out), "-f", "pdf", "-f", "print", "-q").returncode == 0
+    checked = run_chapbook("check", str(out), "-s", str(source), "--json", "--strict")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    report = json.loads(checked.stdout)
+    warnings = [(f["path"], f["check"], f["detail"].split(" drawn")[0]) for f in report["findings"]
+                if f["status"] == "warning"]
+    assert sorted(warnings) == [(f"{source}:10", "a character no font has", "U+12000 '𒀀'")] * 2, warnings
+    assert {f["detail"].split("box in ")[1].split()[0] for f in report["findings"] if f["status"] == "warning"} == \
+        {"boxes.pdf", "boxes-print.pdf"}
+    skipped = [(Path(f["path"]).name, f["check"]) for f in report["findings"] if f["status"] == "skipped"]
+    assert skipped == [("boxes-print.pdf", "every list item at its depth")], skipped
+    assert "because the PDF is untagged" in next(f["detail"] for f in report["findings"] if f["status"] == "skipped")
+    # The screen PDF is tagged: its list depth is read, and passes.
+    assert {"path": str(out / "boxes.pdf"), "check": "every list item at its depth", "status": "ok",
+            "detail": "2 items"} in report["findings"]
+
+
+def test_a_word_with_a_superscript_is_read_whole_from_the_print_file(tmp_path):
+    from pipeline.check.printing import check_print, page_words
+    from pipeline.check.readback import read_pdf
+
+    source = tmp_path / "raised.md"
+    source.write_text("---\ntitle: raised\n---\n\nwater is H~2~O and a^bc^d is one word.\n", encoding="utf-8")
+    build([source], tmp_path / "out", ["print"], force=True)
+    printed = tmp_path / "out" / "raised-print.pdf"
+    raw = subprocess.run(["pdftotext", "-raw", str(printed), "-"], capture_output=True, text=True).stdout
+    assert "abc\nd" in raw  # poppler's raw order starts a line after the raised "bc" (see readback)
+    # ...though the PDF sets "a", the raised "bc" and "d" on one line, side by side: the layout is right.
+    placed = [word for page in page_words(printed) for word in page]
+    at = next(i for i, word in enumerate(placed) if word[4] == "bc")
+    assert [word[4] for word in placed[at - 1:at + 2]] == ["a", "bc", "d"]
+    assert placed[at - 1][3] == placed[at + 1][3] and placed[at][0] == pytest.approx(placed[at - 1][2], abs=0.1)
+    assert "abcd" in read_pdf(printed).text.split()
+    assert ("every word of the source, in its case", "ok") in {(f.check, f.status)
+                                                              for f in check_print(prepare(source), printed)}
+
+
+def test_a_pdf_without_fonts_skips_the_font_checks_because_it_draws_no_text(tmp_path):
+    import pikepdf
+
+    from pipeline.check.pdf import check_pdf
+    from pipeline.check.printing import check_print
+
+    blank = tmp_path / "blank.pdf"
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        pdf.save(blank)
+    document = prepare(FIXTURES / "nested-lists.md")
+    for checker, check in ((check_pdf, "every font embedded"), (check_print, "every font embedded whole")):
+        fonts = [f for f in checker(document, blank) if f.check == check]
+        assert [(f.status, f.detail) for f in fonts] == [("skipped", "because pdffonts lists no font in the file: "
+                                                                     "it draws no text")]
+        assert "every word of the source, in its case" in _failed(checker(document, blank))
 
 
 def test_a_check_skipped_for_a_missing_tool_names_its_install_and_fails_only_with_strict(tmp_path):

@@ -167,7 +167,8 @@ def test_chapbook_check_passes_the_built_files_and_catches_a_shuffled_booklet(pr
     document = read_fixture(str(ESSAY))
     for finding in check_booklet(document, printed / "essay-booklet.pdf") + check_print(document,
                                                                                         printed / "essay-print.pdf"):
-        assert finding.status == "ok", finding
+        # The print file is untagged (PDF/X): its list depth is skipped, because no tag shows it.
+        assert finding.status == "ok" or (finding.status, finding.check) == ("skipped", "every list item at its depth")
     shuffled = PdfWriter()
     pages = PdfReader(printed / "essay-booklet.pdf").pages
     for index in (2, 3, 0, 1, *range(4, len(pages))):
