@@ -58,9 +58,12 @@ def test_subtitle_and_authors_are_drawn_only_when_given():
 
 
 def _ink_bands(data: bytes) -> list[tuple[int, int, int, int]]:
+    return ink_bands(_image(data).convert("RGB"), cover.PAPER)
+
+
+def ink_bands(image: Image.Image, paper: tuple[int, int, int]) -> list[tuple[int, int, int, int]]:
     """Each horizontal band of rows holding ink, top to bottom, as (top, bottom, left, right) in pixels."""
-    image = _image(data).convert("RGB")
-    ink = ImageChops.difference(image, Image.new("RGB", image.size, cover.PAPER)).convert("L").point(
+    ink = ImageChops.difference(image, Image.new("RGB", image.size, paper)).convert("L").point(
         lambda level: 255 if level > 40 else 0)
     bands, top = [], None
     for row in range(image.height + 1):

@@ -25,7 +25,7 @@ MEASURE = WIDTH - 2 * MARGIN
 # The title's ink begins a sixth of the way down: the title block sits in the upper third.
 TITLE_TOP = HEIGHT // 6
 LEADING, DESCENT = 1.2, 0.25  # baseline to baseline, and the depth kept below the last baseline, in ems
-GAP, RULE_HEIGHT = 90, 6  # between the title, the rule, the subtitle and the authors
+GAP, RULE_HEIGHT, RULE_HALF_WIDTH = 90, 6, 120  # the gap between title, rule, subtitle and authors; the rule
 BALANCE_STEP_DOWN = 0.8
 PAPER, INK, RULE = (246, 242, 233), (28, 28, 28), (120, 112, 100)
 FALLBACK_FAMILY = "DejaVu Sans"  # for characters Charis SIL lacks, so none is drawn as a missing-glyph box
@@ -228,7 +228,8 @@ def draw_cover(title: str, subtitle: str = "", authors: Sequence[str] = ()) -> b
     layout = cover_layout(title, subtitle, authors)
     for line in (*layout.title, *layout.subtitle, *layout.authors):
         _draw_line(draw, line)
-    draw.rectangle((WIDTH // 2 - 120, layout.rule_top, WIDTH // 2 + 120, layout.rule_top + RULE_HEIGHT - 1),
+    draw.rectangle((WIDTH // 2 - RULE_HALF_WIDTH, layout.rule_top, WIDTH // 2 + RULE_HALF_WIDTH,
+                    layout.rule_top + RULE_HEIGHT - 1),
                    fill=_RULE_INDEX)
     image.putpalette(_PALETTE)  # an "L" image becomes a "P" one, its levels now palette indices
     output = io.BytesIO()
