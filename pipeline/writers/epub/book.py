@@ -131,7 +131,9 @@ def cover_body(document: Document, image_name: str, width: int, height: int) -> 
     An SVG wrapper as calibre writes one (src/calibre/ebooks/oeb/transforms/cover.py, CoverManager's
     SVG_TEMPLATE: width and height 100 %, a viewBox of the image's size, preserveAspectRatio
     "xMidYMid meet"): the image is scaled to fit the page both ways and centred, where an <img> with
-    `max-height: 100%` overflowed a landscape screen (its parent had no height to be 100 % of).
+    `max-height: 100%` overflowed a landscape screen (its parent had no height to be 100 % of). The alt
+    text is the SVG's <title>, its accessible name as role="img" (SVG-AAM; axe's svg-img-alt): the Nu
+    checker refuses aria-label and aria-labelledby on <svg>.
     epub.css gives the page, its body and its divs the screen's height. The package declares the
     page's `svg` property (EPUB 3.3, manifest item properties).
     """
@@ -139,7 +141,7 @@ def cover_body(document: Document, image_name: str, width: int, height: int) -> 
     return (f'<div class="cover" epub:type="cover">\n'
             f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" class="cover" '
             f'version="1.1" width="100%" height="100%" viewBox="0 0 {width} {height}" '
-            f'preserveAspectRatio="xMidYMid meet" role="img" aria-label="{alt}">\n'
+            f'preserveAspectRatio="xMidYMid meet" role="img">\n'
             f'<title>{alt}</title>\n'
             f'<image width="{width}" height="{height}" xlink:href="{escape(image_name)}"/>\n'
             f'</svg>\n</div>')
