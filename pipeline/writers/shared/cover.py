@@ -105,7 +105,14 @@ def _words(text: str, style: _Style) -> list[str]:
 
 def _lines(text: str, style: _Style) -> list[str]:
     """`text` in balanced lines at `style` (the title page's line balancing: pipeline/writers/shared/balance.py)."""
-    return [" ".join(line) for line in balanced_lines(_words(text, style), lambda part: _width(part, style), MEASURE)]
+    words = _words(text, style)
+    widths, space = {word: _width(word, style) for word in set(words)}, _width(" ", style)
+
+    def width_of(part: str) -> float:
+        # Summed from each word's width: balancing measures every run of words, a long title's thousands.
+        pieces = part.split(" ")
+        return sum(map(widths.__getitem__, pieces)) + space * (len(pieces) - 1)
+    return [" ".join(line) for line in balanced_lines(words, width_of, MEASURE)]
 
 
 def _lone_word(lines: list[str], words: int) -> bool:
