@@ -53,8 +53,64 @@ def test_title_case_is_drawn_as_written():
 def test_subtitle_and_authors_are_drawn_only_when_given():
     bare = _ink_box(cover.draw_cover(TITLE))
     with_authors = _ink_box(cover.draw_cover(TITLE, "", ["someone"]))
-    assert with_authors[3] > bare[3] + 800  # the authors sit near the foot of the cover
+    assert with_authors[3] > bare[3] + 60  # the authors sit below the title and its rule
     assert cover.draw_cover(TITLE, "", ["", " "]) == cover.draw_cover(TITLE)
+
+
+def _ink_bands(data: bytes) -> list[tuple[int, int, int, int]]:
+    return ink_bands(_image(data).convert("RGB"), cover.PAPER)
+
+
+def ink_bands(image: Image.Image, paper: tuple[int, int, int]) -> list[tuple[int, int, int, int]]:
+    """Each horizontal band of rows holding ink, top to bottom, as (top, bottom, left, right) in pixels."""
+    ink = ImageChops.difference(image, Image.new("RGB", image.size, paper)).convert("L").point(
+        lambda level: 255 if level > 40 else 0)
+    bands, top = [], None
+    for row in range(image.height + 1):
+        inked = row < image.height and ink.crop((0, row, image.width, row + 1)).getbbox() is not None
+        if inked and top is None:
+            top = row
+        elif not inked and top is not None:
+            left, _t, right, _b = ink.crop((0, top, image.width, row)).getbbox()
+            bands.append((top, row, left, right))
+            top = None
+    return bands
+
+
+@pytest.mark.parametrize(("title", "subtitle", "authors"), [
+    (TITLE, "", ()),
+    (TITLE, "a subtitle", ("an author",)),
+    ("on the uses and abuses of history for life", "", ("someone",)),
+    ("a title that runs rather longer than most essay titles ever do", "", ()),
+])
+def test_the_title_is_set_in_balanced_lines_as_the_image_shows(title, subtitle, authors):
+    layout = cover.cover_layout(title, subtitle, authors)
+    lines = [line.text for line in layout.title]
+    assert " ".join(lines) == title and 1 < len(lines) <= 6
+    assert all(len(line.split()) > 1 for line in lines), lines  # no word left alone on a line
+    # Read back from the pixels: one band of ink per title line, then the rule; widths as even as the layout's.
+    bands = _ink_bands(cover.draw_cover(title, subtitle, list(authors)))
+    title_bands = bands[:len(lines)]
+    rule = bands[len(lines)]
+    assert rule[1] - rule[0] <= cover.RULE_HEIGHT + 1 and all(band[1] < rule[0] for band in title_bands)
+    widths = [right - left for _top, _bottom, left, right in title_bands]
+    assert min(widths) / max(widths) > 0.6, widths
+    for width, line in zip(widths, layout.title, strict=True):
+        assert abs(width - line.width) < 0.05 * line.width
+
+
+def test_the_essays_title_is_no_longer_left_with_a_word_alone():
+    # Filled greedily at the largest size it read "my thoughts on / generated / images".
+    assert [line.text for line in cover.cover_layout(TITLE).title] == ["my thoughts on", "generated images"]
+
+
+@pytest.mark.parametrize("authors", [(), ("an author",)])
+def test_the_title_block_sits_in_the_upper_third(authors):
+    bands = _ink_bands(cover.draw_cover(TITLE, "", list(authors)))
+    title_top, title_bottom = bands[0][0], bands[1][1]
+    assert cover.HEIGHT / 8 < title_top < cover.HEIGHT / 5
+    assert (title_top + title_bottom) / 2 < cover.HEIGHT / 3
+    assert bands[-1][1] < cover.HEIGHT / 2  # the authors follow the title, not the cover's foot
 
 
 def test_long_titles_stay_inside_the_margins():

@@ -125,10 +125,26 @@ def cover_alt(document: Document) -> str:
     return "cover: " + "; ".join(text for text in shown if text)
 
 
-def cover_body(document: Document, image_name: str) -> str:
-    """The cover page: the cover image alone, with its alt text."""
-    return (f'<div class="cover" epub:type="cover">\n<img class="cover" src="{escape(image_name)}" '
-            f'alt="{escape(cover_alt(document))}"/>\n</div>')
+def cover_body(document: Document, image_name: str, width: int, height: int) -> str:
+    """The cover page: the cover image alone, whole on any screen, with its alt text.
+
+    An SVG wrapper as calibre writes one (src/calibre/ebooks/oeb/transforms/cover.py, CoverManager's
+    SVG_TEMPLATE: width and height 100 %, a viewBox of the image's size, preserveAspectRatio
+    "xMidYMid meet"): the image is scaled to fit the page both ways and centred, where an <img> with
+    `max-height: 100%` overflowed a landscape screen (its parent had no height to be 100 % of). The alt
+    text is the SVG's <title>, its accessible name as role="img" (SVG-AAM; axe's svg-img-alt): the Nu
+    checker refuses aria-label and aria-labelledby on <svg>.
+    epub.css gives the page, its body and its divs the screen's height. The package declares the
+    page's `svg` property (EPUB 3.3, manifest item properties).
+    """
+    alt = escape(cover_alt(document))
+    return (f'<div class="cover" epub:type="cover">\n'
+            f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" class="cover" '
+            f'version="1.1" width="100%" height="100%" viewBox="0 0 {width} {height}" '
+            f'preserveAspectRatio="xMidYMid meet" role="img">\n'
+            f'<title>{alt}</title>\n'
+            f'<image width="{width}" height="{height}" xlink:href="{escape(image_name)}"/>\n'
+            f'</svg>\n</div>')
 
 
 def _add_metadata(book, document: Document, page_source: str = "") -> None:
@@ -310,7 +326,9 @@ def render(document: Document, companions: dict | None = None) -> bytes:
     book.add_item(cover_item)
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     cover_page = _page_item(epub, "cover", "cover.xhtml",
-                            package.xhtml_page(LABELS["cover"], cover_body(document, cover_name), lang))
+                            package.xhtml_page(LABELS["cover"], cover_body(document, cover_name, cover.width,
+                                                                          cover.height), lang, page_class="cover"),
+                            ("svg",))
     title_page = _page_item(epub, "titlepage", "titlepage.xhtml",
                             package.xhtml_page(document.meta.title, title_page_body(document), lang))
     toc = table_of_contents(document, sections, href_for_id)

@@ -58,16 +58,19 @@ def sniffed_media_type(data: bytes, declared: str) -> str:
     return declared
 
 
-def xhtml_page(title: str, body: str, lang: str, body_type: str = "", stylesheets: tuple[str, ...] = (STYLESHEET,)
-               ) -> bytes:
+def xhtml_page(title: str, body: str, lang: str, body_type: str = "", stylesheets: tuple[str, ...] = (STYLESHEET,),
+               page_class: str = "") -> bytes:
     """A complete XHTML content document around `body`, with lang and xml:lang and the stylesheets.
 
     It starts with an XML declaration naming UTF-8: Send to Kindle rejects XHTML without one.
+    `page_class` is set on <html>, for rules that must reach the root (the cover page's heights).
     """
     body_attributes = f' epub:type="{body_type}"' if body_type else ""
+    html_class = f' class="{escape(page_class)}"' if page_class else ""
     links = "".join(f'<link rel="stylesheet" type="text/css" href="{escape(name)}"/>\n' for name in stylesheets)
     return (f'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
-            f'<html xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}" lang="{escape(lang)}" xml:lang="{escape(lang)}">\n'
+            f'<html xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}"{html_class} lang="{escape(lang)}" '
+            f'xml:lang="{escape(lang)}">\n'
             f'<head>\n<meta charset="utf-8"/>\n<title>{escape(title, quote=False)}</title>\n'
             f"{links}</head>\n"
             f"<body{body_attributes}>\n{body}\n</body>\n</html>\n").encode()

@@ -3,11 +3,12 @@
 The sheet is sized by the printer's formula (pipeline/printers.py: KDP 0.002252 in a page on white
 paper, 0.0025 on cream; Lulu (pages / 444) + 0.06 in; IngramSpark by its paper's pages per inch) from
 the page count of the print edition (its companion) and the `paper_stock` setting. The front is drawn
-as the ebook's cover is (pipeline/writers/shared/cover.py: the title, a rule, the subtitle, the authors
-at the foot, the same face and proportions) or carries the source's own cover image; the back carries
-the description, with the printer's barcode zone left clear (bottom right, at the spine); the spine
-carries the title and authors only when the printer allows text on a spine that thin. Colours follow
-the interior's rules: grey on the K channel, a printer profile as output intent.
+from the ebook cover's layout (pipeline/writers/shared/cover.py: the title in balanced lines in the
+upper third, a rule, the subtitle, the authors; the same face and proportions) or carries the
+source's own cover image; the back carries the description, with the printer's barcode zone left
+clear (bottom right, at the spine); the spine carries the title and authors only when the printer
+allows text on a spine that thin. Colours follow the interior's rules: grey on the K channel, a
+printer profile as output intent.
 """
 
 from __future__ import annotations
@@ -22,7 +23,17 @@ from pipeline.paper import PAGE_FORMATS
 from pipeline.printers import BLEED, CoverSheet, Printer, cover_sheet
 from pipeline.writers.pdf.greyscale import greyscale_pdf
 from pipeline.writers.pdf.pdfx import PROFILE_FOLDER, checked_printer, finish_print_file, print_css
-from pipeline.writers.shared.cover import HEIGHT, INK, PAPER, RULE, WIDTH
+from pipeline.writers.shared.cover import (
+    HEIGHT,
+    INK,
+    PAPER,
+    RULE,
+    RULE_HALF_WIDTH,
+    RULE_HEIGHT,
+    WIDTH,
+    CoverLayout,
+    cover_layout,
+)
 
 BACK_PADDING = 0.5  # of an inch: the description stays this far inside the back's trim
 ALL_ROUND = {"top": BLEED, "bottom": BLEED, "left": BLEED, "right": BLEED}
@@ -32,27 +43,40 @@ def _rgb(colour: tuple[int, int, int]) -> str:
     return "rgb({}, {}, {})".format(*colour)
 
 
+def front_html(layout: CoverLayout, width: float, height: float) -> str:
+    """The drawn cover's layout (its balanced lines, its rule) set as text on a `width` × `height` pt front.
+
+    The ebook cover's pixels are scaled by one factor, the largest that fits the panel, and centred; each
+    line is placed by its baseline: with `line-height: 1` the baseline lies (size + ascent - descent) / 2
+    below the line's top, ascent and descent being the font's own (the ones Pillow drew the ebook's with).
+    """
+    fit = min(width / WIDTH, height / HEIGHT)
+    left, top = (width - WIDTH * fit) / 2, (height - HEIGHT * fit) / 2
+    parts = []
+    for line in (*layout.title, *layout.subtitle, *layout.authors):
+        ascent, descent = line.style.fonts()[0].getmetrics()
+        size = line.style.size * fit
+        above = (line.style.size + ascent - descent) / 2 * fit  # baseline below the line box's top
+        italic = ' class="line italic"' if line.style.italic else ' class="line"'
+        parts.append(f'<p{italic} style="top: {top + line.baseline * fit - above:.2f}pt; left: {left:.2f}pt; '
+                     f'width: {WIDTH * fit:.2f}pt; font-size: {size:.2f}pt">{escape(line.text)}</p>')
+    parts.append(f'<div class="rule" style="left: {width / 2 - RULE_HALF_WIDTH * fit:.2f}pt; '
+                 f"top: {top + layout.rule_top * fit:.2f}pt; width: {2 * RULE_HALF_WIDTH * fit:.2f}pt; "
+                 f'height: {RULE_HEIGHT * fit:.2f}pt"></div>')
+    return "".join(parts)
+
+
 def cover_html(document: Document, sheet: CoverSheet, shop: Printer) -> str:
     """The cover sheet as HTML: the page is the trimmed sheet, positions in points from its top left."""
     meta = document.meta
     width, height = sheet.trim
-    scale = width / WIDTH  # the ebook cover's pixels to the front panel's points
     front_left = width + sheet.spine
     if meta.cover:
         front = (f'<img class="front-image" src="{escape(meta.cover)}" alt="" style="left: {front_left}pt; '
                  f'top: {-BLEED}pt; width: {width + BLEED}pt; height: {height + 2 * BLEED}pt">')
     else:
-        ratio = height / HEIGHT
-        authors = ", ".join(author for author in meta.authors if author.strip())
         front = (f'<div class="front" style="left: {front_left}pt; width: {width}pt; height: {height}pt">'
-                 f'<div class="heading" style="top: {520 * ratio:.2f}pt">'
-                 f'<p class="title" style="font-size: {150 * scale:.2f}pt">{escape(meta.title)}</p>'
-                 f'<div class="rule" style="width: {240 * scale:.2f}pt; height: {5 * scale:.2f}pt; '
-                 f'margin: {70 * scale:.2f}pt auto {85 * scale:.2f}pt"></div>'
-                 f'<p class="subtitle" style="font-size: {84 * scale:.2f}pt">{escape(meta.subtitle)}</p></div>'
-                 + (f'<p class="authors" style="bottom: {300 * ratio:.2f}pt; font-size: {76 * scale:.2f}pt">'
-                    f"{escape(authors)}</p>" if authors else "")
-                 + "</div>")
+                 + front_html(cover_layout(meta.title, meta.subtitle, meta.authors), width, height) + "</div>")
     barcode_width, barcode_height = shop.barcode
     back = (f'<div class="back" style="width: {width}pt; height: {height}pt; padding: {BACK_PADDING * 72}pt">'
             f'<p class="description">{escape(meta.description)}</p></div>'
@@ -81,11 +105,10 @@ def cover_css(sheet: CoverSheet) -> str:
             "body { margin: 0 }\n"
             "div, img { position: absolute; box-sizing: border-box }\n"
             ".front-image { object-fit: cover }\n"
-            # The ebook cover's layout: a margin of 170 of its 1600 px each side, lines at 1.25 of their size.
-            ".front .heading, .front .authors { position: absolute; left: 10.6%; right: 10.6%; margin: 0 }\n"
-            ".front p { margin: 0; text-align: center; line-height: 1.25 }\n"
-            f".front .rule {{ position: static; background: {_rgb(RULE)} }}\n"
-            ".subtitle { font-style: italic }\n"
+            # The ebook cover's lines, each placed by front_html: one line each, centred, never wrapped.
+            ".front p { position: absolute; margin: 0; text-align: center; line-height: 1; white-space: nowrap }\n"
+            f".front .rule {{ background: {_rgb(RULE)} }}\n"
+            ".front .italic { font-style: italic }\n"
             ".back { left: 0; top: 0 }\n"
             ".description { margin: 0; font-size: 10pt; line-height: 1.45; text-align: left }\n"
             ".barcode { background: white }\n"

@@ -65,6 +65,9 @@ class RenderedHtml:
 # Ordered-list markers longer than this (in characters) get an indent as wide as they are; the
 # stylesheets' indent (1.3 em in print.css) holds `10.` or `iv)`, and those lists keep it unchanged.
 WIDE_MARKER = 4
+# A paragraph that goes on with a list item of a tight list (its first paragraph is the item's bare text):
+# the stylesheets space it as one item from the next, so the list stays as tight as the author wrote it.
+CONTINUED_CLASS = "continued"
 
 
 def _marker_style(marker: str) -> str:
@@ -215,7 +218,7 @@ class _Renderer:
             tag = f"h{level}"
             return f"<{tag}{_attributes(_common(attribute))}>{self.inlines(inlines)}</{tag}>"
         if kind == "BulletList":
-            return "<ul>\n" + "\n".join(f"<li>{self.blocks(item)}</li>" for item in content) + "\n</ul>"
+            return "<ul>\n" + "\n".join(f"<li>{self.list_item(item)}</li>" for item in content) + "\n</ul>"
         if kind == "OrderedList":
             # Each item's marker is the one the source wrote (`3.`, `c)`, `(iv)`), as a string
             # list-style-type: CSS counters cannot write `(iv)`, and WeasyPrint ignores <ol type>.
@@ -226,7 +229,7 @@ class _Renderer:
             widest = max(map(len, markers), default=0)
             if widest > WIDE_MARKER:  # `12345678.` would hang out of the text block, into a printer's margin
                 pairs += self.style(f"padding-left: {0.55 * widest + 0.6:.1f}em")
-            rendered = [f"<li{_attributes(self.style(_marker_style(marker)))}>{self.blocks(item)}</li>"
+            rendered = [f"<li{_attributes(self.style(_marker_style(marker)))}>{self.list_item(item)}</li>"
                         for marker, item in zip(markers, items, strict=True)]
             return f"<ol{_attributes(pairs)}>\n" + "\n".join(rendered) + "\n</ol>"
         if kind == "BlockQuote":
@@ -255,6 +258,14 @@ class _Renderer:
         if kind == "RawBlock":
             return self.raw_block(*content)
         return ""
+
+    def list_item(self, item: list[Node]) -> str:
+        """A list item's blocks; in a tight item (bare text first), its later paragraphs marked as going on."""
+        if not item or item[0].get("t") != "Plain":
+            return self.blocks(item)
+        return "\n".join(part for part in (
+            f'<p class="{CONTINUED_CLASS}">{self.inlines(block["c"])}</p>' if block.get("t") == "Para"
+            else self.block(block) for block in item) if part)
 
     def div(self, content: list) -> str:
         attribute, blocks = content

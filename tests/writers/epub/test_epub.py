@@ -36,7 +36,8 @@ from pipeline.writers.epub import book as epub_writer
 EPOCH = 1722470400  # 2024-08-01T00:00:00Z
 NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops", "opf": "http://www.idpf.org/2007/opf",
       "dc": "http://purl.org/dc/elements/1.1/", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
-      "c": "urn:oasis:names:tc:opendocument:xmlns:container"}
+      "c": "urn:oasis:names:tc:opendocument:xmlns:container", "svg": "http://www.w3.org/2000/svg"}
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 H = "{http://www.w3.org/1999/xhtml}"  # XHTML tag prefix
 WORD = re.compile(r"[^\W\d_]+")  # letters only, case kept
@@ -427,11 +428,16 @@ def test_cover_image_is_declared_drawn_and_shown_with_alt_text(built):
         legacy = book.opf.find("opf:metadata/opf:meta[@name='cover']", NS)
         assert legacy.get("content") == item.get("id")  # for readers that only know EPUB 2's cover
         page = book.xml(book.spine[0])
-        image_element = page.find(".//x:img", NS)
-        assert book.name(image_element.get("src"), book.spine[0]) == book.name(item.get("href"))
-        assert image_element.get("alt").startswith("cover: ") and book.opf.find(
-            "opf:metadata/dc:title", NS).text in image_element.get("alt")
-    essay_alt = Book(built["essay"]).xml("EPUB/cover.xhtml").find(".//x:img", NS).get("alt")
+        svg, image_element = page.find(".//svg:svg", NS), page.find(".//svg:image", NS)
+        assert book.name(image_element.get(XLINK_HREF), book.spine[0]) == book.name(item.get("href"))
+        assert (svg.get("viewBox"), svg.get("preserveAspectRatio")) == ("0 0 1600 2560", "xMidYMid meet")
+        alt = svg.find("svg:title", NS).text  # the accessible name of an svg with role="img"
+        assert svg.get("role") == "img" and alt.startswith("cover: ") and book.opf.find(
+            "opf:metadata/dc:title", NS).text in alt
+        # EPUB 3.3: a content document holding SVG declares it in the manifest (EPUBCheck OPF-014).
+        cover_page = next(entry for entry in book.manifest.values() if book.name(entry.get("href")) == book.spine[0])
+        assert "svg" in cover_page.get("properties").split()
+    essay_alt = Book(built["essay"]).xml("EPUB/cover.xhtml").find(".//svg:svg/svg:title", NS).text
     assert essay_alt == "cover: my thoughts on generated images"
 
 
@@ -448,7 +454,8 @@ def test_a_users_cover_replaces_the_drawn_one(built):
 
     image = Image.open(io.BytesIO(data))
     assert (image.format, image.size, image.getpixel((10, 10))[:1]) == ("JPEG", (700, 1120), (30,))
-    assert book.xml(book.spine[0]).find(".//x:img", NS).get("alt") == "cover: extras with authors"
+    assert book.xml(book.spine[0]).find(".//svg:svg/svg:title", NS).text == "cover: extras with authors"
+    assert book.xml(book.spine[0]).find(".//svg:svg", NS).get("viewBox") == "0 0 700 1120"  # the image's own size
 
 
 def test_a_bad_cover_is_refused_before_anything_is_written(tmp_path):
@@ -754,6 +761,35 @@ def test_six_list_levels_stay_indented_on_a_phone(chromium, unpacked_books):
         assert box.right <= PHONE[0]
     assert max(lefts) >= 6
     assert all(lefts[depth + 1] > lefts[depth] + 8 for depth in range(1, 6)), lefts
+
+
+@pytest.mark.parametrize("edition", ["epub", "kepub"])
+def test_the_whole_cover_shows_on_a_landscape_and_a_portrait_screen(chromium, unpacked_books, kepubs, tmp_path,
+                                                                    edition):
+    # Kobo wraps the body's content in two divs of its own: the cover must still fit through them.
+    root = unpacked_books["essay"]
+    if edition == "kepub":
+        root = tmp_path / "kepub"
+        with zipfile.ZipFile(kepubs["essay"]) as archive:
+            archive.extractall(root)
+    for width, height in ((1024, 768), (768, 1024)):
+        with chromium.open(root / "EPUB" / "cover.xhtml", width, "light", height, root=root) as view:
+            scroll = view.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+            image = view.boxes("svg.cover image")[0]
+            shot = view.screenshot(tmp_path / f"{edition}-cover-{width}x{height}.png", full_page=False)
+        assert scroll[0] <= width and scroll[1] <= height, (width, height, scroll)
+        assert image.x >= 0 and image.y >= 0 and image.right <= width + 0.5 and image.bottom <= height + 0.5
+        # As large as the screen allows (one side touches it), at the cover's own 1:1.6.
+        assert max(image.width / width, image.height / height) > 0.99, image
+        assert abs(image.height / image.width - 1.6) < 0.01
+        from PIL import Image, ImageChops
+
+        from pipeline.writers.shared.cover import PAPER
+        seen = Image.open(shot).convert("RGB").crop((round(image.x), round(image.y), round(image.right),
+                                                     round(image.bottom)))
+        ink = ImageChops.difference(seen, Image.new("RGB", seen.size, PAPER)).convert("L").point(
+            lambda level: 255 if level > 60 else 0).getbbox()
+        assert ink is not None and ink[1] < seen.height / 3  # the drawn title shows, in the upper third
 
 
 def test_landmarks_and_page_list_stay_hidden_without_the_hidden_attribute(chromium, unpacked_books):

@@ -126,3 +126,36 @@ def test_the_store_cover_is_a_1600_by_2560_jpeg(book):
     picture = Image.open(io.BytesIO(store_cover.render(book)))
     assert (picture.format, picture.mode, picture.size) == ("JPEG", "RGB", (1600, 2560))
     assert store_cover.render(book) == store_cover.render(book)
+
+
+def test_the_front_sets_the_ebook_covers_balanced_lines_where_the_ebook_cover_has_them(book, tmp_path):
+    from pipeline.writers.shared import cover as drawn
+    from tests.pagelines import read_pages
+    from tests.writers.test_cover import ink_bands
+
+    titled = replace(book, meta=replace(book.meta, title="my thoughts on generated images"))
+    _, _, data = built(titled, "kdp", 100, "white", tmp_path)
+    path = tmp_path / "cover.pdf"
+    path.write_bytes(data)
+    front_left = 9 + 6 * 72 + 100 * 0.002252 * 72  # bleed, back panel, spine
+    (page,) = read_pages(path)
+    front = [line.text for line in page.lines if line.x0 > front_left]
+    layout = drawn.cover_layout(titled.meta.title, titled.meta.subtitle, titled.meta.authors)
+    assert front == [line.text for line in (*layout.title, *layout.subtitle, *layout.authors)]
+    assert front[:2] == ["my thoughts on", "generated images"]
+    # The ink of the front, from the printed sheet, where the ebook cover has it (one scale, from the top).
+    dpi = 100
+    png = subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-gray", str(path)], capture_output=True,
+                         check=True).stdout
+    sheet = Image.open(io.BytesIO(png)).convert("RGB")
+    panel = sheet.crop((round(front_left * dpi / 72), round(9 * dpi / 72), sheet.width - round(9 * dpi / 72),
+                        sheet.height - round(9 * dpi / 72)))
+    printed = ink_bands(panel, panel.getpixel((5, 5)))
+    ebook = ink_bands(Image.open(io.BytesIO(drawn.draw_cover(titled.meta.title, titled.meta.subtitle,
+                                                             list(titled.meta.authors)))).convert("RGB"),
+                      drawn.PAPER)
+    fit = min(6 * 72 / drawn.WIDTH, 9 * 72 / drawn.HEIGHT) * dpi / 72
+    offset = (panel.height - drawn.HEIGHT * fit) / 2
+    assert len(printed) == len(ebook) >= 5, (printed, ebook)  # two title lines, the rule, subtitle, authors
+    for (top, bottom, _l, _r), (ebook_top, ebook_bottom, _el, _er) in zip(printed, ebook, strict=True):
+        assert abs(top - (offset + ebook_top * fit)) <= 3 and abs(bottom - (offset + ebook_bottom * fit)) <= 3
