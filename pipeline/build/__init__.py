@@ -17,8 +17,8 @@ from functools import partial
 from pathlib import Path
 
 from pipeline.build.cache import (
-    DIGESTS,
     BuildCache,
+    DigestMemo,
     environment_snapshot,
     file_digest,
     input_key,
@@ -122,9 +122,12 @@ def cached_parse():
     return _parse_cache().cached(pandoc_json)
 
 
-def open_document_cache() -> DocumentCache:
-    """The cache of transformed documents in the build cache's folder (a build makes one and keeps it)."""
-    return DocumentCache(cache_folder(dict(os.environ)), _parse_cache().identity())
+def open_document_cache(digests: DigestMemo | None = None) -> DocumentCache:
+    """The cache of transformed documents in the build cache's folder (a build makes one and keeps it).
+
+    `digests` is the build's memo of file digests (BuildCache.digests), if it has one.
+    """
+    return DocumentCache(cache_folder(dict(os.environ)), _parse_cache().identity(), digests)
 
 
 def prepare(path: Path, overrides: dict | None = None, project: Settings | None = None,
@@ -209,8 +212,11 @@ def _worker_died(job: Job) -> ChapbookError:
                          "then build again")
 
 
-def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Settings) -> list[Job]:
+def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Settings,
+         digests: DigestMemo | None = None) -> list[Job]:
     """Every output the build would make, in an order where each job follows the jobs it uses.
+
+    `digests` is the build's memo of file digests, so an unchanged source is not read to make its keys.
 
     With `[collection] book` on, each of the collection's editions chosen gets one more job, the book of
     every post, which the capsule and the web site use (and link from their home pages).
@@ -240,14 +246,14 @@ def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Setti
             uses += tuple(sorted(collected, key=lambda job: EDITIONS.index(job.edition))) \
                 if edition.is_folder and edition.links_uses else ()
             key = input_key(edition.name, list(group), settings_json, environment, edition.stylesheets,
-                            [job.key for job in uses])
+                            [job.key for job in uses], digests)
             output = edition.path(outdir, group[0].stem)
             job = Job(edition, group, output, key, uses)
             jobs.append(job)
             made[(edition.name, None if edition.is_folder else group[0])] = job
         if settings.collection_book and edition.name in COLLECTED and not edition.is_folder:
             key = input_key(f"{edition.name} collection", list(sources), as_dict(settings), environment,
-                            edition.stylesheets)
+                            edition.stylesheets, digests=digests)
             collected.append(Job(edition, tuple(sources), edition.path(outdir, COLLECTION_STEM), key,
                                  collection=True))
             jobs.append(collected[-1])
@@ -315,7 +321,8 @@ def render_job(job: Job, documents: dict[Path, Document], settings: Settings, co
     return {job.output: writer.render(document, companions)}
 
 
-def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> tuple[Path, ...]:
+def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path,
+                  digests: DigestMemo | None = None) -> tuple[Path, ...]:
     """Remove the files an earlier build wrote into `folder` that this one no longer makes.
 
     `previous` maps paths relative to `folder` to the digests they were written with. A capsule
@@ -328,7 +335,7 @@ def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> t
         path = plain_file_inside(folder, name) if name not in made_names else None
         if path is None:
             continue
-        if file_digest(path) != digest:
+        if file_digest(path, digests) != digest:
             log.warning("%s: kept, although no source makes it any more: it was edited after chapbook wrote it; "
                         "delete it by hand if it should go", path)
             continue
@@ -337,21 +344,21 @@ def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path) -> t
     return tuple(removed)
 
 
-def write_files(job: Job, files: dict[Path, bytes | Companion]) -> None:
+def write_files(job: Job, files: dict[Path, bytes | Companion], digests: DigestMemo) -> None:
     """Write a job's files; a folder edition's file that already holds these very bytes is left as it is.
 
     Its time then says when its content last changed (`watch` writes a capsule twice: its pages, then
     the PDF's copy), and a capsule host sees only the files that did.
     """
     for path, data in sorted(files.items()):
-        if job.edition.is_folder and _holds(path, data):
+        if job.edition.is_folder and _holds(path, data, digests):
             continue
         data = data.data if isinstance(data, Companion) else data
         atomic_write(path, data)
-        DIGESTS.written(path, data)
+        digests.written(path, data)
 
 
-def _holds(path: Path, data: bytes | Companion) -> bool:
+def _holds(path: Path, data: bytes | Companion, digests: DigestMemo) -> bool:
     """Whether the regular file at `path` holds `data`, or the same bytes as the companion it copies.
 
     A copy is compared by the two files' digests, remembered since chapbook wrote them: neither is read.
@@ -362,7 +369,7 @@ def _holds(path: Path, data: bytes | Companion) -> bool:
             return False
         if isinstance(data, Companion):
             return data.path is not None and status.st_size == data.size \
-                and DIGESTS.digest(path) == DIGESTS.digest(data.path)
+                and digests.digest(path) == digests.digest(data.path)
         return status.st_size == len(data) and path.read_bytes() == data
     except OSError:
         return False
@@ -374,9 +381,9 @@ def _size(data: bytes | Companion) -> int:
 
 def _write(job: Job, files: dict[Path, bytes | Companion], documents: dict[Path, Document], cache: BuildCache,
            started: float) -> Written:
-    write_files(job, files)
+    write_files(job, files, cache.digests)
     folder = job.edition.is_folder
-    removed = remove_unmade(cache.written_files(job.output), list(files), job.output) if folder else ()
+    removed = remove_unmade(cache.written_files(job.output), list(files), job.output, cache.digests) if folder else ()
     resources = [path for source in job.sources for path in documents[source].local_files()]
     cache.record(job.output, job.key, resources, list(files) if folder else [])
     return Written(job.edition.name, job.output, sum(_size(data) for data in files.values()),
@@ -397,7 +404,7 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     _check_sources(sources, outdir)
     project = load_project_settings(Path.cwd())  # read once per build, handed down
     settings, overrides = command_line_settings(project, overrides)
-    jobs = plan(sources, outdir, editions, settings)
+    jobs = plan(sources, outdir, editions, settings, cache.digests)
     _check_outputs(jobs, sources)
     results: list[Written] = []
     stale: list[Job] = []
@@ -423,7 +430,7 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
     with _workers_for(separate, pool) as workers:
         # Each worker job's share of the cores: one each when there are as many worker jobs as cores.
         run = _Run(workers, settings, cache, on_written, on_started, results, max(1, cores() // max(1, len(separate))))
-        documents = open_document_cache()
+        documents = open_document_cache(cache.digests)
         run.pages = PageCache(cache_folder(dict(os.environ)), documents)
         for source in _reading_order(stale, separate):
             reading = time.perf_counter()
@@ -623,7 +630,7 @@ class _Run:
         else:
             return
         self.early.add(job)
-        write_files(job, files)
+        write_files(job, files, self.cache.digests)
         log.debug("%s: written %s %s until the new one is done", job.output, how,
                   ", ".join(used.output.name for used in waiting))
 

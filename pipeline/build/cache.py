@@ -32,7 +32,7 @@ def code_digest() -> str:
     """A digest of chapbook's own code, so an edited writer never serves a stale edition."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*.py")):
-        digest.update(f"{path.relative_to(PACKAGE)}={file_digest(path)}\0".encode())
+        digest.update(f"{path.relative_to(PACKAGE)}={regular_file_sha256(path)}\0".encode())
     return digest.hexdigest()
 
 
@@ -52,16 +52,16 @@ class DigestMemo:
     means hashing again.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
+        """The memo kept in the cache `folder`, read from there; without a folder, an empty one kept nowhere."""
         self.entries: dict[str, list] = {}
         self.path: Path | None = None
         self.changed = False
+        if folder is not None:
+            self._load(folder / "digests.json")
 
-    def load(self, folder: Path) -> None:
-        """Read the remembered digests of `folder` (once per process and folder)."""
-        if self.path == folder / "digests.json":
-            return
-        self.path = folder / "digests.json"
+    def _load(self, path: Path) -> None:
+        self.path = path
         try:
             entries = json.loads(read_regular_file(self.path, MAX_CACHE_BYTES, follow_links=False).decode("utf-8"))
         except (OSError, ValueError, RecursionError):
@@ -101,9 +101,6 @@ class DigestMemo:
         self.changed = False
 
 
-DIGESTS = DigestMemo()
-
-
 def _files_under(folder: str, prefix: str = "") -> list[tuple[str, str]]:
     """(path relative to the top folder, path) of every file under `folder`, links to files included."""
     found = []
@@ -117,19 +114,22 @@ def _files_under(folder: str, prefix: str = "") -> list[tuple[str, str]]:
     return found
 
 
-def file_digest(path: Path) -> str:
-    """The SHA-256 of a file's bytes (of every file's name and bytes, for a folder), or "missing"."""
+def file_digest(path: Path, digests: DigestMemo | None = None) -> str:
+    """The SHA-256 of a file's bytes (of every file's name and bytes, for a folder), or "missing".
+
+    With `digests` (the build's memo) an unchanged file is not read again.
+    """
     try:
         if path.is_dir():
-            return _folder_digest(_digests_under(path))
-        return DIGESTS.digest(path)
+            return _folder_digest(_digests_under(path, digests))
+        return digests.digest(path) if digests is not None else regular_file_sha256(path)
     except OSError:
         return "missing"
 
 
-def _digests_under(folder: Path) -> dict[str, str]:
+def _digests_under(folder: Path, digests: DigestMemo | None) -> dict[str, str]:
     """Each file under `folder` (its path relative to it) and its digest, or "missing"."""
-    return {name: _digest_or_missing(item) for name, item in sorted(_files_under(str(folder)))}
+    return {name: _digest_or_missing(item, digests) for name, item in sorted(_files_under(str(folder)))}
 
 
 def _folder_digest(digests: dict[str, str]) -> str:
@@ -146,9 +146,9 @@ def relative_name(path: Path, folder: Path) -> str:
     return text[len(prefix):] if text.startswith(prefix) and os.sep == "/" else path.relative_to(folder).as_posix()
 
 
-def _digest_or_missing(path: str) -> str:
+def _digest_or_missing(path: str, digests: DigestMemo | None) -> str:
     try:
-        return DIGESTS.digest(Path(path))
+        return digests.digest(Path(path)) if digests is not None else regular_file_sha256(Path(path))
     except OSError:
         return "missing"
 
@@ -167,7 +167,7 @@ def resolved(path: Path) -> str:
 
 
 def input_key(edition: str, sources: list[Path], settings: dict | str, environment: dict[str, str],
-              stylesheets: tuple[str, ...], used_keys: list[str] = ()) -> str:
+              stylesheets: tuple[str, ...], used_keys: list[str] = (), digests: DigestMemo | None = None) -> str:
     """A digest of everything an edition depends on that is known before reading the sources.
 
     `settings` are the project's settings with the command line's applied (a source's own are in its
@@ -176,8 +176,8 @@ def input_key(edition: str, sources: list[Path], settings: dict | str, environme
     digest = hashlib.sha256()
     settings = settings if isinstance(settings, str) else json.dumps(settings, sort_keys=True)
     parts = [__version__, code_digest(), edition, settings, environment.get("SOURCE_DATE_EPOCH", ""), *used_keys]
-    parts += [f"{resolved(source)}={file_digest(source)}" for source in sources]
-    parts += [f"{name}={file_digest(STYLES / name)}" for name in stylesheets]
+    parts += [f"{resolved(source)}={file_digest(source, digests)}" for source in sources]
+    parts += [f"{name}={file_digest(STYLES / name, digests)}" for name in stylesheets]
     for part in parts:
         digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()
@@ -188,7 +188,7 @@ class BuildCache:
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / "outputs.json"
-        DIGESTS.load(folder)
+        self.digests = DigestMemo(folder)  # the build's memo of file digests, handed to what hashes files
         resolved.cache_clear()  # a folder may have become a link since the last build (watch)
         try:
             # chapbook writes this file itself: a link, a FIFO, a device or a giant in its place is damage.
@@ -204,10 +204,11 @@ class BuildCache:
             entry = self.entries.get(resolved(output))
             if not isinstance(entry, dict) or entry.get("key") != key:
                 return False
-            if file_digest(output) != entry.get("digest"):
+            if file_digest(output, self.digests) != entry.get("digest"):
                 return False
             resources = entry.get("resources", {})
-            if not isinstance(resources, dict) or any(file_digest(Path(p)) != d for p, d in resources.items()):
+            if not isinstance(resources, dict) or any(file_digest(Path(p), self.digests) != d
+                                                      for p, d in resources.items()):
                 return False
         return bool(outputs)
 
@@ -218,14 +219,14 @@ class BuildCache:
         next build can remove those it no longer makes.
         """
         try:
-            under = _digests_under(output) if files and output.is_dir() else {}  # one walk for both
+            under = _digests_under(output, self.digests) if files and output.is_dir() else {}  # one walk
         except OSError:
             under = {}
-        entry = {"key": key, "digest": _folder_digest(under) if under else file_digest(output),
-                 "resources": {str(p): file_digest(p) for p in resources}}
+        entry = {"key": key, "digest": _folder_digest(under) if under else file_digest(output, self.digests),
+                 "resources": {str(p): file_digest(p, self.digests) for p in resources}}
         if files:
             names = [relative_name(path, output) for path in files]
-            entry["files"] = {name: under.get(name) or _digest_or_missing(str(path))
+            entry["files"] = {name: under.get(name) or _digest_or_missing(str(path), self.digests)
                               for name, path in zip(names, files, strict=True)}
         self.entries[resolved(output)] = entry
 
@@ -239,7 +240,7 @@ class BuildCache:
         """Write the cache; failing to do so never fails a build."""
         with contextlib.suppress(OSError):
             atomic_write(self.path, json.dumps(self.entries, indent=1, sort_keys=True).encode("utf-8"))
-        DIGESTS.save()
+        self.digests.save()
 
 
 def environment_snapshot() -> dict[str, str]:

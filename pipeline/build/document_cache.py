@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
-from pipeline.build.cache import code_digest, file_digest, resolved
+from pipeline.build.cache import DigestMemo, code_digest, file_digest, resolved
 from pipeline.document import Document, Metadata, Resource
 from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write
@@ -63,12 +63,12 @@ def _probe(url: str, folder: Path) -> list:
     return [str(path) if path else None, reason]
 
 
-def _cover_probe(cover: str, folder: Path) -> list:
+def _cover_probe(cover: str, folder: Path, digests: DigestMemo | None) -> list:
     """The cover the reader checked: its file and digest (the reader reads it), or its refusal."""
     if not cover:
         return []
     path, reason = resolve_local(cover, folder)
-    return [str(path), file_digest(path)] if path else [None, reason]
+    return [str(path), file_digest(path, digests)] if path else [None, reason]
 
 
 class StoredBlocks(Sequence):
@@ -158,8 +158,9 @@ class _Warnings(logging.Handler):
 class DocumentCache:
     """Documents after the transforms, in `folder`/documents/; `prepared(...)` reads one or makes it."""
 
-    def __init__(self, folder: Path, parse_identity: str) -> None:
+    def __init__(self, folder: Path, parse_identity: str, digests: DigestMemo | None = None) -> None:
         self.folder = folder / "documents"
+        self.digests = digests  # the build's memo of file digests
         self.parse_identity = parse_identity  # what the parse cache keys on besides the text
         # Per source prepared in this build from or into the cache: what its document is (its entry's
         # digests), for the page cache's keys.
@@ -173,7 +174,7 @@ class DocumentCache:
         if settings is None or settings[0] is not project:  # as_dict is slow: once per build, not per source
             settings = self._settings[id(project)] = (project, json.dumps(as_dict(project), sort_keys=True))
         parts = [FORMAT, __version__, code_digest(), self.parse_identity, str(path), resolved(Path(path)),
-                 file_digest(path), settings[1], json.dumps(overrides or {}, sort_keys=True, default=str)]
+                 file_digest(path, self.digests), settings[1], json.dumps(overrides or {}, sort_keys=True, default=str)]
         return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
     def _entry(self, key: str) -> Path:
@@ -204,7 +205,7 @@ class DocumentCache:
         summary = {"meta": asdict(document.meta), "settings": as_dict(document.settings),
                    "resources": [[r.url, str(r.path), r.media_type, r.name] for r in document.resources],
                    "probes": {url: _probe(url, folder) for url in image_urls(trees[0].get("blocks", []))},
-                   "cover": _cover_probe(document.meta.cover, folder), "warnings": catcher.messages}
+                   "cover": _cover_probe(document.meta.cover, folder, self.digests), "warnings": catcher.messages}
         blocks = json.dumps(document.blocks, separators=(",", ":")).encode("utf-8")
         head = json.dumps(summary, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
         digest = hashlib.sha256(blocks).hexdigest()
@@ -262,7 +263,7 @@ class DocumentCache:
         meta = Metadata(**{**summary["meta"], "authors": tuple(summary["meta"]["authors"])})
         if any(_probe(url, folder) != probe for url, probe in summary["probes"].items()):
             return None
-        if _cover_probe(meta.cover, folder) != summary["cover"]:
+        if _cover_probe(meta.cover, folder, self.digests) != summary["cover"]:
             return None
         settings = self._stored_settings(summary["settings"])
         if settings is None:

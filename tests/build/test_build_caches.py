@@ -185,13 +185,11 @@ def test_the_digest_memo_hashes_an_unchanged_file_once_and_a_changed_one_again(t
     path = tmp_path / "post.md"
     path.write_text("one", encoding="utf-8")
     os.utime(path, ns=(time.time_ns() - 10**9,) * 2)  # older than the racy window
-    memo = DigestMemo()
-    memo.load(tmp_path / "cache")
+    memo = DigestMemo(tmp_path / "cache")
     assert memo.digest(path) == hashlib.sha256(b"one").hexdigest()
     assert memo.digest(path) == hashlib.sha256(b"one").hexdigest() and len(hashed) == 1
     memo.save()
-    later = DigestMemo()  # the next build, from digests.json
-    later.load(tmp_path / "cache")
+    later = DigestMemo(tmp_path / "cache")  # the next build, from digests.json
     later.digest(path)
     assert len(hashed) == 1
     path.write_text("two", encoding="utf-8")  # same size, a new mtime
