@@ -232,7 +232,7 @@ def contents_html(headings: list[Heading], page_numbers: dict[str, int] | None =
     numbers = page_numbers or {}
     items = [f'<li class="level-{heading.level}"><a href="#{escape(heading.identifier)}"'
              + (f' data-page="{numbers[heading.identifier]}"' if heading.identifier in numbers else "")
-             + f">{escape(breakable(heading.text))}</a></li>" for heading in entries]
+             + f"><span>{escape(breakable(heading.text))}</span></a></li>" for heading in entries]
     return (f'<nav class="contents" role="doc-toc">\n<h2 class="contents-label">{CONTENTS_LABEL}</h2>\n<ol>\n'
             + "\n".join(items) + "\n</ol>\n</nav>")
 

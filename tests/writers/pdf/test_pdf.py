@@ -57,13 +57,8 @@ def reading_words(text: str) -> list[str]:
     The address is printed between a link's text and the punctuation after it (`MicroDiT (https://…).`),
     so it is taken out before words are split; the printed addresses have a test of their own.
     """
-    text = re.sub(r" ?\(https?://[^)]*\)", "", without_leaders(text))
+    text = re.sub(r" ?\(https?://[^)]*\)", "", text)
     return words_of(text)
-
-
-def without_leaders(text: str) -> str:
-    """`text` (pdftotext, raw order) without the contents' dotted leaders: one "." per line before each page number."""
-    return re.sub(r"(?:\s+\.)+\s+(\d+)$", r" \1", text, flags=re.M)
 
 
 def word_boxes(path: Path) -> list[list[tuple[str, float, float, float, float]]]:
@@ -247,12 +242,9 @@ def test_authors_appear_on_the_title_page_and_in_metadata(tmp_path):
 
 
 def contents_lines(text: str) -> dict[str, int]:
-    """The contents entries on one page's text (pdftotext, raw order): each entry's text and the number after it.
-
-    The dotted leader between them (one "." per line in raw order) is left out.
-    """
+    """The contents entries on one page's text (pdftotext, raw order): each entry's text and the number after it."""
     entries = {}
-    for line in without_leaders(text).splitlines():
+    for line in text.splitlines():
         match = re.match(r"(.+?)\s+(\d+)$", line.strip())
         if match:
             entries[match.group(1).strip()] = int(match.group(2))

@@ -171,9 +171,8 @@ def structure(pdf) -> tuple[set, dict, int]:
     numbers = root.ParentTree.Nums
     tree = dict(zip((int(key) for key in numbers[::2]), numbers[1::2], strict=True))
     assert len(tree) == len(numbers) // 2  # no number used twice
-    # An MCID turned into an artifact (a leader's dot, engine/artifacts.py) keeps a null entry in its page's array.
     unreached = sum(element.objgen not in reached for value in tree.values()
-                    for element in (value if isinstance(value, pikepdf.Array) else [value]) if element is not None)
+                    for element in (value if isinstance(value, pikepdf.Array) else [value]))
     return reached, tree, unreached
 
 

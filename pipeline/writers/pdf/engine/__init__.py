@@ -25,10 +25,9 @@ steps aside, and the PDF is as WeasyPrint makes it, when its check fails):
 - missing_glyphs (missing_glyphs.py): `weasyprint.pdf.build_fonts_dictionary` wrapped so whole fonts
   keep the text of characters no font has; WeasyPrint 68-70.
 - artifacts (artifacts.py): no private part; reads the written PDF with pikepdf and marks the page
-  furniture WeasyPrint tags as content as `/Artifact /Pagination` (the contents' leaders
-  `/Artifact /Layout`); WeasyPrint 70.0, pikepdf 10.
+  furniture WeasyPrint tags as content as `/Artifact /Pagination`; WeasyPrint 70.0, pikepdf 10.
 - structure_roles (structure_roles.py): `weasyprint.pdf.tags._build_box_tree` wrapped so notes are
-  `/Note` and disclaimers `/Aside` (role-mapped to `/Div`) and leaders stay out of the tree; its
+  `/Note` and disclaimers `/Aside` (role-mapped to `/Div`); its
   signature and `_get_pdf_tag`'s answers checked first; WeasyPrint 70.0.
 - spreads (spreads.py): the laid-out pages' boxes (`Page._page_box`, `page_type.side`,
   `Box.translate`) moved so facing pages end on the same line, `Page(page_box)` to gather links and

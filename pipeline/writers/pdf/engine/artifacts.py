@@ -26,7 +26,6 @@ log = logging.getLogger("chapbook")
 # How WeasyPrint (through pydyf) opens the marked content of a text box: "/Span\n<</MCID 3>>\nBDC".
 _MARKED_SPAN = re.compile(rb"/Span\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
 PAGINATION_ARTIFACT = b"/Artifact\n<</Type /Pagination>>\nBDC"
-LAYOUT_ARTIFACT = b"/Artifact\n<</Type /Layout>>\nBDC"  # the contents' leaders (see structure_roles.py)
 
 
 def margin_boxes_as_artifacts(data: bytes) -> bytes:
@@ -54,12 +53,9 @@ def mark_margin_boxes(pdf) -> bool:
     """
     import pikepdf
 
-    from pipeline.writers.pdf.engine.structure_roles import LEADER
-
     tree = pdf.Root.get("/StructTreeRoot")
     if tree is None:
         return False
-    leader = pikepdf.Name(f"/{LEADER}")
     linked = _linked_elements(tree)
     pages = {int(page.obj.StructParents): page for page in pdf.pages if "/StructParents" in page.obj}
     numbers = tree.ParentTree.Nums
@@ -69,8 +65,7 @@ def mark_margin_boxes(pdf) -> bool:
         mapping = numbers[index + 1]
         if page is None or not isinstance(mapping, pikepdf.Array):
             continue
-        orphans = {mcid: LAYOUT_ARTIFACT if element.get("/S") == leader else PAGINATION_ARTIFACT
-                   for mcid, element in enumerate(mapping)
+        orphans = {mcid for mcid, element in enumerate(mapping)
                    if isinstance(element, pikepdf.Dictionary) and element.objgen not in linked}
         if not orphans:
             continue
@@ -97,9 +92,8 @@ def _content(page) -> bytes:
     return contents.read_bytes()
 
 
-def _artifacts_in(content: bytes, orphans: dict[int, bytes]) -> bytes | None:
-    """`content` with the marked spans of `orphans` opened as the artifacts they map to; None unless each is found
-    once."""
+def _artifacts_in(content: bytes, orphans: set[int]) -> bytes | None:
+    """`content` with the marked spans of `orphans` opened as pagination artifacts; None unless each is found once."""
     found: list[int] = []
 
     def replace(match: re.Match) -> bytes:
@@ -107,7 +101,7 @@ def _artifacts_in(content: bytes, orphans: dict[int, bytes]) -> bytes | None:
         if mcid not in orphans:
             return match.group(0)
         found.append(mcid)
-        return orphans[mcid]
+        return PAGINATION_ARTIFACT
 
     rewritten = _MARKED_SPAN.sub(replace, content)
     return rewritten if sorted(found) == sorted(orphans) else None

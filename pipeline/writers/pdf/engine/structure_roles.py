@@ -22,11 +22,6 @@ Verified against WeasyPrint 70.0 (`_build_box_tree(box, parent, pdf, page_number
 tags)`; `_get_pdf_tag` gives `Div` for div, `Span` for span, `NonStruct` for aside). If that shape
 changes, the wrapper steps aside and the PDF is tagged as WeasyPrint tags it (no Note, no Aside:
 `chapbook check` then reports none).
-
-The contents' dotted leaders (print.css, `leader(dotted)`) are drawn by WeasyPrint as one tagged text
-run per dot, each in the tree: a screen reader would read "dot" seventy times before each page
-number. The wrapper leaves a leader box's elements out of the tree, and engine/artifacts.py marks
-their content `/Artifact /Layout` (ISO 32000-1, 14.8.2.2.2: leaders are layout, not content).
 """
 
 from __future__ import annotations
@@ -37,9 +32,6 @@ import logging
 log = logging.getLogger("chapbook")
 
 NOTE, ASIDE = "Note", "Aside"
-# What a leader's elements are called until engine/artifacts.py turns their marked content into /Layout
-# artifacts; they are never linked into the tree, so the name never reaches a reader.
-LEADER = "ChapbookLeader"
 STANDARD_FOR_ASIDE = "Div"  # what /RoleMap maps Aside to in a PDF 1.7 file
 _EXPECTED_SIGNATURE = ["box", "parent", "pdf", "page_number", "nums", "annotations", "tags"]
 _EXPECTED_TAGS = {"div": "Div", "span": "Span", "aside": "NonStruct"}
@@ -91,10 +83,6 @@ def tag_notes_and_asides() -> None:
             if opened.get(key) is None:
                 opened[key] = id(real)
             mine = opened[key] == id(real)
-        if getattr(real, "is_leader", False):  # a leader's dots: drawn cosmetics, left out of the tree
-            for structure in original(box, parent, pdf, page_number, nums, annotations, tags):
-                _mark_leader(structure, parent, pdf, annotations)
-            return
         for structure in original(box, parent, pdf, page_number, nums, annotations, tags):
             if mine:
                 structure["S"] = f"/{role}"
@@ -102,24 +90,6 @@ def tag_notes_and_asides() -> None:
 
     _build_box_tree._chapbook_roles = True
     tags_module._build_box_tree = _build_box_tree
-
-
-def _mark_leader(structure, parent, pdf, annotations: list) -> None:
-    """Name `structure` (and the text elements under it) LEADER, so the artifacts pass makes their marked
-    content /Layout; the link annotation over the dots (the entry's link) moves to `parent`, in the tree."""
-    structure["S"] = f"/{LEADER}"
-    kept = []
-    for kid in structure["K"]:
-        if not isinstance(kid, bytes):  # an MCID
-            kept.append(kid)
-        elif pdf.objects[int(kid.split()[0])].get("Type") == "/OBJR":
-            parent["K"].append(kid)
-        else:  # a text run's element
-            pdf.objects[int(kid.split()[0])]["S"] = f"/{LEADER}"
-            kept.append(kid)
-    structure["K"] = type(structure["K"])(kept)
-    annotations[:] = [(parent.reference if reference == structure.reference else reference, annotation)
-                      for reference, annotation in annotations]
 
 
 def _role_of(element, roles: dict[str, str]) -> str | None:
