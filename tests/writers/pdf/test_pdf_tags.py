@@ -156,3 +156,21 @@ def test_notes_are_note_elements_and_disclaimers_asides_in_reading_order(built):
     assert len(set(ids)) == len(ids) and all(ids)
     assert sorted(str(id_tree[index]) for index in range(0, len(id_tree), 2)) == sorted(ids)
     assert role_map["/Aside"] == pikepdf.Name.Div
+
+
+def test_a_footnote_is_a_note_holding_its_text_not_its_call(tmp_path):
+    from pipeline.writers.pdf.engine.structure_roles import structure_elements
+
+    source = tmp_path / "footnote.md"
+    source.write_text("---\ntitle: notes\nlang: en\n---\n\n# one\n\ntext with a note[^1] here.\n\n"
+                      "[^1]: the footnote text.\n", encoding="utf-8")
+    result = run_chapbook("build", "-q", "-f", "pdf", "-o", str(tmp_path / "out"), str(source),
+                          env={"SOURCE_DATE_EPOCH": EPOCH})
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "out" / "footnote.pdf"
+    texts = _marked_text(path)
+    with pikepdf.open(path) as pdf:
+        pages = {page.obj.objgen: index for index, page in enumerate(pdf.pages)}
+        notes = [_element_text(element, pages, texts) for element in structure_elements(pdf.Root.StructTreeRoot)
+                 if element.S == "/Note"]
+    assert len(notes) == 1 and "the footnote text." in notes[0]

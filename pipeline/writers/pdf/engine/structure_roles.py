@@ -76,7 +76,8 @@ def tag_notes_and_asides() -> None:
         if isinstance(real, page_box):
             opened.clear()  # claims hold within a page: element ids are reused by later layouts
         element = getattr(real, "element", None)
-        role = _role_of(element, roles) if element is not None else None
+        # Not a pseudo-element's box: a footnote's call ("span::footnote-call") is not its note.
+        role = _role_of(element, roles) if element is not None and "::" not in (real.element_tag or "") else None
         mine = False
         if role is not None:
             key = (id(element), page_number)
