@@ -8,7 +8,13 @@ from pathlib import Path
 from pipeline.check import readback
 from pipeline.check.findings import Finding
 from pipeline.check.installs import POPPLER_INSTALL
-from pipeline.check.pdf_tags import characters_without_glyphs, font_programs, tag_coverage, top_level_bookmarks
+from pipeline.check.pdf_tags import (
+    characters_without_glyphs,
+    font_programs,
+    note_tags,
+    tag_coverage,
+    top_level_bookmarks,
+)
 from pipeline.check.voice import source_location, voice_findings
 from pipeline.document import Document
 
@@ -38,6 +44,7 @@ def check_pdf(document: Document, path: Path) -> list[Finding]:
     with pikepdf.open(path) as pdf:
         findings += _font_program_findings(pdf, label) + _tag_findings(pdf, label)
         findings += unset_character_warnings(document, pdf, path)
+        findings += _note_findings(pdf, document, label)
         bookmarks = top_level_bookmarks(pdf)
         title = str(pdf.docinfo["/Title"]) if "/Title" in pdf.docinfo else None
     findings.append(Finding("ok" if bookmarks or not document.outline() else "fail", label, "bookmarks",
@@ -93,3 +100,24 @@ def _tag_findings(pdf, label: str) -> list[Finding]:
     if coverage.untagged_marks:
         detail += f", {coverage.untagged_marks} marks neither tagged nor artifact"
     return [Finding("ok" if coverage.complete else "fail", label, "tagged content", detail)]
+
+
+def _note_findings(pdf, document: Document, label: str) -> list[Finding]:
+    """Each of the source's notes a /Note with an ID, each disclaimer an /Aside mapped to a standard type."""
+    from pipeline.ast import has_class, walk_blocks
+    from pipeline.transforms.asterisk_notes import NOTE_CLASS
+    from pipeline.transforms.disclaimers import DISCLAIMER_CLASS
+
+    if pdf.Root.get("/StructTreeRoot") is None:
+        return []
+    blocks = list(walk_blocks(document.blocks))
+    notes = sum(has_class(block, NOTE_CLASS) for block in blocks)
+    asides = sum(has_class(block, DISCLAIMER_CLASS) for block in blocks)
+    tags = note_tags(pdf)
+    detail = f"{tags.notes} Note for {notes} notes, {tags.asides} Aside for {asides} disclaimers"
+    if tags.asides:
+        detail += f" (role-mapped to {tags.aside_maps_to})" if tags.aside_maps_to else " (not role-mapped)"
+    if tags.unique_ids < tags.notes:
+        detail += f", {tags.notes - tags.unique_ids} Note without an ID of its own"
+    good = tags.valid and tags.notes >= notes and tags.asides >= asides
+    return [Finding("ok" if good else "fail", label, "notes and disclaimers tagged", detail)]

@@ -104,6 +104,37 @@ def _owned_mcids(tree, coverage: TagCoverage) -> dict[tuple[int, int], set[int]]
 
 
 @dataclass(frozen=True)
+class NoteTags:
+    """The notes and asides a PDF's structure tree holds, and what makes them valid PDF/UA-1."""
+
+    notes: int  # /Note elements (a note split over two pages is two)
+    unique_ids: int  # distinct /ID strings among them (PDF/UA-1 7.9: one per Note)
+    asides: int  # /Aside elements
+    aside_maps_to: str | None  # the standard type /RoleMap gives Aside (PDF 1.7 has no Aside of its own)
+
+    @property
+    def valid(self) -> bool:
+        """Whether every Note has an ID of its own and Aside is role-mapped (or absent)."""
+        return self.unique_ids == self.notes and (not self.asides or self.aside_maps_to is not None)
+
+
+def note_tags(pdf) -> NoteTags:
+    """The /Note and /Aside elements of `pdf`'s structure tree (open in pikepdf), their IDs and role map."""
+    from pipeline.writers.pdf.engine.structure_roles import structure_elements
+
+    tree = pdf.Root.get("/StructTreeRoot")
+    if tree is None:
+        return NoteTags(0, 0, 0, None)
+    elements = structure_elements(tree)
+    notes = [element for element in elements if element.get("/S") == "/Note"]
+    ids = {bytes(element.ID) for element in notes if "/ID" in element}
+    role_map = tree.get("/RoleMap")
+    mapped = role_map.get("/Aside") if role_map is not None else None
+    return NoteTags(len(notes), len(ids), sum(element.get("/S") == "/Aside" for element in elements),
+                    str(mapped)[1:] if mapped is not None else None)
+
+
+@dataclass(frozen=True)
 class FontPrograms:
     """The font programs a PDF embeds: how many streams, how many distinct byte strings, and the faces."""
 

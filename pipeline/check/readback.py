@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 from pipeline.check.installs import POPPLER_INSTALL
 from pipeline.writers.shared.gemtext_marks import gemtext_list_item
+from pipeline.writers.shared.list_markers import BULLETS
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 TEXT_LIST_LINE = re.compile(r"^( *)([-+o~]|\(?[0-9a-zA-Z]+[.)])(?: (\S.*))?$")
@@ -117,7 +118,13 @@ def pdftotext_available() -> bool:
     return shutil.which("pdftotext") is not None
 
 
+# A word the layout hyphenated across two pages: pdftotext -raw gives the page's text, then its furniture
+# (drawn last: list markers, the running head, the folio), then a form feed and the next page's text.
+_ACROSS_PAGES = re.compile(rf"(\w)[\u2010\u00ad]\n(?:[{''.join(BULLETS)}]\n)*(?:[^\n\f]+\n)?\d+\n\f\s*(\w)")
+
+
 def _join_lines(text: str) -> str:
+    text = _ACROSS_PAGES.sub(r"\1\2", text)  # before the lines are joined: the head's next line is furniture
     text = re.sub(r"(\w)[\u2010\u00ad]\n\s*(\w)", r"\1\2", text)  # hyphenation added by the layout
     return re.sub(r"(\w-)\n\s*(\w)", r"\1\2", text)  # a typed hyphen at a line end stays a hyphen
 

@@ -13,6 +13,8 @@ from html import escape
 from pipeline.ast import map_blocks, map_inlines, stringify
 from pipeline.document import Document, Heading
 from pipeline.paper import PAGE_FORMATS, length_in_points
+from pipeline.writers.pdf.keeps import keep_one_line_openings
+from pipeline.writers.pdf.whole_words import keep_words_whole
 from pipeline.writers.shared.balance import balanced_lines, text_width
 from pipeline.writers.shared.fonts import TEXT_FAMILY, font_files
 from pipeline.writers.shared.list_markers import BULLETS
@@ -230,7 +232,7 @@ def contents_html(headings: list[Heading], page_numbers: dict[str, int] | None =
     numbers = page_numbers or {}
     items = [f'<li class="level-{heading.level}"><a href="#{escape(heading.identifier)}"'
              + (f' data-page="{numbers[heading.identifier]}"' if heading.identifier in numbers else "")
-             + f">{escape(breakable(heading.text))}</a></li>" for heading in entries]
+             + f"><span>{escape(breakable(heading.text))}</span></a></li>" for heading in entries]
     return (f'<nav class="contents" role="doc-toc">\n<h2 class="contents-label">{CONTENTS_LABEL}</h2>\n<ol>\n'
             + "\n".join(items) + "\n</ol>\n</nav>")
 
@@ -258,7 +260,8 @@ def body_html(document: Document) -> str:
     from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
 
     options = HtmlOptions(notes="inline", image_src=lambda resource: resource.path.as_uri(), backlinks=False)
-    body = render_blocks(whole_last_words(breakable_long_runs(document.blocks)), document, options).body
+    blocks = keep_words_whole(keep_one_line_openings(document.blocks, document.settings.paper))
+    body = render_blocks(whole_last_words(breakable_long_runs(blocks)), document, options).body
     return label_headings(body, document.outline())
 
 

@@ -23,6 +23,7 @@ import struct
 import warnings
 
 from pipeline.writers.pdf.engine.artifacts import mark_margin_boxes
+from pipeline.writers.pdf.engine.structure_roles import name_notes_and_asides
 
 # A subset's name: six capital letters, a plus sign, the font's (ISO 32000-1, 9.6.4).
 _TAGGED = re.compile(r"/[A-Z]{6}\+.+")
@@ -66,6 +67,7 @@ def join_pdfs(parts: list[bytes], owners: list[set[str]], drop_last: list[bool] 
         names.Dests = joined.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(flat)))
         joined.Root.Names = names
     mark_margin_boxes(joined)  # running heads and folios: pagination artifacts, out of the structure tree
+    name_notes_and_asides(joined)  # each note's ID, numbered across the parts; Aside role-mapped
     _share_fonts(joined)
     output = io.BytesIO()
     joined.save(output, deterministic_id=True, fix_metadata_version=False,

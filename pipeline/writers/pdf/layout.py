@@ -16,6 +16,8 @@ from pipeline.files.resources import STYLES
 from pipeline.paper import PAGE_FORMATS
 from pipeline.writers.pdf.collector import collector_paused
 from pipeline.writers.pdf.engine.page_references import speed_up_pydyf
+from pipeline.writers.pdf.engine.spreads import balance_spreads
+from pipeline.writers.pdf.engine.structure_roles import tag_notes_and_asides
 from pipeline.writers.pdf.engine.weasyprint_start import import_weasyprint
 from pipeline.writers.shared.list_markers import bullet_rules
 
@@ -83,6 +85,7 @@ def lay_out(html: str, document: Document, options: BookOptions = BookOptions())
     from pipeline.writers.pdf.fetcher import SandboxedFetcher
 
     speed_up_pydyf()
+    tag_notes_and_asides()
     fetcher = SandboxedFetcher((document.resource_folder, STYLES, *options.extra_folders), str(document.source))
     page = import_weasyprint().HTML(string=html, base_url=document.resource_folder.as_uri() + "/",
                                     url_fetcher=fetcher)
@@ -91,6 +94,7 @@ def lay_out(html: str, document: Document, options: BookOptions = BookOptions())
     with collector_paused():
         rendering = page.render(stylesheets=sheets, pdf_variant=options.variant, full_fonts=options.full_fonts,
                                 color_profiles=profiles)
+        balance_spreads(rendering)  # facing pages end on the same line (before anything reads the pages)
         if len(rendering.pages) > COLLECT_ABOVE_PAGES:
             gc.collect()  # the layout's cycles, once, before drawing: the peak stays below an unpaused run's
     return rendering

@@ -76,6 +76,10 @@ PART_END_CSS = ("@page part-end { @top-left { content: none } @top-right { conte
 # text, and leaving them out halves the time (render_in_parts checks that the count holds).
 COUNTING_CSS = "nav.contents a::after { content: none }\n"
 
+# The second part goes on with the essay: its first page is not the essay's opening page, which
+# print.css leaves without a running head (`@page :nth(1 of essay)`), so its pages are named apart.
+GOING_ON_CSS = "main.essay { page: essay-going-on }\n"
+
 _ID = re.compile(r'\sid="([^"]+)"')
 _INTERNAL_HREF = re.compile(r'\shref="#([^"]+)"')
 
@@ -318,7 +322,8 @@ def render_in_parts(document: Document, options: BookOptions, cut: int) -> bytes
         return None
     book = _Cut.of(document, part_mains(document, cut))
     marked, counting = _front_options(options)
-    second_options = replace(options, extra_css=options.extra_css + part_css(1, notes_in(document.blocks[:cut])))
+    second_css = part_css(1, notes_in(document.blocks[:cut])) + GOING_ON_CSS
+    second_options = replace(options, extra_css=options.extra_css + second_css)
     with _beside(_front_and_second_part, book.front(None), book.part(1, last=True), document, counting,
                  second_options) as (other, told, answers):
         first = _first_part(book, False, marked, lambda: int(_read_line(told)))

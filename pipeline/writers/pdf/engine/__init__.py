@@ -20,12 +20,18 @@ table with what each buys is in docs/architecture.md, the engine room:
 - page_references (page_references.py): pydyf's `PDF.page_references` made a cached property; pydyf 0.13.0.
 - pypdf_forms (pypdf_forms.py): pypdf's `PdfWriter._add_object` for the booklet's page forms; pypdf 7.1.1.
 
-Two reaches are not for speed but for a correct file, so `CHAPBOOK_ENGINE` leaves them on (each
+Four reaches are not for speed but for a correct file, so `CHAPBOOK_ENGINE` leaves them on (each
 steps aside, and the PDF is as WeasyPrint makes it, when its check fails):
 - missing_glyphs (missing_glyphs.py): `weasyprint.pdf.build_fonts_dictionary` wrapped so whole fonts
   keep the text of characters no font has; WeasyPrint 68-70.
 - artifacts (artifacts.py): no private part; reads the written PDF with pikepdf and marks the page
   furniture WeasyPrint tags as content as `/Artifact /Pagination`; WeasyPrint 70.0, pikepdf 10.
+- structure_roles (structure_roles.py): `weasyprint.pdf.tags._build_box_tree` wrapped so notes are
+  `/Note` and disclaimers `/Aside` (role-mapped to `/Div`); its
+  signature and `_get_pdf_tag`'s answers checked first; WeasyPrint 70.0.
+- spreads (spreads.py): the laid-out pages' boxes (`Page._page_box`, `page_type.side`,
+  `Box.translate`) moved so facing pages end on the same line, `Page(page_box)` to gather links and
+  anchors again; WeasyPrint 70.0.
 
 The generated data two reaches read (WeasyPrint's C declarations compiled, Pyphen's patterns
 parsed) is written into chapbook's cache folder (`CHAPBOOK_CACHE_DIR`, else

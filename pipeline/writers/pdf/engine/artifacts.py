@@ -29,11 +29,15 @@ PAGINATION_ARTIFACT = b"/Artifact\n<</Type /Pagination>>\nBDC"
 
 
 def margin_boxes_as_artifacts(data: bytes) -> bytes:
-    """`data` (a PDF from WeasyPrint) with its margin boxes' text as pagination artifacts (see mark_margin_boxes)."""
+    """`data` (a PDF from WeasyPrint) with its margin boxes' text as pagination artifacts (see mark_margin_boxes),
+    and its notes and disclaimers named (structure_roles.name_notes_and_asides)."""
     import pikepdf
 
+    from pipeline.writers.pdf.engine.structure_roles import name_notes_and_asides
+
     pdf = pikepdf.open(io.BytesIO(data))
-    if not mark_margin_boxes(pdf):
+    marked = mark_margin_boxes(pdf)
+    if not name_notes_and_asides(pdf) and not marked:
         return data
     output = io.BytesIO()
     pdf.save(output, deterministic_id=True, fix_metadata_version=False,
@@ -105,20 +109,6 @@ def _artifacts_in(content: bytes, orphans: set[int]) -> bytes | None:
 
 def _linked_elements(tree) -> set[tuple[int, int]]:
     """The structure elements reachable from the StructTreeRoot through /K (the tree a screen reader reads)."""
-    import pikepdf
+    from pipeline.writers.pdf.engine.structure_roles import structure_elements
 
-    linked, stack = set(), [tree.K]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, pikepdf.Array):
-            stack.extend(node)
-        elif isinstance(node, pikepdf.Dictionary) and node.get("/Type") != pikepdf.Name.MCR \
-                and node.get("/Type") != pikepdf.Name.OBJR:
-            if node.is_indirect:
-                if node.objgen in linked:
-                    continue
-                linked.add(node.objgen)
-            kids = node.get("/K")
-            if kids is not None:
-                stack.append(kids)
-    return linked
+    return {element.objgen for element in structure_elements(tree) if element.is_indirect}
