@@ -19,6 +19,7 @@ from pathlib import Path
 from pipeline.build.cache import (
     BuildCache,
     DigestMemo,
+    DigestsOnce,
     environment_snapshot,
     file_digest,
     input_key,
@@ -223,6 +224,7 @@ def plan(sources: list[Path], outdir: Path, editions: list[str], settings: Setti
     """
     environment = environment_snapshot()
     settings_json = json.dumps(as_dict(settings), sort_keys=True)
+    digests = DigestsOnce(digests)  # a source is in the keys of each of its editions and of the folders
     jobs: list[Job] = []
     made: dict[tuple[str, Path | None], Job] = {}  # (edition, source; None for a folder) -> its job
     collected: list[Job] = []

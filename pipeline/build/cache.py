@@ -101,6 +101,25 @@ class DigestMemo:
         self.changed = False
 
 
+class DigestsOnce:
+    """A memo's digests kept for one pass that asks for the same files many times (the plan's keys).
+
+    Each file is looked at (stat) once in the pass instead of once per edition that depends on it; a
+    file that cannot be read is asked for again each time.
+    """
+
+    def __init__(self, memo: DigestMemo | None) -> None:
+        self.memo = memo
+        self.seen: dict[str, str] = {}
+
+    def digest(self, path: Path) -> str:
+        """The file's SHA-256, as DigestMemo.digest (or the file read, without a memo), once per pass."""
+        name = str(path)
+        if name not in self.seen:
+            self.seen[name] = self.memo.digest(path) if self.memo is not None else regular_file_sha256(path)
+        return self.seen[name]
+
+
 def _files_under(folder: str, prefix: str = "") -> list[tuple[str, str]]:
     """(path relative to the top folder, path) of every file under `folder`, links to files included."""
     found = []
@@ -114,7 +133,7 @@ def _files_under(folder: str, prefix: str = "") -> list[tuple[str, str]]:
     return found
 
 
-def file_digest(path: Path, digests: DigestMemo | None = None) -> str:
+def file_digest(path: Path, digests: DigestMemo | DigestsOnce | None = None) -> str:
     """The SHA-256 of a file's bytes (of every file's name and bytes, for a folder), or "missing".
 
     With `digests` (the build's memo) an unchanged file is not read again.
@@ -127,7 +146,7 @@ def file_digest(path: Path, digests: DigestMemo | None = None) -> str:
         return "missing"
 
 
-def _digests_under(folder: Path, digests: DigestMemo | None) -> dict[str, str]:
+def _digests_under(folder: Path, digests: DigestMemo | DigestsOnce | None) -> dict[str, str]:
     """Each file under `folder` (its path relative to it) and its digest, or "missing"."""
     return {name: _digest_or_missing(item, digests) for name, item in sorted(_files_under(str(folder)))}
 
@@ -146,7 +165,7 @@ def relative_name(path: Path, folder: Path) -> str:
     return text[len(prefix):] if text.startswith(prefix) and os.sep == "/" else path.relative_to(folder).as_posix()
 
 
-def _digest_or_missing(path: str, digests: DigestMemo | None) -> str:
+def _digest_or_missing(path: str, digests: DigestMemo | DigestsOnce | None) -> str:
     try:
         return digests.digest(Path(path)) if digests is not None else regular_file_sha256(Path(path))
     except OSError:
@@ -167,7 +186,8 @@ def resolved(path: Path) -> str:
 
 
 def input_key(edition: str, sources: list[Path], settings: dict | str, environment: dict[str, str],
-              stylesheets: tuple[str, ...], used_keys: list[str] = (), digests: DigestMemo | None = None) -> str:
+              stylesheets: tuple[str, ...], used_keys: list[str] = (),
+              digests: DigestMemo | DigestsOnce | None = None) -> str:
     """A digest of everything an edition depends on that is known before reading the sources.
 
     `settings` are the project's settings with the command line's applied (a source's own are in its
