@@ -206,7 +206,14 @@ class WorkerPool:
         """Start workers until there are `size` live ones (those that died are replaced)."""
         with self._lock:
             self._broken = False
-            self._workers = [worker for worker in self._workers if worker.alive]
+            # Killed while idle, a worker may not be marked yet (its thread sees the closed pipe a moment
+            # later): the process itself is asked, so a save right after the kill gets a live worker,
+            # and its thread's late word is that of a worker the pool let go (it held no job).
+            gone = [worker for worker in self._workers
+                    if worker.alive and worker.ticket is None and not worker.process.is_alive()]
+            for worker in gone:
+                worker.ending = True
+            self._workers = [worker for worker in self._workers if worker.alive and not worker.ending]
             while len(self._workers) < self.size:
                 self._start_worker()
 
@@ -332,6 +339,8 @@ class WorkerPool:
             with self._lock:
                 if message is None:
                     worker.alive = False
+                    if worker.ending:
+                        worker.connection.close()  # nothing more comes from a worker the pool let go
                     if not worker.ending:  # what it was doing and what waits for it cannot be trusted now
                         self._broken = True
                         lost = [ticket for ticket in self._running if ticket == worker.ticket]

@@ -157,6 +157,22 @@ def test_a_killed_worker_is_reported_and_replaced():
         assert pool.result(pool.submit(_warn_and_return, "again")) == "AGAIN"
 
 
+def test_a_worker_killed_while_idle_is_replaced_before_its_death_is_heard():
+    """watch's case: the OOM killer takes an idle worker and the next save comes at once."""
+    with WorkerPool(1) as pool:
+        assert pool.result(pool.submit(_warn_and_return, "warm")) == "WARM"
+        (first,) = pool.pids
+        # Holding the pool's lock keeps the worker's thread from hearing the closed pipe until after replenish.
+        with pool._lock:
+            os.kill(first, signal.SIGKILL)
+            stat = Path(f"/proc/{first}/stat")
+            while stat.exists() and stat.read_text().split()[2] != "Z":  # until it is dead (a zombie)
+                time.sleep(0.01)
+            pool.replenish()
+        assert pool.pids != [first] and len(pool.pids) == 1
+        assert pool.result(pool.submit(_warn_and_return, "again")) == "AGAIN"
+
+
 def _staged_warm_up(folder: str):
     while not (Path(folder) / "go").exists():
         time.sleep(0.01)
