@@ -354,6 +354,9 @@ def publish(outdir: Path, web: bool, destination: str | None, dry_run: bool, acc
     from pipeline.writers.gemini.capsule import FEED
 
     secrets: set[str] = set()
+    # A job started in the background (a script's `&`, a CI runner) inherits SIGINT ignored; publish's
+    # Ctrl-C handling (stop between files, say how far it got) must hear it all the same, as watch does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def hidden(text: str) -> str:
         return redact(text, secrets)
