@@ -69,10 +69,14 @@ class DigestMemo:
         self.entries = entries if isinstance(entries, dict) else {}
         self.changed = False
 
-    def digest(self, path: Path) -> str:
-        """The SHA-256 of a regular file (OSError or NotRegularFile otherwise), from the memo when it is unchanged."""
-        status = os.stat(path)
-        name = os.path.abspath(path)
+    def digest(self, path: Path | str, status: os.stat_result | None = None) -> str:
+        """The SHA-256 of a regular file (OSError or NotRegularFile otherwise), from the memo when it is unchanged.
+
+        `status` is the file's os.stat, when the caller has just taken it.
+        """
+        status = status or os.stat(path)
+        name = os.fspath(path)
+        name = name if name.startswith("/") and "/." not in name and "//" not in name else os.path.abspath(name)
         identity = [status.st_size, status.st_mtime_ns, status.st_ino]
         entry = self.entries.get(name)
         if isinstance(entry, list) and len(entry) == 2 and entry[0] == identity and stat.S_ISREG(status.st_mode):
@@ -139,8 +143,11 @@ def file_digest(path: Path, digests: DigestMemo | DigestsOnce | None = None) -> 
     With `digests` (the build's memo) an unchanged file is not read again.
     """
     try:
-        if path.is_dir():
+        status = os.stat(path)
+        if stat.S_ISDIR(status.st_mode):
             return _folder_digest(_digests_under(path, digests))
+        if isinstance(digests, DigestMemo):
+            return digests.digest(path, status)  # one stat, not one to tell a folder and one for the memo
         return digests.digest(path) if digests is not None else regular_file_sha256(path)
     except OSError:
         return "missing"
@@ -167,7 +174,7 @@ def relative_name(path: Path, folder: Path) -> str:
 
 def _digest_or_missing(path: str, digests: DigestMemo | DigestsOnce | None) -> str:
     try:
-        return digests.digest(Path(path)) if digests is not None else regular_file_sha256(Path(path))
+        return digests.digest(path) if digests is not None else regular_file_sha256(Path(path))
     except OSError:
         return "missing"
 

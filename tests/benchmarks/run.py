@@ -298,11 +298,13 @@ def show_watch(title: str, result: WatchResult, judged: bool, bench: Bench) -> N
 
 def compare_watch(bench: Bench) -> None:
     """The watch goals with the default editions (as `chapbook watch` runs), then on the stock route's four formats."""
-    from pipeline.editions import names
+    from pipeline.editions import EDITIONS
 
     table_head(f"watch: a real `chapbook watch` on the essay, {WATCH_EDITS} one-word edits; seconds from the save "
                "to each file's change (mtime of the renamed file)", columns=False)
-    every = measure_watch(bench.folder, bench.env, CHAPBOOK, list(names()), WATCH_EDITS)
+    # `chapbook watch`'s own choice: every edition but those made only on request (the zine, the cover).
+    every = measure_watch(bench.folder, bench.env, CHAPBOOK, [e.name for e in EDITIONS if not e.on_request],
+                          WATCH_EDITS)
     show_watch("the default editions", every, True, bench)
     four = measure_watch(bench.folder, bench.env, CHAPBOOK, [*STOCK_FORMATS, "web"], WATCH_EDITS)
     show_watch("-f epub -f pdf -f txt -f gemini -f web", four, True, bench)
