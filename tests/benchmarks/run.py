@@ -266,7 +266,8 @@ def compare_posts(bench: Bench) -> None:
 
 
 def show_watch(title: str, result: WatchResult, judged: bool, bench: Bench) -> None:
-    """The seconds to each edition's files, then to each file's first change; a folder is judged by its pages.
+    """The seconds to each edition's files, then to each file's first change; a folder is judged by its pages,
+    the EPUB by its first writing (the edit, before the PDF whose page list it then gets).
 
     A folder that copies the PDF (links_uses: the capsule, the web site) is written as soon as its pages
     can be, with the last PDF, then again once the new PDF is there: its pages (every file but the
@@ -278,10 +279,13 @@ def show_watch(title: str, result: WatchResult, judged: bool, bench: Bench) -> N
     print(f"  {'edition':<10} {'median':>8} {'range':>12}  {'goal':>7}")
     for name in result.editions:
         folder = edition_named(name).is_folder
-        values = result.pages[name] if folder else result.latency[name]
+        # The EPUB shows the edit at once without the PDF's page list, then again with it (write_early).
+        early = not folder and bool(edition_named(name).uses_if_built) and bool(result.first_file[name])
+        values = result.pages[name] if folder else result.first_file[name] if early else result.latency[name]
         goal = WATCH_GOALS.get(name, None if edition_named(name).worker or name in WATCH_UNJUDGED else WATCH_OTHERS)
         spread = f"{min(values):.2f}-{max(values):.2f}" if values else "-"
-        last = f"  (every page; complete with the PDF's copy {median(result.latency[name]):.2f} s)" if folder else ""
+        last = f"  (every page; complete with the PDF's copy {median(result.latency[name]):.2f} s)" if folder else \
+            f"  (the edit, without the page list; with it {median(result.latency[name]):.2f} s)" if early else ""
         missed = f"  not replaced after {result.missed[name]} edit(s)" if result.missed[name] else ""
         passed = bool(values) and goal is not None and median(values) <= goal
         verdict = ("PASS" if passed else "MISS") if judged and goal is not None else "-"
