@@ -619,13 +619,19 @@ class _Run:
 
         An edition that links the file (links_uses) is written with the file as the last build left
         it, if every file it uses is there; one that uses the file only if built (the EPUB, the PDF's
-        page list) is written without it. The cache records only the job's real writing, after the
+        page list) is written without it; one made from such an early file (the kepub from the EPUB)
+        is made from it. The cache records only the job's real writing, after the
         worker's file is in place, so an interrupted watch leaves it stale.
         """
         waiting = tuple(used for used in job.uses if used in self.pending)
-        if not waiting or job in self.early:
+        early_uses = [used for used in job.uses if used in self.early]
+        if (not waiting and not early_uses) or job in self.early:
             return
-        if job.edition.links_uses and all(used.output.is_file() for used in job.uses):
+        if not waiting:  # made from a file written early (the kepub from the EPUB without its page list)
+            files = render_job(job, self.documents, self.settings, pages=self.pages)
+            how = "from the early"
+            waiting = tuple(early_uses)
+        elif job.edition.links_uses and all(used.output.is_file() for used in job.uses):
             files, how = render_job(job, self.documents, self.settings, pages=self.pages), "with the last build's"
         elif all(used.edition.name in job.edition.uses_if_built for used in waiting):
             files = render_job(job, self.documents, self.settings, leaving_out=waiting, pages=self.pages)
