@@ -192,6 +192,15 @@ def resolved(path: Path) -> str:
     return os.path.join(resolved(path.parent), name)
 
 
+@functools.lru_cache(maxsize=64)
+def _key_start(edition: str, settings: str, epoch: str):
+    """The digest of what every key of an edition starts with (the settings' JSON is hashed once, not per post)."""
+    digest = hashlib.sha256()
+    for part in (__version__, code_digest(), edition, settings, epoch):
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest
+
+
 def input_key(edition: str, sources: list[Path], settings: dict | str, environment: dict[str, str],
               stylesheets: tuple[str, ...], used_keys: list[str] = (),
               digests: DigestMemo | DigestsOnce | None = None) -> str:
@@ -200,10 +209,9 @@ def input_key(edition: str, sources: list[Path], settings: dict | str, environme
     `settings` are the project's settings with the command line's applied (a source's own are in its
     bytes), or their JSON (sorted keys); `used_keys` are the keys of the editions it is made from or links to.
     """
-    digest = hashlib.sha256()
     settings = settings if isinstance(settings, str) else json.dumps(settings, sort_keys=True)
-    parts = [__version__, code_digest(), edition, settings, environment.get("SOURCE_DATE_EPOCH", ""), *used_keys]
-    parts += [f"{resolved(source)}={file_digest(source, digests)}" for source in sources]
+    digest = _key_start(edition, settings, environment.get("SOURCE_DATE_EPOCH", "")).copy()
+    parts = [*used_keys, *(f"{resolved(source)}={file_digest(source, digests)}" for source in sources)]
     parts += [f"{name}={file_digest(STYLES / name, digests)}" for name in stylesheets]
     for part in parts:
         digest.update(part.encode("utf-8") + b"\0")
