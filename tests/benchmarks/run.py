@@ -279,8 +279,11 @@ def show_watch(title: str, result: WatchResult, judged: bool, bench: Bench) -> N
     print(f"  {'edition':<10} {'median':>8} {'range':>12}  {'goal':>7}")
     for name in result.editions:
         folder = edition_named(name).is_folder
-        # The EPUB shows the edit at once without the PDF's page list, then again with it (write_early).
-        early = not folder and bool(edition_named(name).uses_if_built) and bool(result.first_file[name])
+        # The EPUB (and the kepub made from it) shows the edit at once without the PDF's page list, then
+        # again with it (write_early).
+        made = edition_named(name)
+        early = not folder and bool(result.first_file[name]) and any(
+            edition_named(other).uses_if_built for other in (name, *made.uses))
         values = result.pages[name] if folder else result.first_file[name] if early else result.latency[name]
         goal = WATCH_GOALS.get(name, None if edition_named(name).worker or name in WATCH_UNJUDGED else WATCH_OTHERS)
         spread = f"{min(values):.2f}-{max(values):.2f}" if values else "-"
