@@ -81,3 +81,25 @@ def run_chapbook(*args: str, cwd: Path | None = None, env: dict | None = None, t
 def essay():
     """The real essay, read and transformed."""
     return read_fixture(str(ESSAY))
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium, driven with axe-core at hand; skipped, saying what to install, without them.
+
+    Module scope: Playwright's sync API keeps an event loop running in this thread while it is open,
+    and later tests run asyncio loops of their own.
+    """
+    from pipeline.check import browser
+
+    if browser.missing(axe=True):
+        pytest.skip(f"install it: {browser.missing(axe=True)}")
+    with browser.open_browser() as running:
+        yield running
+
+
+def write_post(folder: Path, text: str, name: str = "post.md") -> Path:
+    """A Markdown source `name` in `folder` holding `text`; its path."""
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -42,6 +42,16 @@ def code_digest() -> str:
 RACY_NS = 100_000_000
 
 
+def json_of_kind(data: bytes, kind: type):
+    """`data` parsed as JSON if it is a value of `kind` (a list, a dict), else None: a cache entry that
+    decodes to anything else, or not at all, is a miss, never a wrong answer."""
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
+        return None
+    return value if isinstance(value, kind) else None
+
+
 class DigestMemo:
     """Each file's SHA-256 remembered with its size, modification time and inode, so an unchanged file is
     hashed once, not at every build and for every edition that depends on it.

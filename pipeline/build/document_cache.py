@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
-from pipeline.build.cache import DigestMemo, code_digest, file_digest, resolved
+from pipeline.build.cache import DigestMemo, code_digest, file_digest, json_of_kind, resolved
 from pipeline.document import Document, Metadata, Resource
 from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write
@@ -135,13 +135,7 @@ def _read_blocks(path: Path, key: str, digest: str) -> list | None:
             data = stream.read()
     except OSError:
         return None
-    if hashlib.sha256(data).hexdigest() != digest:
-        return None
-    try:
-        blocks = json.loads(data)
-    except (ValueError, RecursionError):
-        return None
-    return blocks if isinstance(blocks, list) else None
+    return json_of_kind(data, list) if hashlib.sha256(data).hexdigest() == digest else None
 
 
 class _Warnings(logging.Handler):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
-from pipeline.build.cache import code_digest
+from pipeline.build.cache import code_digest, json_of_kind
 from pipeline.files.atomic import atomic_write
 from pipeline.files.bounded import read_regular_file
 
@@ -64,11 +64,7 @@ class ParseCache:
         header, _, body = data.partition(b"\n")
         if header != f"{FORMAT} {key} {hashlib.sha256(body).hexdigest()}".encode():
             return None
-        try:
-            tree = json.loads(body)
-        except (ValueError, RecursionError):
-            return None
-        return tree if isinstance(tree, dict) else None
+        return json_of_kind(body, dict)
 
     def put(self, key: str, tree_bytes: bytes) -> None:
         """Store pandoc's output under `key`; a cache that cannot be written only means pandoc runs next time."""

@@ -21,7 +21,7 @@ from pipeline.build.document_cache import StoredBlocks
 from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write
 from tests.benchmarks.sources import make_posts
-from tests.conftest import run_chapbook
+from tests.conftest import run_chapbook, write_post
 
 SOURCE = "---\ntitle: a post\n---\n\n- one\n    - two\n\n![a picture](picture.png)\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -43,9 +43,7 @@ def reads(monkeypatch, tmp_path):
 
 
 def _source(tmp_path, text=SOURCE):
-    path = tmp_path / "post.md"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_post(tmp_path, text)
 
 
 def _prepared(path, overrides=None):

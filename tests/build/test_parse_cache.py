@@ -13,7 +13,7 @@ from pipeline import reader
 from pipeline.build import parse_cache as parse_cache_module
 from pipeline.build import prepare
 from pipeline.build.parse_cache import ParseCache
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, write_post
 
 SOURCE = "---\ntitle: a post\n---\n\n- one\n    - two\n\n[disclaimer: it is *only* a test]\n"
 
@@ -33,9 +33,7 @@ def counted(monkeypatch, tmp_path):
 
 
 def _source(tmp_path, text=SOURCE):
-    path = tmp_path / "post.md"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_post(tmp_path, text)
 
 
 def _entries(tmp_path):

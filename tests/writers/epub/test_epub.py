@@ -702,18 +702,6 @@ def unpacked_books(built, tmp_path_factory) -> dict[str, Path]:
     return {name: folder / name for name in ("kitchen-sink", "nested-lists", "table-image", "essay")}
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    # Module scope: Playwright's sync API keeps an event loop running in this thread while it is open,
-    # and later tests run asyncio loops of their own.
-    from pipeline.check import browser
-
-    if browser.missing(axe=True):
-        pytest.skip(f"install it: {browser.missing(axe=True)}")
-    with browser.open_browser() as running:
-        yield running
-
-
 def _documents(root: Path) -> list[Path]:
     """The spine's documents of an unpacked book, in reading order."""
     container = ET.parse(root / "META-INF" / "container.xml").getroot()

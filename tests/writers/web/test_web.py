@@ -226,14 +226,6 @@ def test_with_a_base_url_the_feed_and_previews_use_absolute_addresses(tmp_path):
 
 # in the browser -----------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def chromium():
-    if browser.missing(axe=True):
-        pytest.skip(f"install: {browser.missing(axe=True)}")
-    with browser.open_browser() as running:
-        yield running
-
-
 def test_sidenotes_sit_beside_their_paragraph_when_wide_and_after_it_when_narrow(built, chromium):
     outdir, _findings, _check = built
     page = outdir / "web" / page_of("footnotes.md")
