@@ -33,11 +33,13 @@ def margin_boxes_as_artifacts(data: bytes) -> bytes:
     and its notes and disclaimers named (structure_roles.name_notes_and_asides)."""
     import pikepdf
 
-    from pipeline.writers.pdf.engine.structure_roles import name_notes_and_asides
+    from pipeline.writers.pdf.engine.structure_roles import name_notes_and_asides, structure_elements
 
     pdf = pikepdf.open(io.BytesIO(data))
-    marked = mark_margin_boxes(pdf)
-    if not name_notes_and_asides(pdf) and not marked:
+    tree = pdf.Root.get("/StructTreeRoot")
+    elements = structure_elements(tree) if tree is not None else []  # walked once, for both
+    marked = mark_margin_boxes(pdf, elements)
+    if not name_notes_and_asides(pdf, elements) and not marked:
         return data
     output = io.BytesIO()
     pdf.save(output, deterministic_id=True, fix_metadata_version=False,
@@ -45,8 +47,10 @@ def margin_boxes_as_artifacts(data: bytes) -> bytes:
     return output.getvalue()
 
 
-def mark_margin_boxes(pdf) -> bool:
+def mark_margin_boxes(pdf, elements: list | None = None) -> bool:
     """Turn the margin boxes' text of `pdf` (open in pikepdf) into pagination artifacts; whether anything changed.
+
+    `elements` are its structure_elements, if the caller has them (the tree is then not walked again).
 
     An untagged PDF, or one without such text, is left as it was; so is one whose content streams
     are not written as expected (logged with -v).
@@ -56,7 +60,7 @@ def mark_margin_boxes(pdf) -> bool:
     tree = pdf.Root.get("/StructTreeRoot")
     if tree is None:
         return False
-    linked = _linked_elements(tree)
+    linked = _linked_elements(tree, elements)
     pages = {int(page.obj.StructParents): page for page in pdf.pages if "/StructParents" in page.obj}
     numbers = tree.ParentTree.Nums
     rewrites = []
@@ -107,8 +111,9 @@ def _artifacts_in(content: bytes, orphans: set[int]) -> bytes | None:
     return rewritten if sorted(found) == sorted(orphans) else None
 
 
-def _linked_elements(tree) -> set[tuple[int, int]]:
+def _linked_elements(tree, elements: list | None) -> set[tuple[int, int]]:
     """The structure elements reachable from the StructTreeRoot through /K (the tree a screen reader reads)."""
     from pipeline.writers.pdf.engine.structure_roles import structure_elements
 
-    return {element.objgen for element in structure_elements(tree) if element.is_indirect}
+    return {element.objgen for element in (structure_elements(tree) if elements is None else elements)
+            if element.is_indirect}
