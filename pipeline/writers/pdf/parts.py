@@ -10,7 +10,9 @@ out in, so a book is laid out as several documents where its design already brea
 - a book longer than SPLIT_WORDS: the front, the sections before the section opening nearest the
   middle, and the sections from it on. The second part opens on a right-hand page, as a chapter of
   a printed book does (a blank page comes before it when the first part ends on a right-hand page).
-  It is laid out in a forked process while this one lays out the first part.
+  A forked process counts the front's pages, lays out and draws the first part, then the front with
+  its numbers, and joins the three; this one lays out and draws the second part, which the cut gives
+  the front's share of text (FRONT_ENTRY_WORDS) more.
 pipeline/writers/pdf/join.py joins the parts.
 
 What crosses a cut is written into each document, so that no layout waits for another:
@@ -60,9 +62,10 @@ log = logging.getLogger("chapbook")
 # on 25 pages). Below, a second process would not pay for the fork, the front's second layout, the
 # join and the page the cut costs.
 SPLIT_WORDS = 20_000
-# What laying out and drawing the front with its numbers costs beyond counting its pages, per
-# contents entry, in words of text laid out in the same time (the 20x essay: 760 entries, 1.5 s).
-FRONT_ENTRY_WORDS = 13
+# What counting the front's pages, then laying it out and drawing it with its numbers costs, per contents
+# entry, in words of text laid out and drawn in the same time (the 20x essay, 760 entries: 1.2 s counting,
+# 2.8 s laid out with its numbers and 1.0 s drawn, against 0.175 ms a word of text).
+FRONT_ENTRY_WORDS = 37
 # Contents entries from which a shorter book's front is laid out beside its body (render_front_apart):
 # a contents that long costs its layout passes and drawing more than the fork and the join do.
 FRONT_APART_ENTRIES = 12
@@ -100,8 +103,8 @@ def split_index(document: Document, limit: int = SPLIT_WORDS) -> int | None:
     total = sum(words)
     if total <= limit:
         return None
-    # The first part's process also lays out and draws the front with its numbers; the other only
-    # counts the front's pages, without numbers: the first part gets that much less text.
+    # The first part's process also counts the front's pages, then lays out and draws the front with its
+    # numbers: the first part gets that much less text, so that both parts are drawn at the same time.
     middle = (total - FRONT_ENTRY_WORDS * len(contents_entries(document.outline()))) / 2
     best, best_distance, running = None, None, 0
     for index, block in enumerate(blocks):
@@ -293,30 +296,42 @@ def _first_part(book: _Cut, last: bool, options: BookOptions,
     return rendering, 1 + applied[0]
 
 
-def _front_and_second_part(front: str, second: str, document: Document, front_options: BookOptions,
-                           second_options: BookOptions, channel: tuple[int, int, int, int]) -> LaidOut:
-    """In the forked process: count the front's pages, then lay out the second part, numbered from the other
-    process's answer; its anchors are sent as soon as its pages are laid out, before they are drawn."""
-    from pipeline.writers.pdf.engine.late_folios import numbered_later
+def _front_first_part_and_join(book: _Cut, counting: BookOptions, marked: BookOptions, options: BookOptions,
+                               channel: tuple[int, int, int, int]) -> bytes | None:
+    """In the forked process: count the front's pages, lay out the first part from them and tell the other
+    process the page its part opens on, draw the first part, then lay out and draw the front with both
+    parts' numbers and join the three PDFs (the second part's comes from the other process). None if
+    WeasyPrint set no folio, a contents entry has no page, or the front's pages changed with its numbers."""
+    from pipeline.writers.pdf.join import join_pdfs
 
     with _talking(channel) as (answers, told):
-        _say(told, str(len(lay_out(front, document, front_options).pages)))
-        with numbered_later(1, lambda: int(_read_line(answers))) as applied:
-            rendering = lay_out(second, document, second_options)
-        anchors = anchor_pages(rendering)
-        _say(told, json.dumps({"shift": applied, "anchors": anchors}))
-    return LaidOut(pdf_bytes(rendering, second_options), len(rendering.pages), anchors)
+        front_pages = len(lay_out(book.front(None), book.document, counting).pages)
+        first = _first_part(book, False, marked, lambda: front_pages)
+        if first is None:
+            return None
+        rendering, start = first
+        opening = start + len(rendering.pages) - 1  # its own marker page: the second part opens there
+        _say(told, str(opening))
+        first_part = _laid_out(rendering, options)
+        numbers = book.numbers((first_part.anchors, start), (json.loads(_read_line(answers)), opening))
+        front = _front_laid_out(book, marked, options, numbers, start)
+        importlib.import_module("pikepdf")  # the join's library, loaded before the second part's PDF arrives
+        second_part = _read_data(answers)
+    if front is None or len(numbers) != len(book.entries):
+        return None
+    return join_pdfs([front, first_part.pdf, second_part], book.defined, drop_last=[True, True, False])
 
 
 def render_in_parts(document: Document, options: BookOptions, cut: int) -> bytes | None:
     """The book laid out as a front and two parts cut before block `cut`, joined (see the module's docstring).
 
-    This process lays out the first part and then the front with its numbers; a forked one counts the
-    front's pages and lays out the second part. None if the front's pages changed with its numbers
-    or WeasyPrint could not be renumbered (the caller then lays the book out whole).
+    A forked process counts the front's pages, lays out and draws the first part, then the front with
+    its numbers, and joins the three; this one lays out and draws the second part, numbered from the
+    page the first part's process says it opens on (split_index gives the first part that much less
+    text). None if the front's pages changed with its numbers or WeasyPrint could not be renumbered
+    (the caller then lays the book out whole).
     """
-    from pipeline.writers.pdf.engine.late_folios import hook_available
-    from pipeline.writers.pdf.join import join_pdfs
+    from pipeline.writers.pdf.engine.late_folios import hook_available, numbered_later
 
     if not hook_available():
         return None
@@ -324,24 +339,21 @@ def render_in_parts(document: Document, options: BookOptions, cut: int) -> bytes
     marked, counting = _front_options(options)
     second_css = part_css(1, notes_in(document.blocks[:cut])) + GOING_ON_CSS
     second_options = replace(options, extra_css=options.extra_css + second_css)
-    with _beside(_front_and_second_part, book.front(None), book.part(1, last=True), document, counting,
-                 second_options) as (other, told, answers):
-        first = _first_part(book, False, marked, lambda: int(_read_line(told)))
-        if first is None:
-            return None
-        rendering, start = first
-        opening = start + len(rendering.pages) - 1  # its own marker page: the second part opens there
-        _say(answers, str(opening))
-        laid_out = _laid_out(rendering, options)
-        measured = json.loads(_read_line(told))
-        numbers = book.numbers((laid_out.anchors, start), (measured["anchors"], opening))
-        front = _front_laid_out(book, marked, options, numbers, start)
-        second_part = other.result()
-    if front is None or len(numbers) != len(book.entries) or not measured["shift"]:
-        log.debug("%s: the front's pages changed with its numbers; laid out whole", document.source)
+    try:
+        with _beside(_front_first_part_and_join, book, counting, marked, options) as (other, told, answers):
+            with numbered_later(1, lambda: int(_read_line(told))) as applied:
+                rendering = lay_out(book.part(1, last=True), document, second_options)
+            _say(answers, json.dumps(anchor_pages(rendering)))  # before drawing: the front waits for them
+            _send_data(answers, pdf_bytes(rendering, second_options))
+            joined = other.result()
+    except (PartGone, BrokenPipeError):
+        joined = None  # the other process gave up (its result was None; an error it raised is raised above)
+    if joined is None or not applied:
+        log.debug("%s: the front's pages changed with its numbers, or WeasyPrint set no folio; laid out whole",
+                  document.source)
         return None
     log.debug("%s: laid out in two parts at once, joined", document.source)
-    return join_pdfs([front, laid_out.pdf, second_part.pdf], book.defined, drop_last=[True, True, False])
+    return joined
 
 
 def lays_front_apart(document: Document, options: BookOptions) -> bool:
