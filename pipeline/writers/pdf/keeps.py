@@ -19,9 +19,20 @@ LIST_INDENT = 1.3  # ems: print.css's padding-left of a list
 SLACK = 1.03  # widths are summed advances without kerning: count a line a little longer as one line still
 
 
+def _regular_face():
+    return next((path for path in font_files(TEXT_FAMILY) if path.stem.lower().endswith("-regular")), None)
+
+
+def load_measures() -> None:
+    """Read the text face's advance widths now (the PDF writer's warm-up), not in the first book's layout."""
+    regular = _regular_face()
+    if regular is not None:
+        text_width("", regular, 1.0)
+
+
 def keep_one_line_openings(blocks: list, paper: str) -> list:
     """`blocks` with KEEP_CLASS on each top-level heading whose next block opens with a one-line paragraph."""
-    regular = next((path for path in font_files(TEXT_FAMILY) if path.stem.lower().endswith("-regular")), None)
+    regular = _regular_face()
     if regular is None:
         return blocks  # no font to measure with: every heading as it was
     page = PAGE_FORMATS[paper]
