@@ -22,7 +22,11 @@ class PlainInlines:
         parts: list[str] = []
         for node in inlines:
             kind, content = node.get("t"), node.get("c")
-            if kind == "Link":
+            if kind == "Str":  # most of a book: read here, as stringify would, without a call each
+                parts.append(content)
+            elif kind in ("Space", "SoftBreak"):
+                parts.append(" ")
+            elif kind == "Link":
                 parts.append(self.link(self.inline_text(content[1]), content[2][0]))
             elif kind == "Image":
                 parts.append(self.image(content))
