@@ -225,6 +225,29 @@ def map_nodes(blocks: list[Node], change: Callable[[Node], Node], kinds: frozens
     return in_blocks(blocks)
 
 
+def inlines_of_kinds(blocks: list[Node], kinds: frozenset[str]) -> list[Node]:
+    """Every inline of one of `kinds` in the tree, notes included, in the order of pandoc's JSON; the inlines
+    inside one that is found are not searched."""
+    found: list[Node] = []
+    looked_into = kinds | _INLINE_HOLDERS
+
+    def in_blocks(items: list[Node]) -> list[Node]:
+        for block in items:
+            _rebuilt_block(block, in_blocks, in_inlines)
+        return items
+
+    def in_inlines(inlines: list[Node]) -> list[Node]:
+        if not looked_into.isdisjoint(map(_KIND, inlines)):
+            for node in inlines:
+                if node["t"] in kinds:
+                    found.append(node)
+                elif node["t"] in _INLINE_HOLDERS:
+                    _rebuilt_inline(node, in_blocks, in_inlines)
+        return inlines
+    in_blocks(blocks)
+    return found
+
+
 def same_or_new(old: list, new: list) -> list:
     """`old` if `new` holds the very same items (nothing in it was changed), else `new`."""
     return old if len(old) == len(new) and all(map(is_, old, new)) else new

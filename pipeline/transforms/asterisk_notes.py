@@ -37,6 +37,8 @@ def ref_id(marker: str, occurrence: int = 1) -> str:
 
 def _link_markers(markers: set[str], seen: dict[str, int]):
     def change(inlines: list[Node]) -> list[Node]:
+        if not any(inline["t"] == "Str" and inline["c"][:1] == "*" for inline in inlines):
+            return inlines  # most paragraphs: no word starts with an asterisk
         result: list[Node] = []
         for inline in inlines:
             match = _MARKER_WORD.match(inline["c"]) if inline.get("t") == "Str" else None
