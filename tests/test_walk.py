@@ -127,3 +127,14 @@ def test_walks_hand_back_what_they_did_not_change_and_never_touch_their_input(tm
     note = next(node for node in changed[1]["c"] if node["t"] == "Note")
     assert stringify(note["c"]) == "a note with its OWN words"
     assert changed[1]["c"][0] is blocks[1]["c"][0]  # the words around the note are the same objects
+
+
+def test_a_node_of_a_kind_pandoc_may_add_is_still_searched_for_blocks_and_images():
+    """A newer pandoc's block kind, unknown to the walks, is searched as the JSON it is."""
+    from pipeline.ast import inlines_of_kinds
+
+    image = {"t": "Image", "c": [["", [], []], [{"t": "Str", "c": "alt"}], ["a.png", ""]]}
+    blocks = [{"t": "Aside", "c": [["", [], []], [{"t": "Para", "c": [{"t": "Str", "c": "inside"}, image]}]]}]
+    found = map_blocks(blocks, lambda block: {"t": "Plain", "c": block["c"]} if block["t"] == "Para" else block)
+    assert found[0]["c"][1][0]["t"] == "Plain" and blocks[0]["c"][1][0]["t"] == "Para"
+    assert inlines_of_kinds(blocks, frozenset({"Image"})) == [image]

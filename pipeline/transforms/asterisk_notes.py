@@ -68,8 +68,10 @@ def mark_asterisk_notes(document: Document) -> Document:
         return document
     seen: dict[str, int] = {}
     note_indexes = set(notes.values())
-    blocks = [block if index in note_indexes else map_inlines([block], _link_markers(set(notes), seen))[0]
-              for index, block in enumerate(document.blocks)]
+    # The other blocks linked in one walk, in order: map_inlines gives back one block for each.
+    linked = iter(map_inlines([block for index, block in enumerate(document.blocks) if index not in note_indexes],
+                              _link_markers(set(notes), seen)))
+    blocks = [block if index in note_indexes else next(linked) for index, block in enumerate(document.blocks)]
     for marker, index in notes.items():
         keys = {"marker": marker, **({"ref": ref_id(marker)} if marker in seen else {})}
         blocks[index] = {"t": "Div", "c": [attr(note_id(marker), [NOTE_CLASS], keys), [blocks[index]]]}
