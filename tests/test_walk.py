@@ -98,3 +98,43 @@ def test_map_blocks_can_drop_and_split_blocks_and_leaves_its_input_alone():
     changed = map_blocks(blocks, change)
     assert repr(blocks) == original
     assert [b["t"] for b in child_block_lists(changed[0])[0]] == ["Plain", "Plain"]
+
+
+def test_walks_hand_back_what_they_did_not_change_and_never_touch_their_input(tmp_path):
+    """Every transform walks a book-length tree: what a change leaves alone is not copied, the input is kept."""
+    from pipeline.ast import map_block_lists, map_inlines, map_nodes
+    from pipeline.reader import run_pandoc
+
+    source = tmp_path / "doc.md"
+    text = ("# a\n\nwords *and more*[^n] here\n\n[^n]: a note with **its** own words\n\n- item\n\n  > quote\n\n"
+            "| cell |\n|---|\n| x |\n\n: a caption\n\nterm\n:   definition\n\n| a line\n")
+    blocks = run_pandoc(source, text)["blocks"]
+    original = repr(blocks)
+    for walked in (map_blocks(blocks, lambda block: block), map_inlines(blocks, list),
+                   map_block_lists(blocks, list), map_nodes(blocks, dict, frozenset({"Str"}))):
+        assert repr(walked) == original
+    assert map_blocks(blocks, lambda block: block) is blocks
+    assert map_inlines(blocks, list) is blocks  # a change that returns the same words in a new list changed nothing
+    assert map_block_lists(blocks, list) is blocks
+
+    # One word changed in the note: the paragraph calling it and its list are new, every other block is the same.
+    def in_note(inlines: list[Node]) -> list[Node]:
+        return [{"t": "Str", "c": "OWN"} if node == {"t": "Str", "c": "own"} else node for node in inlines]
+    changed = map_inlines(blocks, in_note)
+    assert repr(blocks) == original
+    assert changed is not blocks and changed[1] is not blocks[1]
+    assert all(new is old for index, (new, old) in enumerate(zip(changed, blocks, strict=True)) if index != 1)
+    note = next(node for node in changed[1]["c"] if node["t"] == "Note")
+    assert stringify(note["c"]) == "a note with its OWN words"
+    assert changed[1]["c"][0] is blocks[1]["c"][0]  # the words around the note are the same objects
+
+
+def test_a_node_of_a_kind_pandoc_may_add_is_still_searched_for_blocks_and_images():
+    """A newer pandoc's block kind, unknown to the walks, is searched as the JSON it is."""
+    from pipeline.ast import inlines_of_kinds
+
+    image = {"t": "Image", "c": [["", [], []], [{"t": "Str", "c": "alt"}], ["a.png", ""]]}
+    blocks = [{"t": "Aside", "c": [["", [], []], [{"t": "Para", "c": [{"t": "Str", "c": "inside"}, image]}]]}]
+    found = map_blocks(blocks, lambda block: {"t": "Plain", "c": block["c"]} if block["t"] == "Para" else block)
+    assert found[0]["c"][1][0]["t"] == "Plain" and blocks[0]["c"][1][0]["t"] == "Para"
+    assert inlines_of_kinds(blocks, frozenset({"Image"})) == [image]

@@ -24,9 +24,9 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from pipeline import __version__
+from pipeline.ast import Node, inlines_of_kinds
 from pipeline.build.cache import DigestMemo, code_digest, file_digest, json_of_kind, resolved
 from pipeline.document import Document, Metadata, Resource
 from pipeline.errors import ChapbookError
@@ -41,20 +41,9 @@ FORMAT = "chapbook-document-1"
 MAX_SUMMARY_BYTES = 1024 * 1024
 
 
-def image_urls(value: Any) -> list[str]:
-    """The URL of every Image in pandoc JSON, at any depth, in order."""
-    found: list[str] = []
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(reversed(item))
-        elif isinstance(item, dict):
-            if item.get("t") == "Image" and isinstance(item.get("c"), list) and len(item["c"]) == 3:
-                found.append(item["c"][2][0])
-            elif "c" in item:
-                stack.append(item["c"])
-    return found
+def image_urls(blocks: list[Node]) -> list[str]:
+    """The URL of every Image in pandoc's blocks, notes included, in order."""
+    return [image["c"][2][0] for image in inlines_of_kinds(blocks, frozenset({"Image"}))]
 
 
 def _probe(url: str, folder: Path) -> list:

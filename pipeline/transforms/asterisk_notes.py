@@ -37,6 +37,8 @@ def ref_id(marker: str, occurrence: int = 1) -> str:
 
 def _link_markers(markers: set[str], seen: dict[str, int]):
     def change(inlines: list[Node]) -> list[Node]:
+        if not any(inline["t"] == "Str" and inline["c"][:1] == "*" for inline in inlines):
+            return inlines  # most paragraphs: no word starts with an asterisk
         result: list[Node] = []
         for inline in inlines:
             match = _MARKER_WORD.match(inline["c"]) if inline.get("t") == "Str" else None
@@ -66,8 +68,10 @@ def mark_asterisk_notes(document: Document) -> Document:
         return document
     seen: dict[str, int] = {}
     note_indexes = set(notes.values())
-    blocks = [block if index in note_indexes else map_inlines([block], _link_markers(set(notes), seen))[0]
-              for index, block in enumerate(document.blocks)]
+    # The other blocks linked in one walk, in order: map_inlines gives back one block for each.
+    linked = iter(map_inlines([block for index, block in enumerate(document.blocks) if index not in note_indexes],
+                              _link_markers(set(notes), seen)))
+    blocks = [block if index in note_indexes else next(linked) for index, block in enumerate(document.blocks)]
     for marker, index in notes.items():
         keys = {"marker": marker, **({"ref": ref_id(marker)} if marker in seen else {})}
         blocks[index] = {"t": "Div", "c": [attr(note_id(marker), [NOTE_CLASS], keys), [blocks[index]]]}

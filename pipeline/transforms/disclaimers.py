@@ -16,6 +16,9 @@ def disclaimer_kind(paragraph: Node) -> str | None:
     """The kind of a paragraph that is entirely a bracketed note, or None."""
     if paragraph.get("t") != "Para":
         return None
+    first = paragraph["c"][0] if paragraph["c"] else None
+    if first and first.get("t") == "Str" and first["c"][:1] not in ("[", "") and not first["c"][:1].isspace():
+        return None  # most paragraphs, told by their first word: a bracketed note's text starts with "["
     if any(inline.get("t") not in ("Str", "Space", "SoftBreak", "Link", "Code") for inline in paragraph["c"]):
         return None
     match = _BRACKETED.match(stringify(paragraph["c"]).strip())

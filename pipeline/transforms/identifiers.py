@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from pipeline.ast import Node, map_blocks, stringify
+from pipeline.ast import Node, map_blocks, map_nodes, stringify
 from pipeline.document import Document
 from pipeline.words.naming import slug
 
@@ -45,17 +44,15 @@ def make_ids_unique(document: Document) -> Document:
     return document.with_blocks(_renamed_others(map_blocks(document.blocks, rename), taken))
 
 
-def _renamed_others(value: Any, taken: set[str]) -> Any:
-    """`value` with each non-heading id that repeats a taken one suffixed (a new tree; the input is kept)."""
-    if isinstance(value, list):
-        return [_renamed_others(item, taken) for item in value]
-    if not isinstance(value, dict) or "c" not in value:
-        return value
-    kind, content = value["t"], _renamed_others(value["c"], taken)
-    if kind in ATTR_FIRST and content and content[0] and content[0][0]:
+def _renamed_others(blocks: list[Node], taken: set[str]) -> list[Node]:
+    """`blocks` with each non-heading id that repeats a taken one suffixed (the input is kept)."""
+    def rename(node: Node) -> Node:
+        content = node["c"]
+        if not (content and content[0] and content[0][0]):
+            return node
         identifier = content[0][0]
         if identifier in taken or _WRITER_IDS.fullmatch(identifier):
-            content = [[_unique(identifier, taken), *content[0][1:]], *content[1:]]
-        else:
-            taken.add(identifier)
-    return {"t": kind, "c": content}
+            return {"t": node["t"], "c": [[_unique(identifier, taken), *content[0][1:]], *content[1:]]}
+        taken.add(identifier)
+        return node
+    return map_nodes(blocks, rename, ATTR_FIRST)

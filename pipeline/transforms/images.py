@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 
-from pipeline.ast import Node, attr, map_inlines, stringify, walk_blocks
+from pipeline.ast import Node, attr, child_block_lists, map_blocks, map_inlines, same_or_new, stringify
 from pipeline.document import Document, Resource
 from pipeline.files.resources import MEDIA_TYPES, resolve_local
 
@@ -16,6 +17,7 @@ REFUSED_CLASS = "refused-image"
 # Where an inline's own inlines are, for the inline kinds that hold some (an image may sit in any of them).
 _INLINE_CHILDREN = {"Emph": None, "Strong": None, "Strikeout": None, "Underline": None, "Superscript": None,
                     "Subscript": None, "SmallCaps": None, "Link": 1, "Span": 1, "Quoted": 1, "Cite": 1}
+_HOLDING_IMAGES = frozenset(_INLINE_CHILDREN) | {"Image"}
 
 
 def _edition_name(path: Path, folder: Path, taken: dict[str, Path]) -> str:
@@ -39,6 +41,8 @@ def collect_images(document: Document) -> Document:
     taken: dict[str, Path] = {}  # edition names given so far (case-folded) and the file each names
 
     def change(inlines: list[Node]) -> list[Node]:
+        if _HOLDING_IMAGES.isdisjoint(map(itemgetter("t"), inlines)):  # most paragraphs: words only
+            return inlines
         result = []
         for node in inlines:
             if node.get("t") == "Image":
@@ -55,21 +59,40 @@ def collect_images(document: Document) -> Document:
                     log.warning("%s: image %s refused: %s; its alt text is kept", document.source, url, reason)
                     node = {"t": "Span", "c": [attr("", [REFUSED_CLASS]), node["c"][1]]}
             elif node.get("t") in _INLINE_CHILDREN:
-                position = _INLINE_CHILDREN[node["t"]]
-                if position is None:
-                    node = {"t": node["t"], "c": change(node["c"])}
-                else:
-                    content = list(node["c"])
-                    content[position] = change(content[position])
-                    node = {"t": node["t"], "c": content}
+                node = _with_inlines_changed(node, change)
             result.append(node)
         return result
 
     blocks = map_inlines(document.blocks, change)
-    for block in walk_blocks(blocks):
-        if block.get("t") == "Figure" and _caption_repeats_refused_image(block):
-            block["c"][1] = [None, []]  # map_inlines made this figure's list afresh; the original is untouched
+    repeating = _figures_repeating_refused_images(blocks, set())
+    if repeating:
+        blocks = map_blocks(blocks, lambda block: {"t": "Figure", "c": [block["c"][0], [None, []], block["c"][2]]}
+                            if id(block) in repeating else block)
     return replace(document.with_blocks(blocks), resources=tuple(found.values()))
+
+
+def _with_inlines_changed(node: Node, change) -> Node:
+    """An inline that holds inlines (emphasis, a link, a span...) with `change` applied to them; itself if unchanged."""
+    position = _INLINE_CHILDREN[node["t"]]
+    inlines = node["c"] if position is None else node["c"][position]
+    changed = same_or_new(inlines, change(inlines))
+    if changed is inlines:
+        return node
+    if position is None:
+        return {"t": node["t"], "c": changed}
+    return {"t": node["t"], "c": [*node["c"][:position], changed, *node["c"][position + 1:]]}
+
+
+def _figures_repeating_refused_images(blocks: list[Node], found: set[int]) -> set[int]:
+    """The figures (their id()) whose caption goes, met as walk_blocks meets them (notes left out). A caption
+    that goes is not searched (whatever it holds goes with it), and such a figure's body holds only paragraphs."""
+    for block in blocks:
+        if block.get("t") == "Figure" and _caption_repeats_refused_image(block):
+            found.add(id(block))
+        else:
+            for children in child_block_lists(block):
+                _figures_repeating_refused_images(children, found)
+    return found
 
 
 def _caption_repeats_refused_image(figure: Node) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from operator import itemgetter
 
 from pipeline.ast import Node, map_block_lists, map_inlines
 from pipeline.document import Document
@@ -75,6 +76,8 @@ _INLINE_TAG = re.compile(r"\A\s*<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)")
 
 def _without_raw_inlines(source: str):
     def change(inlines: list[Node]) -> list[Node]:
+        if "RawInline" not in map(itemgetter("t"), inlines):  # most paragraphs: nothing to drop
+            return inlines
         kept, hidden_until = [], ""
         for node in inlines:
             if node.get("t") == "RawInline":
