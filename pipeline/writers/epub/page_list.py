@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -73,13 +74,10 @@ def _slots(root) -> list[tuple[object, str]]:
     return found
 
 
-def _words(roots: list) -> tuple[list[_Word], list[list[tuple[object, str]]]]:
-    """Every word of the documents' text in reading order, and each document's text slots."""
+def _words(all_slots: list[list[tuple[object, str]]]) -> list[_Word]:
+    """Every word of the documents' text (each document's text slots) in reading order."""
     words: list[_Word] = []
-    all_slots = []
-    for document, root in enumerate(roots):
-        slots = _slots(root)
-        all_slots.append(slots)
+    for document, slots in enumerate(all_slots):
         start: tuple[int, int] | None = None  # (slot, offset) of a word that may go on in the next slot
         text_so_far = ""
         for number, (element, which) in enumerate([*slots, (None, "")]):
@@ -91,7 +89,32 @@ def _words(roots: list) -> tuple[list[_Word], list[list[tuple[object, str]]]]:
                 elif start is not None:
                     words.append(_Word(word_key(text_so_far), document, *start))
                     start, text_so_far = None, ""
-    return words, all_slots
+    return words
+
+
+@dataclass(frozen=True)
+class WordIndex:
+    """The XHTML documents (name, bytes; in reading order) and their words, found once, before the PDF is there.
+
+    Placing a PDF's page markers (mark_pages) parses the documents afresh and leaves the index as it
+    is, so one index serves any number of PDFs.
+    """
+
+    documents: tuple[tuple[str, bytes], ...]
+    words: tuple[_Word, ...]
+
+
+def _parsed(documents) -> tuple[list, list[list[tuple[object, str]]]]:
+    from lxml import etree
+
+    roots = [etree.fromstring(data) for _name, data in documents]
+    return roots, [_slots(root) for root in roots]
+
+
+def word_index(documents: list[tuple[str, bytes]]) -> WordIndex:
+    """The words of the documents (name, bytes; in reading order), where mark_pages looks for each page."""
+    _roots, slots = _parsed(documents)
+    return WordIndex(tuple(documents), tuple(_words(slots)))
 
 
 def _find(keys: list[str], wanted: list[str], start: int, end: int) -> tuple[int, bool] | None:
@@ -106,7 +129,7 @@ def _find(keys: list[str], wanted: list[str], start: int, end: int) -> tuple[int
     return None
 
 
-def placed_pages(starts: list[PageStart], words: list[_Word]) -> dict[int, int]:
+def placed_pages(starts: list[PageStart], words: Sequence[_Word]) -> dict[int, int]:
     """Page (its index in `starts`) -> index of the word its marker goes before, for each page found."""
     spoken = [index for index, word in enumerate(words) if word.key]
     keys = [words[index].key for index in spoken]
@@ -158,15 +181,16 @@ def _insert(element, which: str, offset: int, label: str) -> None:
         element.addnext(marker)
 
 
-def mark_pages(documents: list[tuple[str, bytes]], starts: list[PageStart], nav_name: str) -> dict[str, bytes]:
-    """The XHTML documents (name, bytes; in reading order) that change: page markers, and the page list nav.
+def mark_pages(index: WordIndex, starts: list[PageStart], nav_name: str) -> dict[str, bytes]:
+    """The index's XHTML documents that change, by name: page markers, and the page list nav.
 
     `nav_name` names the navigation document, which receives the `page-list` nav after its others.
     """
     from lxml import etree
 
-    roots = [etree.fromstring(data) for _name, data in documents]
-    words, slots = _words(roots)
+    documents, words = index.documents, index.words
+    # Parsed again (5 ms for a 450-page book), so the index's own documents are never changed.
+    roots, slots = _parsed(documents)
     placed = placed_pages(starts, words)
     # A page not placed (blank, or its words not in the ebook) is marked where the next placed page is.
     positions: list[tuple[int, int]] = []  # (word index, page index)
