@@ -322,11 +322,16 @@ def render_job(job: Job, documents: dict[Path, Document], settings: Settings, co
         files = writer.render_site([documents[source] for source in job.sources], settings, companions,
                                    **({"cached_page": memo} if memo else {}))
         return {job.output / relative: data for relative, data in files.items()}
-    document = collect([documents[source] for source in job.sources], settings) if job.collection \
-        else documents[job.sources[0]]
+    document = job_document(job, documents, settings)
     if job.edition.worker:
         return {job.output: writer.render(document, companions, cores)}
     return {job.output: writer.render(document, companions)}
+
+
+def job_document(job: Job, documents: dict[Path, Document], settings: Settings) -> Document:
+    """The document a per-source job renders: its source's, or for the collection's book every post's."""
+    return collect([documents[source] for source in job.sources], settings) if job.collection \
+        else documents[job.sources[0]]
 
 
 def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path,
@@ -606,7 +611,7 @@ class _Run:
             return
         started = time.perf_counter()
         try:
-            self.prepared[job] = writer.prepare(self.documents[job.sources[0]])
+            self.prepared[job] = writer.prepare(job_document(job, self.documents, self.settings))
         except Exception:  # noqa: BLE001 - the real render makes the same part again and reports the problem
             log.debug("%s: not prepared; made when it is rendered", job.output, exc_info=True)
             return

@@ -120,13 +120,24 @@ def word_index(documents: list[tuple[str, bytes]]) -> WordIndex:
 def _find(keys: list[str], wanted: list[str], start: int, end: int) -> tuple[int, bool] | None:
     """The first place in keys[start:end] where `wanted` is read, and whether it begins inside a word there."""
     size = len(wanted)
-    for index in range(start, min(end, len(keys)) - size + 1):
-        if keys[index:index + size] == wanted:
-            return index, False
-        first = keys[index]
-        if first != wanted[0] and first.endswith(wanted[0]) and keys[index + 1:index + size] == wanted[1:]:
-            return index, True
-    return None
+    stop = min(end, len(keys)) - size + 1  # the last place it may begin, plus one
+    if stop <= start:
+        return None
+    if size == 1:
+        return next(((index, keys[index] != wanted[0]) for index in range(start, stop)
+                     if keys[index].endswith(wanted[0])), None)
+    # Read where it begins or inside a word, it goes on with wanted[1:]: only where wanted[1] is can it
+    # begin one word before (list.index finds those places in C, not word by word in Python).
+    after = start + 1
+    while True:
+        try:
+            after = keys.index(wanted[1], after, stop + 1)
+        except ValueError:
+            return None
+        first = keys[after - 1]
+        if keys[after:after + size - 1] == wanted[1:] and first.endswith(wanted[0]):
+            return after - 1, first != wanted[0]
+        after += 1
 
 
 def placed_pages(starts: list[PageStart], words: Sequence[_Word]) -> dict[int, int]:
