@@ -304,7 +304,6 @@ class PreparedBook:
     generated_stylesheet: bytes
     images: tuple[ImageFile, ...]
     cover: ImageFile
-    cover_size: tuple[int, int]
     cover_page: _Page
     title_page: _Page
     nav: _Page
@@ -346,7 +345,7 @@ def _prepared(document: Document, with_words: bool) -> PreparedBook:
     return PreparedBook(stylesheet=(STYLES / "epub.css").read_bytes() + bullet_rules().encode("utf-8"),
                         generated_stylesheet=package.class_rules(styles),
                         images=tuple(images.values()), cover=ImageFile(cover_name, cover.media_type, cover.data),
-                        cover_size=(cover.width, cover.height), cover_page=cover_page, title_page=title_page, nav=nav,
+                        cover_page=cover_page, title_page=title_page, nav=nav,
                         pages=tuple(pages), toc=toc, missing_alt=images_without_alt(document), words=words)
 
 
