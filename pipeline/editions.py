@@ -19,6 +19,12 @@ Optional hooks a writer module may define:
   the job is rendered or while a worker renders it; render() then need not repeat them.
 - `warm_up()`: loads what render() needs, run by worker processes while the sources are read. It
   may be a generator: after each yield the worker stops warming up if a job is already waiting.
+- `prepare(document) -> object`: the part of a per-source render() that needs none of the companions
+  the job waits for (the EPUB's pages, nav and word index, before the PDF's page list). The build
+  calls it in the main process, after warming up, for each job about to wait for a worker's file,
+  and hands the result to render() as companions[PREPARED]; render() makes it itself when it is not
+  there, and writes the same bytes either way. render() must not change it: `watch` hands the same
+  prepared result to the job's early writing (without the worker's file) and to its real one.
 """
 
 from __future__ import annotations
@@ -117,6 +123,7 @@ class Companion:
 
 
 PREVIOUS = "previous"  # the companion that is an edition's own output of the last build (reads_previous)
+PREPARED = "prepared"  # the result of the writer's prepare(document), made while the job waited (see above)
 COLLECTION = "collection"  # a folder edition's companions: the book of every post, {edition: Companion}
 
 EDITIONS: tuple[Edition, ...] = (

@@ -31,7 +31,7 @@ from pipeline.build.page_cache import PageCache
 from pipeline.build.parse_cache import ParseCache
 from pipeline.build.workers import WorkerDied, WorkerPool, cores
 from pipeline.document import Document
-from pipeline.editions import COLLECTION, EDITIONS, PREVIOUS, Companion, Edition, in_build_order
+from pipeline.editions import COLLECTION, EDITIONS, PREPARED, PREVIOUS, Companion, Edition, in_build_order
 from pipeline.editions import edition as edition_named
 from pipeline.errors import ChapbookError
 from pipeline.files.atomic import atomic_write, probe_writable, remove_stale_parts
@@ -303,25 +303,35 @@ def companions_of(job: Job, leaving_out: tuple[Job, ...] = ()) -> dict:
 
 
 def render_job(job: Job, documents: dict[Path, Document], settings: Settings, cores: int = 1,
-               leaving_out: tuple[Job, ...] = (), pages: PageCache | None = None) -> dict[Path, bytes | Companion]:
+               leaving_out: tuple[Job, ...] = (), pages: PageCache | None = None,
+               prepared: object = None) -> dict[Path, bytes | Companion]:
     """Run one writer; returns the files to write (absolute paths) and their bytes.
 
     A worker edition's writer is told the `cores` the job may use (see pipeline/editions.py); a folder
     edition's writer gets `pages`, the build's page cache, to render only the pages whose inputs changed.
     The jobs `leaving_out` (ones it uses only if built, not finished yet) are not handed to it.
+    `prepared` is what the writer's prepare(document) made for this job, if it was called; its render
+    receives it as companions[PREPARED].
     """
     writer = job.edition.load_writer()
     companions = companions_of(job, leaving_out)
+    if prepared is not None:
+        companions[PREPARED] = prepared
     if job.edition.is_folder:
         memo = pages.for_edition(job.edition.name, settings) if pages is not None else None
         files = writer.render_site([documents[source] for source in job.sources], settings, companions,
                                    **({"cached_page": memo} if memo else {}))
         return {job.output / relative: data for relative, data in files.items()}
-    document = collect([documents[source] for source in job.sources], settings) if job.collection \
-        else documents[job.sources[0]]
+    document = job_document(job, documents, settings)
     if job.edition.worker:
         return {job.output: writer.render(document, companions, cores)}
     return {job.output: writer.render(document, companions)}
+
+
+def job_document(job: Job, documents: dict[Path, Document], settings: Settings) -> Document:
+    """The document a per-source job renders: its source's, or for the collection's book every post's."""
+    return collect([documents[source] for source in job.sources], settings) if job.collection \
+        else documents[job.sources[0]]
 
 
 def remove_unmade(previous: dict[str, str], made: list[Path], folder: Path,
@@ -556,6 +566,7 @@ class _Run:
     early: set[Job] = field(default_factory=set)  # written before a worker job they use was done (write_early)
     pending: dict[Job, tuple[float, int]] = field(default_factory=dict)  # sent, not collected: (time, ticket)
     pages: PageCache | None = None
+    prepared: dict[Job, object] = field(default_factory=dict)  # the writer's prepare(document), until rendered
 
     def send(self, job: Job, spare: bool = False) -> None:
         """Queue `job` for a worker with the documents it needs, and only those."""
@@ -585,8 +596,31 @@ class _Run:
             for _stage in warm_up(module):
                 pass
 
+    def prepare(self, job: Job) -> None:
+        """Run the writer's prepare(document), if it has one, for a job about to wait for a worker's file.
+
+        The part of its render that needs no such file is then made while the worker works (the
+        EPUB's pages, nav and word index while the PDF is laid out), not after. A failure here is
+        left to the real render, which reports it.
+        """
+        waited = [used.output.name for used in job.uses if used in self.pending]
+        if not waited or job in self.prepared or job.edition.is_folder or job.edition.worker:
+            return
+        writer = job.edition.load_writer()
+        if not hasattr(writer, "prepare"):
+            return
+        started = time.perf_counter()
+        try:
+            self.prepared[job] = writer.prepare(job_document(job, self.documents, self.settings))
+        except Exception:  # noqa: BLE001 - the real render makes the same part again and reports the problem
+            log.debug("%s: not prepared; made when it is rendered", job.output, exc_info=True)
+            return
+        log.debug("%s: prepared in %.2f s while %s is made", job.output, time.perf_counter() - started,
+                  ", ".join(waited))
+
     def take(self, job: Job, separate: list[Job]) -> None:
         """Make or collect `job` after collecting what it uses; a worker job not yet sent is sent."""
+        self.prepare(job)
         for used in job.uses:
             if used in self.pending:
                 self.finish(used)
@@ -634,7 +668,9 @@ class _Run:
         elif job.edition.links_uses and all(used.output.is_file() for used in job.uses):
             files, how = render_job(job, self.documents, self.settings, pages=self.pages), "with the last build's"
         elif all(used.edition.name in job.edition.uses_if_built for used in waiting):
-            files = render_job(job, self.documents, self.settings, leaving_out=waiting, pages=self.pages)
+            self.prepare(job)  # kept for its real writing, once the worker's file is there
+            files = render_job(job, self.documents, self.settings, leaving_out=waiting, pages=self.pages,
+                               prepared=self.prepared.get(job))
             how = "without"
         else:
             return
@@ -649,7 +685,8 @@ class _Run:
         self.precheck(job)
         if self.on_started:
             self.on_started(job.edition.name)
-        self.write(job, render_job(job, self.documents, self.settings, self.cores_each, pages=self.pages), started)
+        self.write(job, render_job(job, self.documents, self.settings, self.cores_each, pages=self.pages,
+                                   prepared=self.prepared.pop(job, None)), started)
 
     def write(self, job: Job, files: dict[Path, bytes | Companion], started: float) -> None:
         """Write a job's files, record them in the cache and announce them; drop the blocks its sources held."""

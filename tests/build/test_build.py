@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,9 @@ from conftest import FIXTURES, run_chapbook
 
 from pipeline import build as build_module
 from pipeline import reader
+from pipeline.editions import Companion
 from pipeline.errors import ChapbookError
+from pipeline.writers.epub import book as epub_writer
 
 
 def _copy_fixture(tmp_path, name="kitchen-sink.md"):
@@ -210,3 +215,21 @@ def test_pages_written_before_a_failed_edition_are_still_removed_later(tmp_path,
 
 def test_a_failing_warm_up_is_left_to_the_real_render():
     assert list(build_module.warm_up("pipeline.writers.no_such_writer")) == []
+
+
+def test_the_epub_is_prepared_while_its_pdf_is_laid_out_and_is_the_epub_made_after_it(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("CHAPBOOK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1722470400")
+    source = _copy_fixture(tmp_path)
+    prepared = []
+    real = epub_writer.prepare
+    monkeypatch.setattr(epub_writer, "prepare", lambda document: prepared.append(document.source) or real(document))
+    caplog.set_level(logging.DEBUG, logger="chapbook")
+    out = tmp_path / "out"
+    build_module.build([source], out, ["epub", "pdf", "txt"], force=True)
+    assert prepared == [source]  # once, in this process, while a worker laid out the PDF
+    assert "kitchen-sink.epub: prepared in" in caplog.text
+    pdf = Companion("pdf", "kitchen-sink.pdf", path=out / "kitchen-sink.pdf")
+    made_after = epub_writer.render(build_module.prepare(source), {"pdf": pdf})
+    assert b'epub:type="page-list"' in zipfile.ZipFile(io.BytesIO(made_after)).read("EPUB/nav.xhtml")
+    assert (out / "kitchen-sink.epub").read_bytes() == made_after

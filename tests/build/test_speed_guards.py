@@ -136,6 +136,8 @@ def test_watch_writes_the_capsule_before_the_pdf_and_ends_with_what_a_build_make
     assert watched[Path("gemlog/essay.pdf")] == (out / "essay.pdf").read_bytes()
     # The EPUB, whose page list follows the PDF, is shown at once without it, then made again with it.
     assert len(re.findall(r"essay\.epub: written without essay\.pdf until the new one is done", output)) == 2, output
+    # Prepared once a build (while the PDF is laid out), for both its writings.
+    assert len(re.findall(r"essay\.epub: prepared in [\d.]+ s while essay\.pdf is made", output)) == 2, output
     assert (out / "essay.epub").read_bytes() == (fresh / "essay.epub").read_bytes()
     assert b'epub:type="page-list"' in zipfile.ZipFile(out / "essay.epub").read("EPUB/nav.xhtml")
     assert any(b"barrister" in data for name, data in watched.items() if name.suffix == ".gmi")

@@ -18,9 +18,11 @@ from urllib.parse import quote
 
 from pipeline.ast import Node, stringify
 from pipeline.document import Document, Resource
+from pipeline.editions import PREPARED
 from pipeline.files.resources import STYLES
 from pipeline.writers.epub import package
 from pipeline.writers.epub.package import LABELS, NavEntry
+from pipeline.writers.epub.page_list import WordIndex, mark_pages, word_index
 from pipeline.writers.shared.cover import cover_image
 from pipeline.writers.shared.list_markers import bullet_rules
 from pipeline.writers.shared.xhtml import HtmlOptions, render_blocks
@@ -147,7 +149,7 @@ def cover_body(document: Document, image_name: str, width: int, height: int) -> 
             f'</svg>\n</div>')
 
 
-def _add_metadata(book, document: Document, page_source: str = "") -> None:
+def _add_metadata(book, document: Document, page_source: str, missing_alt: int) -> None:
     meta = document.meta
     book.set_identifier(package.book_identifier(meta))
     book.set_title(meta.title)
@@ -167,7 +169,7 @@ def _add_metadata(book, document: Document, page_source: str = "") -> None:
         # page-source-id) is not known to EPUBCheck 5.3, which calls it an error (OPF-027).
         book.add_metadata("DC", "source", page_source, {"id": "page-source"})
         book.add_metadata(None, "meta", "pagination", {"refines": "#page-source", "property": "source-of"})
-    for prop, value in accessibility_metadata(document, bool(page_source)):
+    for prop, value in accessibility_metadata(document, bool(page_source), missing_alt):
         book.add_metadata(None, "meta", value, {"property": prop})
     book.set_unique_metadata("OPF", "generator", "", {"name": "generator", "content": "chapbook"})  # not "Ebook-lib"
 
@@ -189,12 +191,14 @@ def images_without_alt(document: Document) -> int:
     return count
 
 
-def accessibility_metadata(document: Document, page_list: bool = False) -> list[tuple[str, str]]:
+def accessibility_metadata(document: Document, page_list: bool = False,
+                           missing_alt: int | None = None) -> list[tuple[str, str]]:
     """EPUB Accessibility 1.1 discovery metadata (schema.org properties), true of this book.
 
     A conformance claim (dcterms:conformsTo) only when someone evaluated the book (`certified_by`) or
     when nothing in it needs a judgement the build cannot make: every image carries alt text the author
-    wrote. The author's exemption (a11y:exemption) replaces the claim.
+    wrote. The author's exemption (a11y:exemption) replaces the claim. `missing_alt` is
+    images_without_alt(document), if already counted.
     """
     meta = document.meta
     has_images = bool(document.resources)
@@ -208,7 +212,7 @@ def accessibility_metadata(document: Document, page_list: bool = False) -> list[
                 ("schema:accessibilitySummary", meta.accessibility_summary or SUMMARY)])
     if meta.exemption:
         found.append(("a11y:exemption", meta.exemption))
-    elif meta.certified_by or not images_without_alt(document):
+    elif meta.certified_by or not (images_without_alt(document) if missing_alt is None else missing_alt):
         found.append(("dcterms:conformsTo", CONFORMANCE))
         if meta.certified_by:
             found.append(("a11y:certifiedBy", meta.certified_by))
@@ -217,15 +221,26 @@ def accessibility_metadata(document: Document, page_list: bool = False) -> list[
     return found
 
 
-def _page_item(epub, uid: str, file_name: str, content: bytes, properties: tuple[str, ...] = ()):
-    # A plain EpubItem, not EpubHtml: EpubHtml re-parses pages with an HTML parser and rebuilds <head>.
-    item = epub.EpubItem(uid=uid, file_name=file_name, media_type="application/xhtml+xml", content=content)
-    item.properties = list(properties)  # ebooklib writes manifest properties for any item that has them
-    return item
+@dataclass(frozen=True)
+class _Page:
+    """An XHTML file of the book as prepare() leaves it: render() makes a fresh ebooklib item of it each time."""
+
+    uid: str
+    file_name: str
+    content: bytes
+    properties: tuple[str, ...] = ()
+
+    def item(self, epub, content: bytes | None = None):
+        """The ebooklib item, holding `content` if given (the page with its page markers) else its own."""
+        # A plain EpubItem, not EpubHtml: EpubHtml re-parses pages with an HTML parser and rebuilds <head>.
+        item = epub.EpubItem(uid=self.uid, file_name=self.file_name, media_type="application/xhtml+xml",
+                             content=self.content if content is None else content)
+        item.properties = list(self.properties)  # ebooklib writes manifest properties for any item that has them
+        return item
 
 
-def _pages(epub, document: Document, sections: list[Section], options: HtmlOptions,
-           stylesheets: tuple[str, ...]) -> list:
+def _pages(document: Document, sections: list[Section], options: HtmlOptions,
+           stylesheets: tuple[str, ...]) -> list[_Page]:
     """One XHTML page per section, footnotes numbered on from page to page and set after each page's text."""
     pages, note_number = [], 1
     for number, section in enumerate(sections):
@@ -238,7 +253,7 @@ def _pages(epub, document: Document, sections: list[Section], options: HtmlOptio
         content = package.xhtml_page(section.title, body, document.meta.lang, "bodymatter", stylesheets)
         # EPUB 3.3 requires the `mathml` property on every page holding MathML (EPUBCheck OPF-014).
         properties = ("mathml",) if "<math " in body else ()
-        pages.append(_page_item(epub, f"text-{number:02d}", section.file_name, content, properties))
+        pages.append(_Page(f"text-{number:02d}", section.file_name, content, properties))
     return pages
 
 
@@ -259,16 +274,6 @@ def print_source(document: Document, pdf_name: str) -> str:
     return f"{pdf_name} ({package.book_identifier(document.meta)}, pdf edition)"
 
 
-def _mark_pages(items: list, pdf: bytes) -> None:
-    """Put a marker where each page of `pdf` begins into the items' XHTML, and the page list into the nav."""
-    from pipeline.writers.epub.page_list import mark_pages
-    from pipeline.writers.shared.print_pages import page_starts
-
-    marked = mark_pages([(item.file_name, item.content) for item in items], page_starts(pdf), "nav.xhtml")
-    for item in items:
-        item.content = marked.get(item.file_name, item.content)
-
-
 def warm_up() -> None:
     """Import what rendering and the page list need; the build calls this while a worker lays out the PDF.
 
@@ -277,8 +282,7 @@ def warm_up() -> None:
     """
     import pikepdf  # noqa: F401
     from ebooklib import epub  # noqa: F401
-
-    import pipeline.writers.epub.page_list  # noqa: F401
+    from lxml import etree  # noqa: F401
 
 
 def precheck(document: Document) -> None:
@@ -288,11 +292,30 @@ def precheck(document: Document) -> None:
                     document.source)
 
 
-def render(document: Document, companions: dict | None = None) -> bytes:
-    """The EPUB 3 edition of `document` as bytes; the same document always gives the same bytes."""
-    from ebooklib import epub
+@dataclass(frozen=True)
+class PreparedBook:
+    """Everything of the book that does not depend on the PDF: its files' bytes, its contents, its word index.
 
-    lang, modified = document.meta.lang, document.modified.astimezone(UTC)
+    render() reads it and changes nothing in it: one prepared book serves any number of renders
+    (`watch` writes the EPUB without the PDF, then with it).
+    """
+
+    stylesheet: bytes
+    generated_stylesheet: bytes
+    images: tuple[ImageFile, ...]
+    cover: ImageFile
+    cover_page: _Page
+    title_page: _Page
+    nav: _Page
+    pages: tuple[_Page, ...]
+    toc: list[NavEntry]
+    missing_alt: int  # images_without_alt: 0.1 s for a 450-page book
+    words: WordIndex | None  # the words of the title page, nav and pages (mark_pages), if found
+
+
+def _prepared(document: Document, with_words: bool) -> PreparedBook:
+    """The book without the PDF's page marks; with the word index the marks are placed by, if `with_words`."""
+    lang = document.meta.lang
     sections = split_sections(document)
     file_of = {identifier: section.file_name for section in sections for identifier in anchor_ids(section.blocks)}
     images = image_files(document.resources)
@@ -306,41 +329,82 @@ def render(document: Document, companions: dict | None = None) -> bytes:
     def style_class(declaration: str) -> str:
         return styles.setdefault(declaration, f"style-{len(styles) + 1}")
 
-    pdf = (companions or {}).get("pdf")
-    book = epub.EpubBook()
-    _add_metadata(book, document, print_source(document, pdf.name) if pdf else "")
     options = HtmlOptions(epub=True, href_for_id=href_for_id, style_class=style_class, math="mathml",
                           image_src=lambda resource: quote(images[resource.url].name))
-    pages = _pages(epub, document, sections, options, (package.STYLESHEET, package.GENERATED_STYLESHEET))
+    pages = _pages(document, sections, options, (package.STYLESHEET, package.GENERATED_STYLESHEET))
+    cover_page = _Page("cover", "cover.xhtml",
+                       package.xhtml_page(LABELS["cover"], cover_body(document, cover_name, cover.width, cover.height),
+                                          lang, page_class="cover"), ("svg",))
+    title_page = _Page("titlepage", "titlepage.xhtml",
+                       package.xhtml_page(document.meta.title, title_page_body(document), lang))
+    toc = table_of_contents(document, sections, href_for_id)
+    landmarks = [("cover", "cover.xhtml", LABELS["cover"]), ("titlepage", "titlepage.xhtml", LABELS["titlepage"]),
+                 ("toc", "nav.xhtml#toc", LABELS["contents"]), ("bodymatter", sections[0].file_name, LABELS["start"])]
+    nav = _Page("nav", "nav.xhtml", package.nav_document(toc, landmarks, lang), ("nav",))
+    words = _word_index(title_page, nav, pages) if with_words else None
+    return PreparedBook(stylesheet=(STYLES / "epub.css").read_bytes() + bullet_rules().encode("utf-8"),
+                        generated_stylesheet=package.class_rules(styles),
+                        images=tuple(images.values()), cover=ImageFile(cover_name, cover.media_type, cover.data),
+                        cover_page=cover_page, title_page=title_page, nav=nav,
+                        pages=tuple(pages), toc=toc, missing_alt=images_without_alt(document), words=words)
+
+
+def prepare(document: Document) -> PreparedBook:
+    """What render() makes before it reads the PDF (the build calls this while a worker lays the PDF out).
+
+    Everything but the PDF's page marks, and the word index they are placed by: once the PDF is
+    there, render() only reads where its pages begin, places the markers and writes the zip.
+    """
+    return _prepared(document, with_words=True)
+
+
+def _word_index(title_page: _Page, nav: _Page, pages) -> WordIndex:
+    """The words of the files the page markers may go in, in reading order."""
+    return word_index([(page.file_name, page.content) for page in (title_page, nav, *pages)])
+
+
+def _marked_pages(prepared: PreparedBook, pdf: bytes) -> dict[str, bytes]:
+    """The title page, nav and pages that change with a marker where each page of `pdf` begins, by file name."""
+    from pipeline.writers.shared.print_pages import page_starts
+
+    words = prepared.words or _word_index(prepared.title_page, prepared.nav, prepared.pages)
+    return mark_pages(words, page_starts(pdf), prepared.nav.file_name)
+
+
+def render(document: Document, companions: dict | None = None) -> bytes:
+    """The EPUB 3 edition of `document` as bytes; the same document always gives the same bytes.
+
+    companions[PREPARED], if there, is prepare(document)'s book, which render() then need not make.
+    """
+    from ebooklib import epub
+
+    lang, modified = document.meta.lang, document.modified.astimezone(UTC)
+    companions = companions or {}
+    pdf = companions.get("pdf")
+    prepared = companions.get(PREPARED) or _prepared(document, with_words=pdf is not None)
+    book = epub.EpubBook()
+    _add_metadata(book, document, print_source(document, pdf.name) if pdf else "", prepared.missing_alt)
     # Media types are set explicitly, never guessed by ebooklib from the name (EPUBCheck OPF-029, RSC-032).
     book.add_item(epub.EpubItem(uid="style", file_name=package.STYLESHEET, media_type="text/css",
-                                content=(STYLES / "epub.css").read_bytes() + bullet_rules().encode("utf-8")))
+                                content=prepared.stylesheet))
     book.add_item(epub.EpubItem(uid="generated-style", file_name=package.GENERATED_STYLESHEET, media_type="text/css",
-                                content=package.class_rules(styles)))
-    for number, image in enumerate(images.values(), start=1):
+                                content=prepared.generated_stylesheet))
+    for number, image in enumerate(prepared.images, start=1):
         book.add_item(epub.EpubImage(uid=f"image-{number}", file_name=image.name, media_type=image.media_type,
                                      content=image.data))
-    cover_item = epub.EpubImage(uid="cover-image", file_name=cover_name, media_type=cover.media_type,
+    cover = prepared.cover
+    cover_item = epub.EpubImage(uid="cover-image", file_name=cover.name, media_type=cover.media_type,
                                 content=cover.data)
     cover_item.properties = ["cover-image"]  # EPUB 3's cover; the <meta name="cover"> below is for older readers
     book.add_item(cover_item)
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
-    cover_page = _page_item(epub, "cover", "cover.xhtml",
-                            package.xhtml_page(LABELS["cover"], cover_body(document, cover_name, cover.width,
-                                                                          cover.height), lang, page_class="cover"),
-                            ("svg",))
-    title_page = _page_item(epub, "titlepage", "titlepage.xhtml",
-                            package.xhtml_page(document.meta.title, title_page_body(document), lang))
-    toc = table_of_contents(document, sections, href_for_id)
-    landmarks = [("cover", "cover.xhtml", LABELS["cover"]), ("titlepage", "titlepage.xhtml", LABELS["titlepage"]),
-                 ("toc", "nav.xhtml#toc", LABELS["contents"]), ("bodymatter", sections[0].file_name, LABELS["start"])]
-    nav = _page_item(epub, "nav", "nav.xhtml", package.nav_document(toc, landmarks, lang), ("nav",))
-    if pdf is not None:
-        _mark_pages([title_page, nav, *pages], pdf.data)
-    for item in (cover_page, title_page, nav, *pages, epub.EpubNcx()):
+    marked = _marked_pages(prepared, pdf.data) if pdf is not None else {}
+    pages = [page.item(epub, marked.get(page.file_name))
+             for page in (prepared.cover_page, prepared.title_page, prepared.nav, *prepared.pages)]
+    for item in (*pages, epub.EpubNcx()):
         book.add_item(item)
-    book.toc = package.ebooklib_toc(toc)  # never empty: an empty navMap/ol is EPUBCheck RSC-005 (twice)
-    book.spine = [cover_page, title_page, nav, *pages]
+    book.toc = package.ebooklib_toc(prepared.toc)  # never empty: an empty navMap/ol is EPUBCheck RSC-005 (twice)
+    book.spine = pages
 
     buffer = io.BytesIO()
     # dcterms:modified must be UTC, CCYY-MM-DDThh:mm:ssZ (EPUB 3.3 package metadata); ebooklib 0.20 stamps the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from pipeline.writers.epub.page_list import mark_pages
+from pipeline.writers.epub.page_list import mark_pages, word_index
 from pipeline.writers.shared.print_pages import PageStart
 
 H = "{http://www.w3.org/1999/xhtml}"
@@ -15,7 +15,8 @@ NAV = PAGE.format('<nav epub:type="toc"><h1>contents</h1><ol><li><a href="a.xhtm
 
 
 def _marked(body: str, starts: list[PageStart]) -> tuple[str, ET.Element]:
-    marked = mark_pages([("nav.xhtml", NAV.encode()), ("a.xhtml", PAGE.format(body).encode())], starts, "nav.xhtml")
+    documents = [("nav.xhtml", NAV.encode()), ("a.xhtml", PAGE.format(body).encode())]
+    marked = mark_pages(word_index(documents), starts, "nav.xhtml")
     return marked["a.xhtml"].decode(), ET.fromstring(marked["nav.xhtml"])
 
 
