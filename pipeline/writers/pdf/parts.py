@@ -11,8 +11,8 @@ out in, so a book is laid out as several documents where its design already brea
   middle, and the sections from it on. The second part opens on a right-hand page, as a chapter of
   a printed book does (a blank page comes before it when the first part ends on a right-hand page).
   A forked process counts the front's pages, lays out and draws the first part, then the front with
-  its numbers, and joins the three; this one lays out and draws the second part, which the cut gives
-  the front's share of text (FRONT_ENTRY_WORDS) more.
+  its numbers, and joins the three; this one lays out and draws the second part, which the cut makes
+  longer (FRONT_COUNT_WORDS).
 pipeline/writers/pdf/join.py joins the parts.
 
 What crosses a cut is written into each document, so that no layout waits for another:
@@ -62,10 +62,15 @@ log = logging.getLogger("chapbook")
 # on 25 pages). Below, a second process would not pay for the fork, the front's second layout, the
 # join and the page the cut costs.
 SPLIT_WORDS = 20_000
-# What counting the front's pages, then laying it out and drawing it with its numbers costs, per contents
-# entry, in words of text laid out and drawn in the same time (the 20x essay, 760 entries: 1.2 s counting,
-# 2.8 s laid out with its numbers and 1.0 s drawn, against 0.175 ms a word of text).
-FRONT_ENTRY_WORDS = 37
+# Where the cut goes. The first part's process counts the front's pages, then lays out and draws its part;
+# the front with its numbers needs both parts' anchors, so it starts when the other process has laid out
+# the second part, and is laid out and drawn while that process draws. Both are busy until then when
+#   count + (layout + drawing) x first part = layout x second part.
+# Counting the front's pages costs FRONT_COUNT_WORDS words of text laid out per contents entry, drawing
+# DRAWING_SHARE of laying out (the 20x essay, 760 entries: the front counted in 1.47 s; 0.13 ms a word
+# laid out, 0.056 drawn).
+FRONT_COUNT_WORDS = 15
+DRAWING_SHARE = 0.43
 # Contents entries from which a shorter book's front is laid out beside its body (render_front_apart):
 # a contents that long costs its layout passes and drawing more than the fork and the join do.
 FRONT_APART_ENTRIES = 12
@@ -97,15 +102,14 @@ class LaidOut:
 
 
 def split_index(document: Document, limit: int = SPLIT_WORDS) -> int | None:
-    """The block where the second part starts: the section opening nearest the book's middle; None if short."""
+    """The block where the second part starts: the section opening nearest the point where both processes are
+    busy until the front can be laid out with its numbers (see FRONT_COUNT_WORDS); None if short."""
     blocks = document.blocks
     words = [len(stringify(block).split()) for block in blocks]
     total = sum(words)
     if total <= limit:
         return None
-    # The first part's process also counts the front's pages, then lays out and draws the front with its
-    # numbers: the first part gets that much less text, so that both parts are drawn at the same time.
-    middle = (total - FRONT_ENTRY_WORDS * len(contents_entries(document.outline()))) / 2
+    middle = (total - FRONT_COUNT_WORDS * len(contents_entries(document.outline()))) / (2 + DRAWING_SHARE)
     best, best_distance, running = None, None, 0
     for index, block in enumerate(blocks):
         if index and block.get("t") == "Header" and block["c"][0] == 1:

@@ -76,7 +76,7 @@ def essay_whole_and_split(request, tmp_path_factory, essay_laid_out_whole):
 def test_short_sources_keep_one_layout_and_long_ones_are_cut_where_both_processes_have_as_much_work(essay):
     from pipeline.ast import stringify
     from pipeline.writers.pdf.book_html import contents_entries
-    from pipeline.writers.pdf.parts import FRONT_ENTRY_WORDS, SPLIT_WORDS, split_index
+    from pipeline.writers.pdf.parts import DRAWING_SHARE, FRONT_COUNT_WORDS, SPLIT_WORDS, split_index
 
     assert split_index(essay) is None
     long = replace(essay, blocks=copy.deepcopy(essay.blocks) * 20)
@@ -84,10 +84,10 @@ def test_short_sources_keep_one_layout_and_long_ones_are_cut_where_both_processe
     assert cut is not None and long.blocks[cut]["t"] == "Header" and long.blocks[cut]["c"][0] == 1
     words = [len(stringify(block).split()) for block in long.blocks]
     assert sum(words) > SPLIT_WORDS
-    # The first part's process also counts, lays out and draws the front: its part is shorter by the
-    # front's share, and the cut is the section opening nearest that point.
-    front = FRONT_ENTRY_WORDS * len(contents_entries(long.outline()))
-    even = (sum(words) - front) / 2
+    # The first part's process also counts the front's pages and draws its part before the other has laid
+    # out the second: its part is the shorter, and the cut is the section opening nearest that point.
+    front = FRONT_COUNT_WORDS * len(contents_entries(long.outline()))
+    even = (sum(words) - front) / (2 + DRAWING_SHARE)
     openings = [index for index, block in enumerate(long.blocks)
                 if index and block["t"] == "Header" and block["c"][0] == 1]
     assert all(abs(sum(words[:cut]) - even) <= abs(sum(words[:index]) - even) for index in openings)
