@@ -459,13 +459,17 @@ def build(sources: list[Path], outdir: Path, editions: list[str], overrides: dic
         remove_stale_parts(outdir)
         try:
             quick, waiting = _quick_first(stale, separate)
-            for job in quick:
-                run.take(job, separate)
+            # In a watch session, a quick job an idle worker is making (the text, the cover image) is
+            # collected between the early writings below, once it is done, not waited for before them.
+            making = [job for job in quick if not run.take(job, separate, wait=pool is None)]
             # Every job that can be shown without a worker's new file shows the edit now, before anything
             # waits for a worker: a folder that only links that file (the capsule, the web site) with the
             # file as the last build left it, the EPUB without the PDF's page list (write_early decides).
             for job in waiting if pool is not None else ():
                 run.write_early(job)
+                making = [made for made in making if not run.take(made, separate, wait=False)]
+            for job in making:
+                run.take(job, separate)
             for job in later:
                 if not job.uses:
                     run.send(job)
@@ -618,8 +622,11 @@ class _Run:
         log.debug("%s: prepared in %.2f s while %s is made", job.output, time.perf_counter() - started,
                   ", ".join(waited))
 
-    def take(self, job: Job, separate: list[Job]) -> None:
-        """Make or collect `job` after collecting what it uses; a worker job not yet sent is sent."""
+    def take(self, job: Job, separate: list[Job], wait: bool = True) -> bool:
+        """Make or collect `job` after collecting what it uses; a worker job not yet sent is sent.
+
+        Without `wait`, a job a worker is still making is left to collect later (False).
+        """
         self.prepare(job)
         for used in job.uses:
             if used in self.pending:
@@ -628,16 +635,24 @@ class _Run:
             if job not in self.sent:
                 self.send(job)
         elif job in self.pending:
-            self.finish(job)
+            return self.finish(job, wait)
         else:
             self.make(job)
+        return True
 
-    def finish(self, job: Job) -> None:
-        """Collect a queued job, or make it here if no worker has started it and none is about to; write it."""
-        started, ticket = self.pending.pop(job)
+    def finish(self, job: Job, wait: bool = True) -> bool:
+        """Collect a queued job, or make it here if no worker has started it and none is about to; write it.
+
+        Without `wait`, a job a worker is still making is left pending (False).
+        """
+        started, ticket = self.pending[job]
         if self.workers.withdraw(ticket, eager=not job.edition.worker):
+            del self.pending[job]
             self.make(job, started if job.edition.worker else None)  # a quick edition's time is its own
-            return
+            return True
+        if not wait and not self.workers.answered(ticket):
+            return False
+        del self.pending[job]
         if self.on_started:
             self.on_started(job.edition.name)
         try:
@@ -647,6 +662,7 @@ class _Run:
                 raise _worker_died(job) from None
             files = render_job(job, self.documents, self.settings, pages=self.pages)  # made here instead
         self.write(job, files, started)
+        return True
 
     def write_early(self, job: Job) -> None:
         """Write, once, a job waiting for a pending worker job, as it can be without that job's new file.

@@ -263,6 +263,11 @@ class WorkerPool:
                         return True
         return False
 
+    def answered(self, ticket: int) -> bool:
+        """Whether a job's answer is in: `result` would not wait."""
+        with self._lock:
+            return ticket in self._answers
+
     def result(self, ticket: int):
         """Wait for a job's answer and return its value, or raise its error (WorkerDied if its worker died).
 

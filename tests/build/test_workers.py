@@ -126,6 +126,30 @@ def test_warnings_from_workers_come_in_the_order_jobs_are_collected(caplog):
                                                                   ("four", "three", "two", "one")]
 
 
+def test_a_job_is_answered_once_its_worker_has_made_it_and_a_started_one_is_not_taken_back(tmp_path):
+    gate = tmp_path / "gate"
+    with WorkerPool(1) as pool:
+        ticket = pool.submit(_wait_for_file, str(gate))
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "started").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert not pool.withdraw(ticket)  # the worker has it: the caller may not take it back
+        assert not pool.answered(ticket)
+        gate.touch()
+        while not pool.answered(ticket):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert pool.result(ticket) == "let through"
+
+
+def _wait_for_file(path: str) -> str:
+    Path(path).parent.joinpath("started").touch()
+    while not Path(path).exists():
+        time.sleep(0.01)
+    return "let through"
+
+
 def test_an_error_in_a_worker_is_raised_where_its_result_is_asked_for():
     with WorkerPool(1) as pool:
         ticket = pool.submit(_fail, "post.md")
