@@ -139,25 +139,31 @@ def breakable_long_runs(blocks: list) -> list:
 
 
 def _breakable_inlines(inlines: list) -> list:
-    result = []
+    """`inlines` with long runs breakable; the list itself, and each node, as it was where nothing changed."""
+    result, changed = [], False
     for node in inlines:
         kind, content = node.get("t"), node.get("c")
-        if kind == "Str":
-            result.append({"t": "Str", "c": breakable(content)})
-        elif kind == "Code":
-            result.append({"t": "Code", "c": [content[0], breakable(content[1])]})
-        elif kind == "Link" and len(content[2][0]) > LONG_RUN:
+        if kind == "Link" and len(content[2][0]) > LONG_RUN:
             result += _long_link(content)
+            changed = True
+            continue
+        if kind == "Str":
+            text = breakable(content)
+            new = node if text == content else {"t": "Str", "c": text}
+        elif kind == "Code":
+            text = breakable(content[1])
+            new = node if text == content[1] else {"t": "Code", "c": [content[0], text]}
         elif kind in _CONTAINERS:
             position = _CONTAINERS[kind]
-            if position == 0:
-                result.append({"t": kind, "c": _breakable_inlines(content)})
-            else:
-                result.append({"t": kind, "c": [*content[:position], _breakable_inlines(content[position]),
-                                                *content[position + 1:]]})
+            inner = content if position == 0 else content[position]
+            broken = _breakable_inlines(inner)
+            new = node if broken is inner else {"t": kind, "c": broken if position == 0 else
+                                                [*content[:position], broken, *content[position + 1:]]}
         else:
-            result.append(node)
-    return result
+            new = node
+        changed = changed or new is not node
+        result.append(new)
+    return result if changed else inlines
 
 
 def _long_link(content: list) -> list:
