@@ -410,8 +410,9 @@ def render(document: Document, companions: dict | None = None) -> bytes:
     # dcterms:modified must be UTC, CCYY-MM-DDThh:mm:ssZ (EPUB 3.3 package metadata); ebooklib 0.20 stamps the
     # local wall clock with a "Z" unless given `mtime`. Its own nav, guide and page list are replaced by ours.
     # playOrder on every navPoint: the NCX's reading order, which readers of EPUB 2's NCX expect (NCX 8.4.2).
+    # Its zip is read once by reproducible_zip, which compresses every entry itself: not compressed twice.
     options = {"mtime": modified, "epub3_pages": False, "epub2_guide": False, "epub3_landmark": False,
-               "raise_exceptions": True, "play_order": {"enabled": True, "start_from": 1}}
+               "raise_exceptions": True, "play_order": {"enabled": True, "start_from": 1}, "compresslevel": 0}
     writer = epub.EpubWriter(buffer, book, options)
     writer.process()
     writer.write()
