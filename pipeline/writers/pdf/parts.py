@@ -18,10 +18,11 @@ pipeline/writers/pdf/join.py joins the parts.
 What crosses a cut is written into each document, so that no layout waits for another:
 - each part's first page number, side and footnote number: the front and the first part end on a
   marker page that forces the next part's side (a right-hand page) and is dropped from the PDF;
-  each part opens on the number of the marker page before it. The second part's number is not known
-  while its text is paginated (the first part's pages are counted in the other process), so each
-  part is laid out from page 1 and renumbered when WeasyPrint sets its folios, after its text is
-  paginated (pipeline/writers/pdf/engine/late_folios.py); the footnote number is counted in the source;
+  each part opens on the number of the marker page before it. That number may be counted in the other
+  process while a part's text is paginated (the front's pages, for a body laid out beside its front;
+  the first part's, for the second part), so each part is laid out from page 1 and renumbered when
+  WeasyPrint sets its folios, after its text is paginated (pipeline/writers/pdf/engine/late_folios.py);
+  the footnote number is counted in the source;
 - the contents' page numbers: the front is laid out once to count its pages (the numbers, set in
   the margin of each entry, never move its text), then again with the numbers the parts measured.
 The join fails safe: if the front's pages differ between its two layouts, or WeasyPrint cannot be
