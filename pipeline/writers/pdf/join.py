@@ -22,8 +22,7 @@ import re
 import struct
 import warnings
 
-from pipeline.writers.pdf.engine.artifacts import mark_margin_boxes
-from pipeline.writers.pdf.engine.structure_roles import name_notes_and_asides, structure_elements
+from pipeline.writers.pdf.engine.artifacts import mark_furniture_and_notes
 
 # A subset's name: six capital letters, a plus sign, the font's (ISO 32000-1, 9.6.4).
 _TAGGED = re.compile(r"/[A-Z]{6}\+.+")
@@ -66,9 +65,8 @@ def join_pdfs(parts: list[bytes], owners: list[set[str]], drop_last: list[bool] 
         names = joined.Root.get("/Names") or pikepdf.Dictionary()
         names.Dests = joined.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(flat)))
         joined.Root.Names = names
-    elements = structure_elements(tree) if tree is not None else []  # walked once, for both
-    mark_margin_boxes(joined, elements)  # running heads and folios: pagination artifacts, out of the structure tree
-    name_notes_and_asides(joined, elements)  # each note's ID, numbered across the parts; Aside role-mapped
+    # Running heads and folios as pagination artifacts; each note's ID, numbered across the parts.
+    mark_furniture_and_notes(joined)
     _share_fonts(joined)
     output = io.BytesIO()
     joined.save(output, deterministic_id=True, fix_metadata_version=False,

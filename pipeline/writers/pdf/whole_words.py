@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from pipeline.ast import map_inlines
+from pipeline.ast import BLOCK_TYPES, map_inlines
 from pipeline.files.resources import STYLES
 
 EXCEPTIONS_FILE = STYLES / "hyphenation-exceptions.txt"
@@ -71,15 +71,11 @@ def _deep(value):
         return {"t": value["t"], "c": _deep(value["c"])}
     if isinstance(value, list):
         if value and all(isinstance(item, dict) and "t" in item for item in value):
-            return _inlines(value) if all(_is_inline(item) for item in value) else [_deep(item) for item in value]
+            if all(item["t"] not in BLOCK_TYPES for item in value):  # a list of inlines
+                return _inlines(value)
+            return [_deep(item) for item in value]
         return [_deep(item) for item in value]
     return value
-
-
-def _is_inline(node: dict) -> bool:
-    return node["t"] not in ("Para", "Plain", "Header", "BulletList", "OrderedList", "BlockQuote", "Div",
-                             "CodeBlock", "RawBlock", "Table", "Figure", "LineBlock", "DefinitionList",
-                             "HorizontalRule")
 
 
 def _whole(node: dict) -> dict:

@@ -29,17 +29,12 @@ PAGINATION_ARTIFACT = b"/Artifact\n<</Type /Pagination>>\nBDC"
 
 
 def margin_boxes_as_artifacts(data: bytes) -> bytes:
-    """`data` (a PDF from WeasyPrint) with its margin boxes' text as pagination artifacts (see mark_margin_boxes),
-    and its notes and disclaimers named (structure_roles.name_notes_and_asides)."""
+    """`data` (a PDF from WeasyPrint) with its margin boxes' text as pagination artifacts and its notes and
+    disclaimers named (see mark_furniture_and_notes)."""
     import pikepdf
 
-    from pipeline.writers.pdf.engine.structure_roles import name_notes_and_asides, structure_elements
-
     pdf = pikepdf.open(io.BytesIO(data))
-    tree = pdf.Root.get("/StructTreeRoot")
-    elements = structure_elements(tree) if tree is not None else []  # walked once, for both
-    marked = mark_margin_boxes(pdf, elements)
-    if not name_notes_and_asides(pdf, elements) and not marked:
+    if not mark_furniture_and_notes(pdf):
         return data
     output = io.BytesIO()
     pdf.save(output, deterministic_id=True, fix_metadata_version=False,
@@ -47,10 +42,25 @@ def margin_boxes_as_artifacts(data: bytes) -> bytes:
     return output.getvalue()
 
 
-def mark_margin_boxes(pdf, elements: list | None = None) -> bool:
+def mark_furniture_and_notes(pdf) -> bool:
+    """The margin boxes of `pdf` (open in pikepdf) as artifacts (mark_margin_boxes) and its notes and asides
+    named (structure_roles.name_notes_and_asides), its structure tree walked once for both; whether
+    anything changed. An untagged PDF is left as it was."""
+    from pipeline.writers.pdf.engine.structure_roles import name_notes_and_asides, structure_elements
+
+    tree = pdf.Root.get("/StructTreeRoot")
+    if tree is None:
+        return False
+    elements = structure_elements(tree)
+    marked = mark_margin_boxes(pdf, elements)
+    named = name_notes_and_asides(pdf, elements)
+    return marked or named
+
+
+def mark_margin_boxes(pdf, elements: list) -> bool:
     """Turn the margin boxes' text of `pdf` (open in pikepdf) into pagination artifacts; whether anything changed.
 
-    `elements` are its structure_elements, if the caller has them (the tree is then not walked again).
+    `elements` are its structure elements (structure_roles.structure_elements).
 
     An untagged PDF, or one without such text, is left as it was; so is one whose content streams
     are not written as expected (logged with -v).
@@ -60,7 +70,7 @@ def mark_margin_boxes(pdf, elements: list | None = None) -> bool:
     tree = pdf.Root.get("/StructTreeRoot")
     if tree is None:
         return False
-    linked = _linked_elements(tree, elements)
+    linked = {element.objgen for element in elements if element.is_indirect}  # what a screen reader reaches
     pages = {int(page.obj.StructParents): page for page in pdf.pages if "/StructParents" in page.obj}
     numbers = tree.ParentTree.Nums
     rewrites = []
@@ -109,11 +119,3 @@ def _artifacts_in(content: bytes, orphans: set[int]) -> bytes | None:
 
     rewritten = _MARKED_SPAN.sub(replace, content)
     return rewritten if sorted(found) == sorted(orphans) else None
-
-
-def _linked_elements(tree, elements: list | None) -> set[tuple[int, int]]:
-    """The structure elements reachable from the StructTreeRoot through /K (the tree a screen reader reads)."""
-    from pipeline.writers.pdf.engine.structure_roles import structure_elements
-
-    return {element.objgen for element in (structure_elements(tree) if elements is None else elements)
-            if element.is_indirect}

@@ -99,10 +99,10 @@ def _role_of(element, roles: dict[str, str]) -> str | None:
     return next((roles[name] for name in classes if name in roles), None)
 
 
-def name_notes_and_asides(pdf, elements: list | None = None) -> bool:
+def name_notes_and_asides(pdf, elements: list) -> bool:
     """Give each `/Note` of `pdf` (open in pikepdf) a unique ID, in an IDTree, and map `/Aside` to `/Div`.
 
-    Returns whether it changed anything. `elements` are its structure_elements, if the caller has them.
+    Returns whether it changed anything. `elements` are its structure elements (structure_elements).
 
     IDs are numbered in reading order (note-1, note-2, …), so a joined book's parts never share one.
     """
@@ -112,7 +112,7 @@ def name_notes_and_asides(pdf, elements: list | None = None) -> bool:
     if tree is None:
         return False
     notes, asides = [], 0
-    for element in structure_elements(tree) if elements is None else elements:
+    for element in elements:
         kind = str(element.get("/S", ""))
         if kind == f"/{NOTE}":
             notes.append(element)
