@@ -346,7 +346,7 @@ class WorkerPool:
                     worker.alive = False
                     if worker.ending:
                         worker.connection.close()  # nothing more comes from a worker the pool let go
-                    if not worker.ending:  # what it was doing and what waits for it cannot be trusted now
+                    else:  # what it was doing and what waits for it cannot be trusted now
                         self._broken = True
                         lost = [ticket for ticket in self._running if ticket == worker.ticket]
                         lost += [entry[0] for queue in (self._waiting, self._spare) for entry in queue]

@@ -236,18 +236,13 @@ def _tagged_items(element: _StructElement, depth: int) -> list[tuple[int, str]]:
     return items
 
 
-def read_pdf_list_items(path: Path) -> list[tuple[int, str]] | None:
-    """Each list item of a tagged PDF, with its depth (how many lists hold it) and its text.
+def _pdf_list_items(path: Path) -> tuple[list[tuple[int, str]] | None, str]:
+    """Each list item of a tagged PDF, with its depth (how many lists hold it) and its text, or None and why
+    they cannot be read.
 
     Read from the structure tree as poppler prints it (`pdfinfo -struct-text`), which is what a
-    screen reader follows; None for an untagged PDF or a poppler without -struct-text. An item broken
-    across pages shows as two.
+    screen reader follows. An item broken across pages shows as two.
     """
-    return _pdf_list_items(path)[0]
-
-
-def _pdf_list_items(path: Path) -> tuple[list[tuple[int, str]] | None, str]:
-    """The PDF's list items (read_pdf_list_items), or None and why they cannot be read."""
     if shutil.which("pdfinfo") is None:
         return None, f"poppler's pdfinfo is missing; install it: {POPPLER_INSTALL}"
     result = subprocess.run(["pdfinfo", "-struct-text", str(path)], capture_output=True, check=False)

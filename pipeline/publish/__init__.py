@@ -200,7 +200,7 @@ def publish(folder: Path, destination: Destination | str, *, dry_run: bool = Fal
                                    token_file=token_file, known_hosts=known_hosts, client_keys=client_keys,
                                    notes=notes, timeout=timeout, dry_run=dry_run)
     except KeyboardInterrupt:
-        raise _cut_short(destination, changing) from None
+        raise _cut_short(destination, changing=False) from None  # connecting: nothing sent yet
     try:
         files = {path: source for path, source in folder_files(folder).items() if transport.accepts(path)}
         contents = {path: source.read_bytes() for path, source in files.items()}

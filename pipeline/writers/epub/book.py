@@ -16,7 +16,7 @@ from datetime import UTC
 from html import escape
 from urllib.parse import quote
 
-from pipeline.ast import Node, stringify
+from pipeline.ast import Node, inlines_of_kinds, stringify
 from pipeline.document import Document, Resource
 from pipeline.editions import PREPARED
 from pipeline.files.resources import STYLES
@@ -179,16 +179,8 @@ CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 
 def images_without_alt(document: Document) -> int:
     """How many of the source's images (notes included) have no alternative text written by the author."""
-    count, stack = 0, list(document.blocks)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("t") == "Image":
-                count += not stringify(node["c"][1]).strip()
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return count
+    return sum(not stringify(image["c"][1]).strip()
+               for image in inlines_of_kinds(document.blocks, frozenset({"Image"})))
 
 
 def accessibility_metadata(document: Document, page_list: bool = False,

@@ -42,7 +42,7 @@ from dataclasses import dataclass, replace
 from html import escape, unescape
 from typing import TYPE_CHECKING, BinaryIO
 
-from pipeline.ast import stringify
+from pipeline.ast import inlines_of_kinds, stringify
 from pipeline.document import Document
 from pipeline.writers.pdf.book_html import (
     contents_entries,
@@ -123,16 +123,7 @@ def split_index(document: Document, limit: int = SPLIT_WORDS) -> int | None:
 
 def notes_in(blocks: list) -> int:
     """How many footnotes `blocks` call (pandoc's notes do not nest)."""
-    count = 0
-    stack = list(blocks)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            count += node.get("t") == "Note"
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return count
+    return len(inlines_of_kinds(blocks, frozenset({"Note"})))
 
 
 def _with_anchors(main: str, ids: list[str]) -> str:

@@ -185,7 +185,7 @@ def finish_print_file(pdf: bytes, bleeds: Callable[[int], dict[str, float]], mar
     # Cloning makes indirect the direct objects WeasyPrint writes in each drawn group's resources (the
     # contents' leader images), and pypdf then warns that the objects outnumber the trailer's /Size,
     # which it renumbers anyway: a warning about nothing the print shop sees.
-    cloning_log = logging.getLogger("pypdf._writer")
+    cloning_log = logging.getLogger("pypdf")  # its writer's logger follows this public parent's level
     level = cloning_log.level
     cloning_log.setLevel(logging.ERROR)
     try:

@@ -39,7 +39,7 @@ class PlainInlines:
             elif kind == "Quoted":
                 marks = self.quote_marks[content[0]["t"]]
                 parts.append(marks[0] + self.inline_text(content[1]) + marks[1])
-            else:  # Str, spaces, breaks, code, math; raw inline HTML gives nothing
+            else:  # line breaks, code, math; raw inline HTML gives nothing
                 parts.append(stringify(node))
         return "".join(parts)
 

@@ -125,9 +125,9 @@ def name_notes_and_asides(pdf, elements: list) -> bool:
     if notes:
         names = []
         for number, element in enumerate(notes, start=1):
-            identifier = pikepdf.String(f"{NOTE_ID_PREFIX}{number}")
-            element.ID = identifier
-            names.append((f"{NOTE_ID_PREFIX}{number}", element))
+            name = f"{NOTE_ID_PREFIX}{number}"
+            element.ID = pikepdf.String(name)
+            names.append((name, element))
         flat = []
         for name, element in sorted(names, key=lambda pair: pair[0].encode("ascii")):
             flat += [pikepdf.String(name), element]
