@@ -103,6 +103,15 @@ def _owned_mcids(tree, coverage: TagCoverage) -> dict[tuple[int, int], set[int]]
     return owned
 
 
+# PDF 1.7's standard structure types (ISO 32000-1, 14.8.4, tables 333-340): what a role map must lead to, since
+# a screen reader knows only these (Matterhorn 02-001).
+STANDARD_TYPES = frozenset({
+    "Document", "Part", "Art", "Sect", "Div", "BlockQuote", "Caption", "TOC", "TOCI", "Index", "NonStruct",
+    "Private", "P", "H", "H1", "H2", "H3", "H4", "H5", "H6", "L", "LI", "Lbl", "LBody", "Table", "TR", "TH", "TD",
+    "THead", "TBody", "TFoot", "Span", "Quote", "Note", "Reference", "BibEntry", "Code", "Link", "Annot", "Ruby",
+    "RB", "RT", "RP", "Warichu", "WT", "WP", "Figure", "Formula", "Form"})
+
+
 @dataclass(frozen=True)
 class NoteTags:
     """The notes and asides a PDF's structure tree holds, and what makes them valid PDF/UA-1."""
@@ -114,8 +123,8 @@ class NoteTags:
 
     @property
     def valid(self) -> bool:
-        """Whether every Note has an ID of its own and Aside is role-mapped (or absent)."""
-        return self.unique_ids == self.notes and (not self.asides or self.aside_maps_to is not None)
+        """Whether every Note has an ID of its own and Aside is role-mapped to a standard type (or absent)."""
+        return self.unique_ids == self.notes and (not self.asides or self.aside_maps_to in STANDARD_TYPES)
 
 
 def note_tags(pdf) -> NoteTags:

@@ -174,3 +174,13 @@ def test_a_footnote_is_a_note_holding_its_text_not_its_call(tmp_path):
         notes = [_element_text(element, pages, texts) for element in structure_elements(pdf.Root.StructTreeRoot)
                  if element.S == "/Note"]
     assert len(notes) == 1 and "the footnote text." in notes[0]
+
+
+def test_the_check_reads_what_aside_is_role_mapped_to_not_only_that_it_is(built):
+    """A screen reader knows only PDF 1.7's standard types: Aside mapped to a made-up one is no better than unmapped."""
+    from pipeline.check.pdf_tags import note_tags
+
+    with pikepdf.open(built / "essay.pdf") as pdf:
+        assert note_tags(pdf).valid and note_tags(pdf).aside_maps_to == "Div"
+        pdf.Root.StructTreeRoot.RoleMap["/Aside"] = pikepdf.Name("/Sidebar")
+        assert note_tags(pdf).asides and not note_tags(pdf).valid
